@@ -1,0 +1,138 @@
+#include "common/job_kinds.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "re2/re2.h"
+
+namespace quarry {
+namespace {
+
+constexpr int64_t kMaxSyntheticTasks = 10'000'000;
+constexpr int64_t kMaxSleepMs = 24LL * 3600 * 1000;
+
+SettingSpec TasksSetting() {
+  return {"tasks", SettingType::kInteger, false, 1, kMaxSyntheticTasks,
+          "number of tasks when the job has no inputs"};
+}
+
+std::vector<KindSpec> BuildCatalog() {
+  std::vector<KindSpec> kinds = {
+      {"grep", "lines matching settings.pattern (RE2), as path:line:text",
+       true, false, true,
+       {{"pattern", SettingType::kRegex, true, 0, 0, "RE2 regular expression"}}},
+      {"linecount", "number of lines of each file", true, false, true, {}},
+      {"noop", "does nothing (tests and benchmarks)", false, false, false,
+       {TasksSetting()}},
+      {"sha256", "SHA-256 checksum of each file, as sha256sum prints it",
+       true, false, true, {}},
+      {"sleep", "sleeps settings.ms milliseconds per task", false, false, false,
+       {{"ms", SettingType::kInteger, true, 0, kMaxSleepMs,
+         "milliseconds to sleep"},
+        TasksSetting()}},
+      {"wordcount",
+       "counts words (runs of ASCII letters, lowercased); reduce writes "
+       "result.tsv",
+       true, true, true, {}},
+  };
+  std::sort(kinds.begin(), kinds.end(),
+            [](const KindSpec& a, const KindSpec& b) { return a.name < b.name; });
+  return kinds;
+}
+
+}  // namespace
+
+const std::vector<KindSpec>& AllKinds() {
+  static const auto* const kKinds = new std::vector<KindSpec>(BuildCatalog());
+  return *kKinds;
+}
+
+const KindSpec* FindKind(absl::string_view name) {
+  for (const KindSpec& kind : AllKinds()) {
+    if (kind.name == name) return &kind;
+  }
+  return nullptr;
+}
+
+std::string KindNames() {
+  return absl::StrJoin(AllKinds(), ", ",
+                       [](std::string* out, const KindSpec& kind) {
+                         out->append(kind.name);
+                       });
+}
+
+absl::Status ValidateSettings(
+    const KindSpec& kind,
+    const google::protobuf::Map<std::string, std::string>& settings) {
+  for (const auto& [key, value] : settings) {
+    const bool known = std::any_of(
+        kind.settings.begin(), kind.settings.end(),
+        [&key](const SettingSpec& spec) { return spec.name == key; });
+    if (!known) {
+      std::string accepted = absl::StrJoin(
+          kind.settings, ", ", [](std::string* out, const SettingSpec& spec) {
+            out->append(spec.name);
+          });
+      return absl::InvalidArgumentError(absl::StrCat(
+          "settings.", key, ": unknown setting for kind ", kind.name,
+          " (accepted: ", accepted.empty() ? "none" : accepted, ")"));
+    }
+  }
+  for (const SettingSpec& spec : kind.settings) {
+    auto it = settings.find(spec.name);
+    if (it == settings.end()) {
+      if (spec.required) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("settings.", spec.name, " is required for kind ",
+                         kind.name, " (", spec.help, ")"));
+      }
+      continue;
+    }
+    const std::string& value = it->second;
+    switch (spec.type) {
+      case SettingType::kInteger: {
+        int64_t number = 0;
+        if (!absl::SimpleAtoi(value, &number) || number < spec.min_value ||
+            number > spec.max_value) {
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "settings.%s must be an integer in [%d, %d], got \"%s\"",
+              spec.name, spec.min_value, spec.max_value, value));
+        }
+        break;
+      }
+      case SettingType::kRegex: {
+        if (value.empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("settings.", spec.name, " must not be empty"));
+        }
+        RE2 re(value, RE2::Quiet);
+        if (!re.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "settings.", spec.name, " is not a valid RE2 expression: ",
+              re.error()));
+        }
+        break;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+int64_t IntSetting(const google::protobuf::Map<std::string, std::string>& settings,
+                   absl::string_view key, int64_t fallback) {
+  auto it = settings.find(std::string(key));
+  int64_t value = 0;
+  if (it == settings.end() || !absl::SimpleAtoi(it->second, &value)) {
+    return fallback;
+  }
+  return value;
+}
+
+std::string PartFileName(int32_t task_index) {
+  return absl::StrFormat("part-%05d", task_index);
+}
+
+}  // namespace quarry

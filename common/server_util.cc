@@ -1,0 +1,91 @@
+#include "common/server_util.h"
+
+#include <pthread.h>
+
+#include <csignal>
+#include <thread>
+
+#include <glog/logging.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/ids.h"
+
+namespace quarry {
+namespace {
+absl::Notification* TerminationNotification() {
+  static auto* const kNotification = new absl::Notification();
+  return kNotification;
+}
+
+sigset_t TerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+}  // namespace
+
+absl::StatusOr<StartedServer> StartGrpcServer(
+    absl::string_view listen, const std::vector<grpc::Service*>& services) {
+  if (absl::Status valid = ValidateHostPort(listen, "--listen"); !valid.ok()) {
+    return valid;
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  StartedServer started;
+  builder.AddListeningPort(std::string(listen),
+                           grpc::InsecureServerCredentials(), &started.port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  started.server = builder.BuildAndStart();
+  if (started.server == nullptr || started.port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", listen,
+                     " (address in use or not local?)"));
+  }
+  return started;
+}
+
+std::string WithPort(absl::string_view listen, int port) {
+  const size_t colon = listen.rfind(':');
+  return absl::StrCat(listen.substr(0, colon), ":", port);
+}
+
+std::vector<char*> InitProgram(int argc, char** argv, absl::string_view usage) {
+  absl::SetProgramUsageMessage(usage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  FLAGS_logtostderr = true;
+  google::InitGoogleLogging(argv[0]);
+  // Block SIGINT/SIGTERM before any thread starts, so every thread inherits
+  // the mask and WaitForTerminationSignal receives them synchronously.
+  const sigset_t signals = TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return positional;
+}
+
+void WaitForTerminationSignal() {
+  const sigset_t signals = TerminationSignals();
+  std::thread waiter([signals] {
+    int received = 0;
+    sigwait(&signals, &received);
+    LOG(INFO) << "received signal " << received << ", shutting down";
+    RequestTermination();
+  });
+  waiter.detach();
+  TerminationNotification()->WaitForNotification();
+}
+
+void RequestTermination() {
+  if (!TerminationNotification()->HasBeenNotified()) {
+    TerminationNotification()->Notify();
+  }
+}
+
+}  // namespace quarry

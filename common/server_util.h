@@ -1,0 +1,41 @@
+#ifndef QUARRY_COMMON_SERVER_UTIL_H_
+#define QUARRY_COMMON_SERVER_UTIL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace quarry {
+
+// A running gRPC server and the port it really listens on.
+struct StartedServer {
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+
+// Starts a gRPC server on `listen` ("HOST:PORT"; port 0 picks a free port)
+// serving `services`, the standard health service and server reflection (so
+// `grpcurl -plaintext HOST:PORT list` works without .proto files).
+absl::StatusOr<StartedServer> StartGrpcServer(
+    absl::string_view listen, const std::vector<grpc::Service*>& services);
+
+// "HOST:PORT" with the port of `listen` replaced by `port`.
+std::string WithPort(absl::string_view listen, int port);
+
+// Parses flags (absl) and sets up glog to log to stderr. Call first in main.
+// Returns the positional arguments.
+std::vector<char*> InitProgram(int argc, char** argv, absl::string_view usage);
+
+// Blocks the caller until SIGINT or SIGTERM arrives (or `RequestTermination`
+// is called). Safe to call from one thread at a time.
+void WaitForTerminationSignal();
+void RequestTermination();
+
+}  // namespace quarry
+
+#endif  // QUARRY_COMMON_SERVER_UTIL_H_
