@@ -1,0 +1,69 @@
+#include "leader/cluster_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "common/ids.h"
+#include "common/status_util.h"
+#include "leader/cluster_view.h"
+
+namespace quarry {
+namespace {
+constexpr int32_t kMaxSlots = 1024;
+}  // namespace
+
+absl::Status ValidateRegistration(
+    const quarry::v1::RegisterWorkerRequest& request) {
+  if (absl::Status ok = ValidateWorkerId(request.worker_id(), "worker_id");
+      !ok.ok()) {
+    return ok;
+  }
+  if (absl::Status ok = ValidateHostPort(request.address(), "address");
+      !ok.ok()) {
+    return ok;
+  }
+  if (absl::EndsWith(request.address(), ":0")) {
+    return absl::InvalidArgumentError(
+        "address must name the real port, not 0");
+  }
+  if (request.slots() < 1 || request.slots() > kMaxSlots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "slots must be in [1, ", kMaxSlots, "], got ", request.slots()));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status ClusterServiceImpl::RegisterWorker(
+    grpc::ServerContext*, const quarry::v1::RegisterWorkerRequest* request,
+    quarry::v1::RegisterWorkerResponse* response) {
+  if (absl::Status ok = ValidateRegistration(*request); !ok.ok()) {
+    return ToGrpcStatus(ok);
+  }
+  if (absl::Status ok = controller_->OnRegisterWorker(*request); !ok.ok()) {
+    return ToGrpcStatus(ok);
+  }
+  response->set_heartbeat_interval_ms(static_cast<int32_t>(
+      absl::ToInt64Milliseconds(controller_->heartbeat_interval())));
+  return grpc::Status::OK;
+}
+
+grpc::Status ClusterServiceImpl::ReportWorkerState(
+    grpc::ServerContext*, const quarry::v1::ReportWorkerStateRequest* request,
+    quarry::v1::ReportWorkerStateResponse*) {
+  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
+      !ok.ok()) {
+    return ToGrpcStatus(ok);
+  }
+  return ToGrpcStatus(controller_->OnWorkerReport(*request));
+}
+
+grpc::Status ClusterServiceImpl::GetCluster(
+    grpc::ServerContext*, const quarry::v1::GetClusterRequest*,
+    quarry::v1::GetClusterResponse* response) {
+  absl::StatusOr<quarry::v1::GetClusterResponse> cluster =
+      ReadCluster(store_, clock_->Now());
+  if (!cluster.ok()) return ToGrpcStatus(cluster.status());
+  *response = std::move(*cluster);
+  return grpc::Status::OK;
+}
+
+}  // namespace quarry

@@ -1,0 +1,292 @@
+// The controller's loop, event handlers and effects. The three steps of
+// RunOnce live in controller_steps.cc.
+#include "leader/controller.h"
+
+#include <utility>
+
+#include <glog/logging.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/time_util.h"
+#include "leader/controller_state.h"
+
+namespace quarry {
+
+using quarry::v1::ExecutionStatus;
+
+Controller::Controller(Store* store, WorkerClientFactory* clients,
+                       OutputFinalizer* finalizer, const Clock* clock,
+                       ChangeNotifier* notifier, ControllerOptions options)
+    : store_(store),
+      clients_(clients),
+      finalizer_(finalizer),
+      clock_(clock),
+      notifier_(notifier),
+      options_(options) {}
+
+Controller::~Controller() { Stop(); }
+
+void Controller::Start() {
+  absl::MutexLock lock(&mu_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Controller::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    Wake();
+  }
+  if (thread_.joinable()) thread_.join();
+  // RPC callbacks touch this object: wait for them (bounded by deadlines).
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return rpcs_in_flight_ == 0;
+  };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&idle),
+                            options_.worker_rpc_timeout * 2)) {
+    LOG(WARNING) << rpcs_in_flight_ << " worker RPCs still in flight at stop";
+  }
+}
+
+void Controller::Wake() { wake_requested_ = true; }
+
+void Controller::Loop() {
+  absl::Time next_tick = absl::Now() + options_.tick;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return wake_requested_ || stopping_;
+      };
+      mu_.AwaitWithDeadline(absl::Condition(&woken), next_tick);
+      if (stopping_) return;
+      wake_requested_ = false;
+    }
+    if (absl::Now() >= next_tick) next_tick = absl::Now() + options_.tick;
+    RunOnce(clock_->Now());
+  }
+}
+
+void Controller::RunOnce(absl::Time now) {
+  Effects effects;
+  {
+    absl::MutexLock lock(&mu_);
+    IngestEvents(now, &effects);
+    UpdateClusterHealth(now, &effects);
+    RefreshJobs(now, &effects);
+    Rebalance(now, &effects);
+    CollectWrites(now, &effects);
+    rpcs_in_flight_ += effects.starts.size() + effects.cancels.size() +
+                       effects.probes.size();
+  }
+  Apply(std::move(effects));
+}
+
+void Controller::OnJobSubmitted(const quarry::v1::Job& job,
+                                std::vector<quarry::v1::Task> tasks) {
+  absl::MutexLock lock(&mu_);
+  submitted_.emplace_back(job, std::move(tasks));
+  Wake();
+}
+
+absl::Status Controller::OnRegisterWorker(
+    const quarry::v1::RegisterWorkerRequest& request) {
+  std::shared_ptr<WorkerClient> client =
+      clients_->Connect(request.worker_id(), request.address());
+  const absl::Time now = clock_->Now();
+  auto worker = std::make_unique<WorkerRuntime>();
+  quarry::v1::Worker& record = worker->record;
+  record.set_id(request.worker_id());
+  record.set_address(request.address());
+  record.set_slots(request.slots());
+  *record.mutable_labels() = request.labels();
+  record.set_status(quarry::v1::WORKER_STATUS_ALIVE);
+  *record.mutable_register_time() = ToProtoTime(now);
+  worker->slot_attempts.assign(request.slots(), "");
+  worker->free_slots = request.slots();
+  worker->client = std::move(client);
+  worker->last_seen = now;
+
+  absl::MutexLock lock(&mu_);
+  auto it = workers_.find(request.worker_id());
+  if (it != workers_.end()) {
+    // A restart: whatever it ran before is gone.
+    for (const std::string& attempt : it->second->slot_attempts) {
+      if (!attempt.empty() && attempt[0] != '!') orphaned_.push_back(attempt);
+    }
+    LOG(INFO) << "worker " << request.worker_id() << " registered again at "
+              << request.address();
+    it->second = std::move(worker);
+  } else {
+    LOG(INFO) << "worker " << request.worker_id() << " registered at "
+              << request.address() << " with " << request.slots() << " slots";
+    workers_.emplace(request.worker_id(), std::move(worker));
+  }
+  dirty_workers_.insert(request.worker_id());
+  Wake();
+  return absl::OkStatus();
+}
+
+absl::Status Controller::OnWorkerReport(
+    const quarry::v1::ReportWorkerStateRequest& report) {
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  auto it = workers_.find(report.worker_id());
+  if (it == workers_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "worker ", report.worker_id(), " is not registered; register again"));
+  }
+  it->second->last_seen = now;
+  for (const quarry::v1::AttemptStatus& status : report.attempts()) {
+    reported_.emplace_back(report.worker_id(), status);
+  }
+  Wake();
+  return absl::OkStatus();
+}
+
+absl::Status Controller::RequestCancel(absl::string_view job_id) {
+  absl::MutexLock lock(&mu_);
+  bool known = false;
+  if (JobRuntime* job = FindJob(std::string(job_id)); job != nullptr) {
+    known = !job->finished;
+  }
+  for (const auto& [job, tasks] : submitted_) known |= job.id() == job_id;
+  if (!known) {
+    return absl::NotFoundError(
+        absl::StrCat("job ", job_id, " is not running"));
+  }
+  cancel_requests_.emplace_back(job_id);
+  Wake();
+  return absl::OkStatus();
+}
+
+Controller::JobRuntime* Controller::FindJob(const std::string& job_id) {
+  std::optional<int64_t> sequence = ParseJobId(job_id);
+  if (!sequence.has_value()) return nullptr;
+  auto it = jobs_.find(*sequence);
+  return it == jobs_.end() ? nullptr : it->second.get();
+}
+
+void Controller::IngestEvents(absl::Time now, Effects* effects) {
+  for (auto& [job, tasks] : submitted_) {
+    auto runtime = std::make_unique<JobRuntime>();
+    runtime->sequence = ParseJobId(job.id()).value_or(0);
+    runtime->job = std::move(job);
+    runtime->tasks = std::move(tasks);
+    runtime->failures.assign(runtime->tasks.size(), 0);
+    runtime->dispatches.assign(runtime->tasks.size(), 0);
+    for (const quarry::v1::Task& task : runtime->tasks) {
+      if (task.is_reduce()) {
+        runtime->reduce_index = task.index();
+      } else {
+        runtime->runnable.push_back(task.index());
+        ++runtime->maps_remaining;
+      }
+    }
+    runtime->dirty = false;  // Stored as submitted.
+    jobs_[runtime->sequence] = std::move(runtime);
+  }
+  submitted_.clear();
+
+  for (const std::string& attempt_id : orphaned_) {
+    EndAttempt(attempt_id, quarry::v1::EXECUTION_STATUS_LOST,
+               "the worker restarted and no longer runs this attempt",
+               /*counts_as_failure=*/true, now, effects);
+  }
+  orphaned_.clear();
+  for (StartResult& result : start_results_) {
+    HandleStartResult(std::move(result), now, effects);
+  }
+  start_results_.clear();
+  for (const auto& [worker_id, status] : reported_) {
+    ApplyAttemptStatus(worker_id, status, now, effects);
+  }
+  reported_.clear();
+  for (ProbeResult& result : probe_results_) {
+    HandleProbeResult(std::move(result), now, effects);
+  }
+  probe_results_.clear();
+  for (const std::string& job_id : cancel_requests_) {
+    HandleCancel(job_id, now, effects);
+  }
+  cancel_requests_.clear();
+}
+
+void Controller::Apply(Effects effects) {
+  for (const quarry::v1::Job& job : effects.finalize) {
+    if (absl::Status status = finalizer_->Finalize(job); !status.ok()) {
+      LOG(WARNING) << "job " << job.id() << ": " << status;
+    }
+  }
+  auto check = [](const absl::Status& status) {
+    if (!status.ok()) LOG(ERROR) << "store write failed: " << status;
+  };
+  for (const auto& [job_id, tasks] : effects.task_writes) {
+    check(store_->UpdateTasks(job_id, tasks));
+  }
+  for (const quarry::v1::Job& job : effects.job_writes) {
+    check(store_->UpdateJob(job));
+  }
+  for (const quarry::v1::Worker& worker : effects.worker_writes) {
+    check(store_->PutWorker(worker));
+  }
+  for (const std::string& worker_id : effects.worker_deletes) {
+    check(store_->DeleteWorker(worker_id));
+  }
+  if (!effects.task_writes.empty() || !effects.job_writes.empty() ||
+      !effects.worker_writes.empty() || !effects.worker_deletes.empty()) {
+    notifier_->Notify();
+  }
+
+  // RPCs last: the store already shows what they start.
+  const absl::Duration timeout = options_.worker_rpc_timeout;
+  for (Effects::StartBatch& batch : effects.starts) {
+    StartResult result;
+    result.worker_id = batch.request.worker_id();
+    for (const auto& assignment : batch.request.assignments()) {
+      result.attempt_ids.push_back(assignment.attempt_id());
+    }
+    batch.client->StartTasks(
+        std::move(batch.request), timeout,
+        [this, result = std::move(result)](
+            absl::StatusOr<quarry::v1::StartTasksResponse> response) mutable {
+          absl::MutexLock lock(&mu_);
+          result.response = std::move(response);
+          start_results_.push_back(std::move(result));
+          --rpcs_in_flight_;
+          Wake();
+        });
+  }
+  for (Effects::CancelBatch& batch : effects.cancels) {
+    const std::string worker_id = batch.request.worker_id();
+    batch.client->CancelTasks(
+        std::move(batch.request), timeout,
+        [this, worker_id](absl::StatusOr<quarry::v1::CancelTasksResponse> r) {
+          if (!r.ok()) {
+            LOG(WARNING) << "CancelTasks on " << worker_id << ": "
+                         << r.status();
+          }
+          absl::MutexLock lock(&mu_);
+          --rpcs_in_flight_;
+        });
+  }
+  for (Effects::Probe& probe : effects.probes) {
+    quarry::v1::GetWorkerStateRequest request;
+    request.set_worker_id(probe.worker_id);
+    probe.client->GetWorkerState(
+        std::move(request), timeout,
+        [this, worker_id = probe.worker_id, sent_at = probe.sent_at](
+            absl::StatusOr<quarry::v1::GetWorkerStateResponse> response) {
+          absl::MutexLock lock(&mu_);
+          probe_results_.push_back(
+              ProbeResult{worker_id, sent_at, std::move(response)});
+          --rpcs_in_flight_;
+          Wake();
+        });
+  }
+}
+
+}  // namespace quarry

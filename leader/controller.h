@@ -1,0 +1,208 @@
+#ifndef QUARRY_LEADER_CONTROLLER_H_
+#define QUARRY_LEADER_CONTROLLER_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/store.h"
+#include "leader/change_notifier.h"
+#include "leader/output_finalizer.h"
+#include "leader/worker_client.h"
+#include "quarry/v1/cluster_service.pb.h"
+#include "quarry/v1/worker_service.pb.h"
+
+namespace quarry {
+
+struct ControllerOptions {
+  // The timer: RunOnce runs at least this often, and also at once on events.
+  absl::Duration tick = absl::Milliseconds(100);
+  // Deadline of every leader→worker RPC.
+  absl::Duration worker_rpc_timeout = absl::Seconds(2);
+  // A worker is probed (GetWorkerState) at most this often.
+  absl::Duration probe_interval = absl::Milliseconds(100);
+  // Silence after which a worker is SUSPECT (no new work) and DEAD (its
+  // attempts are LOST and their tasks re-queued).
+  absl::Duration suspect_after = absl::Seconds(2);
+  absl::Duration dead_after = absl::Seconds(5);
+  // DEAD workers are forgotten after this long.
+  absl::Duration forget_dead_after = absl::Minutes(10);
+  // Told to workers at registration.
+  absl::Duration heartbeat_interval = absl::Milliseconds(500);
+  // A task that could not even be started (worker refused it, RPC failed)
+  // this many times fails, so a broken cluster cannot loop forever.
+  int32_t max_dispatches_per_task = 20;
+};
+
+// The single writer of task, attempt and worker state: the control loop of
+// the leader, done the LevelDB way. One global mutex `mu_` protects all
+// state; event handlers (submissions, worker registrations and reports, RPC
+// completions, cancels) record the event under `mu_` and wake the loop.
+// RunOnce(now) does one step under `mu_`: (1) cluster health, (2) job state
+// refresh from reported attempt statuses, (3) rebalance of runnable tasks
+// onto free slots, batched per worker. Store writes, output finalization and
+// worker RPCs happen after `mu_` is released, so a slow worker or store never
+// stalls the loop. RunOnce is called by the controller thread (Start) or by
+// tests with a FakeClock; never by two threads at once.
+class Controller {
+ public:
+  Controller(Store* store, WorkerClientFactory* clients,
+             OutputFinalizer* finalizer, const Clock* clock,
+             ChangeNotifier* notifier, ControllerOptions options);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Starts / stops the loop thread. Stop waits for RPCs in flight.
+  void Start();
+  void Stop();
+
+  // One step of the loop (see the class comment).
+  void RunOnce(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Events. Each returns quickly and wakes the loop.
+  // A job already written to the store as PENDING.
+  void OnJobSubmitted(const quarry::v1::Job& job,
+                      std::vector<quarry::v1::Task> tasks)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status OnRegisterWorker(const quarry::v1::RegisterWorkerRequest& request)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // NOT_FOUND when the worker is not registered (it should register again).
+  absl::Status OnWorkerReport(const quarry::v1::ReportWorkerStateRequest& report)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Cancels a running or pending job. NOT_FOUND if the controller does not
+  // run it (unknown or already finished).
+  absl::Status RequestCancel(absl::string_view job_id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  absl::Duration heartbeat_interval() const {
+    return options_.heartbeat_interval;
+  }
+
+ private:
+  struct JobRuntime;
+  struct WorkerRuntime;
+  struct AttemptRef {
+    std::string job_id;
+    int32_t task_index = 0;
+    std::string worker_id;
+    int32_t slot = 0;
+    bool accepted = false;          // The worker confirmed it runs.
+    absl::Time accepted_at;         // Leader time of the confirmation.
+  };
+  // RPC results waiting for the loop.
+  struct StartResult {
+    std::string worker_id;
+    std::vector<std::string> attempt_ids;
+    absl::StatusOr<quarry::v1::StartTasksResponse> response;
+  };
+  struct ProbeResult {
+    std::string worker_id;
+    absl::Time sent_at;
+    absl::StatusOr<quarry::v1::GetWorkerStateResponse> response;
+  };
+  // Everything a step decided that must happen outside the lock.
+  struct Effects;
+
+  void Loop();
+  void Wake() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Steps of RunOnce.
+  void IngestEvents(absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UpdateClusterHealth(absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RefreshJobs(absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Rebalance(absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CollectWrites(absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Apply(Effects effects) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Event handling.
+  void ApplyAttemptStatus(const std::string& worker_id,
+                          const quarry::v1::AttemptStatus& status,
+                          absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleStartResult(StartResult result, absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleProbeResult(ProbeResult result, absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleCancel(const std::string& job_id, absl::Time now,
+                    Effects* effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // State changes.
+  void SetTaskStatus(JobRuntime& job, int32_t index,
+                     quarry::v1::ExecutionStatus status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the live attempt `attempt_id` with `status`: frees its slot and
+  // either records the result, re-queues the task or fails it.
+  void EndAttempt(const std::string& attempt_id,
+                  quarry::v1::ExecutionStatus status, const std::string& error,
+                  bool counts_as_failure, absl::Time now, Effects* effects,
+                  const quarry::v1::AttemptStatus* report = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishJob(JobRuntime& job, quarry::v1::JobState state,
+                 const std::string& error, absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MarkWorkerUnreachable(WorkerRuntime& worker, const std::string& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LoseWorkerAttempts(WorkerRuntime& worker, const std::string& why,
+                          absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  JobRuntime* FindJob(const std::string& job_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  quarry::v1::Worker WorkerRecord(const WorkerRuntime& worker) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Store* const store_;
+  WorkerClientFactory* const clients_;
+  OutputFinalizer* const finalizer_;
+  const Clock* const clock_;
+  ChangeNotifier* const notifier_;
+  const ControllerOptions options_;
+
+  absl::Mutex mu_;
+  bool wake_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t rpcs_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Inbox: events recorded by handlers, consumed by the next RunOnce.
+  std::vector<std::pair<quarry::v1::Job, std::vector<quarry::v1::Task>>>
+      submitted_ ABSL_GUARDED_BY(mu_);
+  // (reporting worker id, status).
+  std::vector<std::pair<std::string, quarry::v1::AttemptStatus>> reported_
+      ABSL_GUARDED_BY(mu_);
+  // Live attempts of a worker that registered again: they are LOST.
+  std::vector<std::string> orphaned_ ABSL_GUARDED_BY(mu_);
+  std::vector<StartResult> start_results_ ABSL_GUARDED_BY(mu_);
+  std::vector<ProbeResult> probe_results_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> cancel_requests_ ABSL_GUARDED_BY(mu_);
+
+  // Jobs that are not finished, by sequence number (dispatch order).
+  std::map<int64_t, std::unique_ptr<JobRuntime>> jobs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<WorkerRuntime>> workers_
+      ABSL_GUARDED_BY(mu_);
+  // Live attempts (ASSIGNED or RUNNING) by id.
+  absl::flat_hash_map<std::string, AttemptRef> attempts_ ABSL_GUARDED_BY(mu_);
+  // Workers whose record must be written to the store.
+  absl::flat_hash_set<std::string> dirty_workers_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> forgotten_workers_ ABSL_GUARDED_BY(mu_);
+
+  std::thread thread_;
+};
+
+}  // namespace quarry
+
+#endif  // QUARRY_LEADER_CONTROLLER_H_

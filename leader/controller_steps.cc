@@ -1,0 +1,246 @@
+// The three steps of Controller::RunOnce, and the collection of store
+// writes. All under mu_; nothing here blocks.
+#include <glog/logging.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/ids.h"
+#include "common/time_util.h"
+#include "leader/controller.h"
+#include "leader/controller_state.h"
+#include "leader/scheduler.h"
+
+namespace quarry {
+
+using quarry::v1::ExecutionStatus;
+using quarry::v1::WorkerStatus;
+
+// (1) Cluster health: silence turns a worker SUSPECT, then DEAD (its
+// attempts are LOST); long-dead workers are forgotten; live ones are probed.
+void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    WorkerRuntime& worker = *it->second;
+    const absl::Duration silence = now - worker.last_seen;
+    WorkerStatus status = quarry::v1::WORKER_STATUS_ALIVE;
+    if (silence >= options_.dead_after) {
+      status = quarry::v1::WORKER_STATUS_DEAD;
+    } else if (silence >= options_.suspect_after) {
+      status = quarry::v1::WORKER_STATUS_SUSPECT;
+    }
+    if (status != worker.record.status()) {
+      LOG(INFO) << "worker " << worker.record.id() << " is now "
+                << quarry::v1::WorkerStatus_Name(status) << " (silent for "
+                << absl::FormatDuration(silence) << ")";
+      worker.record.set_status(status);
+      dirty_workers_.insert(worker.record.id());
+      if (status == quarry::v1::WORKER_STATUS_DEAD) {
+        LoseWorkerAttempts(
+            worker,
+            absl::StrCat("worker ", worker.record.id(), " died (silent for ",
+                         absl::FormatDuration(silence), ")"),
+            now, effects);
+      }
+    }
+    if (status == quarry::v1::WORKER_STATUS_DEAD &&
+        silence >= options_.forget_dead_after) {
+      LOG(INFO) << "forgetting dead worker " << worker.record.id();
+      forgotten_workers_.push_back(worker.record.id());
+      dirty_workers_.erase(worker.record.id());
+      it = workers_.erase(it);
+      continue;
+    }
+    if (worker.last_seen != worker.heartbeat_written &&
+        now - worker.heartbeat_written >= options_.heartbeat_interval) {
+      dirty_workers_.insert(worker.record.id());  // Refresh the stored age.
+    }
+    if (!worker.probe_in_flight &&
+        now - worker.last_probe_sent >= options_.probe_interval) {
+      worker.probe_in_flight = true;
+      worker.last_probe_sent = now;
+      effects->probes.push_back({worker.client, worker.record.id(), now});
+    }
+    ++it;
+  }
+}
+
+// (2) Job state refresh: jobs move to RUNNING, DONE or FAILED from their
+// task counts; finished jobs are tidied once no attempt of theirs runs.
+void Controller::RefreshJobs(absl::Time now, Effects* effects) {
+  for (auto& [sequence, runtime] : jobs_) {
+    JobRuntime& job = *runtime;
+    if (job.finished) continue;
+    const quarry::v1::TaskCounts& counts = job.job.task_counts();
+    if (job.job.state() == quarry::v1::JOB_STATE_PENDING &&
+        counts.pending() < job.job.task_count()) {
+      job.job.set_state(quarry::v1::JOB_STATE_RUNNING);
+      *job.job.mutable_start_time() = ToProtoTime(now);
+      job.dirty = true;
+    }
+    if (counts.failed() > 0) {
+      FinishJob(job, quarry::v1::JOB_STATE_FAILED,
+                absl::StrJoin(job.failure_reasons, "; "), now, effects);
+    } else if (counts.done() == job.job.task_count()) {
+      FinishJob(job, quarry::v1::JOB_STATE_DONE, "", now, effects);
+    }
+  }
+}
+
+void Controller::FinishJob(JobRuntime& job, quarry::v1::JobState state,
+                           const std::string& error, absl::Time now,
+                           Effects* effects) {
+  job.finished = true;
+  job.job.set_state(state);
+  job.job.set_error(error);
+  *job.job.mutable_end_time() = ToProtoTime(now);
+  if (!job.job.has_start_time()) *job.job.mutable_start_time() = ToProtoTime(now);
+  job.dirty = true;
+  job.runnable.clear();
+  for (quarry::v1::Task& task : job.tasks) {
+    const ExecutionStatus status = task.status();
+    if (status == quarry::v1::EXECUTION_STATUS_PENDING ||
+        status == quarry::v1::EXECUTION_STATUS_ASSIGNED ||
+        status == quarry::v1::EXECUTION_STATUS_RUNNING) {
+      SetTaskStatus(job, task.index(), quarry::v1::EXECUTION_STATUS_CANCELLED);
+    }
+  }
+  // Stop the job's live attempts; they leave attempts_ when reported.
+  std::map<std::string, quarry::v1::CancelTasksRequest> cancels;
+  for (const auto& [attempt_id, ref] : attempts_) {
+    if (ref.job_id != job.job.id()) continue;
+    quarry::v1::CancelTasksRequest& request = cancels[ref.worker_id];
+    request.set_worker_id(ref.worker_id);
+    request.add_attempt_ids(attempt_id);
+  }
+  for (auto& [worker_id, request] : cancels) {
+    auto worker = workers_.find(worker_id);
+    if (worker == workers_.end()) continue;
+    effects->cancels.push_back({worker->second->client, std::move(request)});
+  }
+  LOG(INFO) << "job " << job.job.id() << " "
+            << quarry::v1::JobState_Name(state)
+            << (error.empty() ? "" : absl::StrCat(": ", error));
+}
+
+// (3) Rebalance: runnable tasks, oldest job first, onto free slots of
+// workers that can take work; one StartTasks batch per worker.
+void Controller::Rebalance(absl::Time now, Effects* effects) {
+  std::vector<WorkerRuntime*> schedulable;
+  std::vector<int32_t> free_slots;
+  for (auto& [id, worker] : workers_) {
+    if (worker->record.status() == quarry::v1::WORKER_STATUS_ALIVE &&
+        !worker->unreachable && worker->free_slots > 0) {
+      schedulable.push_back(worker.get());
+      free_slots.push_back(worker->free_slots);
+    }
+  }
+  if (schedulable.empty()) return;
+  int64_t runnable = 0;
+  for (const auto& [sequence, job] : jobs_) runnable += job->runnable.size();
+  const std::vector<int32_t> placement = SpreadTasks(free_slots, runnable);
+  if (placement.empty()) return;
+
+  std::vector<quarry::v1::StartTasksRequest> batches(schedulable.size());
+  auto job_it = jobs_.begin();
+  for (const int32_t target : placement) {
+    while (job_it->second->runnable.empty()) ++job_it;
+    JobRuntime& job = *job_it->second;
+    const int32_t index = job.runnable.front();
+    job.runnable.pop_front();
+    WorkerRuntime& worker = *schedulable[target];
+    int32_t slot = 0;
+    while (!worker.slot_attempts[slot].empty()) ++slot;
+
+    quarry::v1::Task& task = job.tasks[index];
+    task.set_attempts(task.attempts() + 1);
+    ++job.dispatches[index];
+    const std::string attempt_id =
+        FormatAttemptId(job.job.id(), index, task.attempts());
+    task.set_attempt_id(attempt_id);
+    task.set_worker_id(worker.record.id());
+    SetTaskStatus(job, index, quarry::v1::EXECUTION_STATUS_ASSIGNED);
+    job.job.set_attempts_started(job.job.attempts_started() + 1);
+    ++job.live_attempts;
+    attempts_[attempt_id] =
+        AttemptRef{job.job.id(), index, worker.record.id(), slot, false, {}};
+    worker.slot_attempts[slot] = attempt_id;
+    --worker.free_slots;
+    dirty_workers_.insert(worker.record.id());
+
+    quarry::v1::StartTasksRequest& batch = batches[target];
+    batch.set_worker_id(worker.record.id());
+    quarry::v1::Assignment* assignment = batch.add_assignments();
+    assignment->set_attempt_id(attempt_id);
+    assignment->set_job_id(job.job.id());
+    assignment->set_task_index(index);
+    assignment->set_slot(slot);
+    assignment->set_kind(job.job.spec().kind());
+    assignment->set_is_reduce(task.is_reduce());
+    *assignment->mutable_inputs() = task.inputs();
+    assignment->set_output_path(task.output_path());
+    *assignment->mutable_settings() = job.job.spec().settings();
+    assignment->set_attempt_number(task.attempts());
+  }
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if (batches[i].assignments().empty()) continue;
+    effects->starts.push_back({schedulable[i]->client, std::move(batches[i])});
+  }
+}
+
+quarry::v1::Worker Controller::WorkerRecord(const WorkerRuntime& worker) const {
+  quarry::v1::Worker record = worker.record;
+  *record.mutable_last_heartbeat_time() = ToProtoTime(worker.last_seen);
+  for (int32_t slot = 0; slot < static_cast<int32_t>(worker.slot_attempts.size());
+       ++slot) {
+    quarry::v1::SlotState* state = record.add_slot_states();
+    state->set_index(slot);
+    state->set_status(quarry::v1::EXECUTION_STATUS_PENDING);
+    std::string attempt_id = worker.slot_attempts[slot];
+    if (attempt_id.empty()) continue;
+    if (attempt_id[0] == '!') {  // Stale work from before a restart.
+      state->set_attempt_id(attempt_id.substr(1));
+      state->set_status(quarry::v1::EXECUTION_STATUS_RUNNING);
+      continue;
+    }
+    auto ref = attempts_.find(attempt_id);
+    if (ref == attempts_.end()) continue;
+    state->set_attempt_id(attempt_id);
+    state->set_job_id(ref->second.job_id);
+    state->set_task_index(ref->second.task_index);
+    state->set_status(ref->second.accepted
+                          ? quarry::v1::EXECUTION_STATUS_RUNNING
+                          : quarry::v1::EXECUTION_STATUS_ASSIGNED);
+  }
+  return record;
+}
+
+void Controller::CollectWrites(absl::Time now, Effects* effects) {
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    JobRuntime& job = *it->second;
+    const bool done_with = job.finished && job.live_attempts == 0;
+    if (done_with) effects->finalize.push_back(job.job);
+    if (!job.dirty_tasks.empty()) {
+      std::vector<quarry::v1::Task> tasks;
+      tasks.reserve(job.dirty_tasks.size());
+      for (int32_t index : job.dirty_tasks) tasks.push_back(job.tasks[index]);
+      effects->task_writes.emplace_back(job.job.id(), std::move(tasks));
+      job.dirty_tasks.clear();
+    }
+    if (job.dirty) {
+      effects->job_writes.push_back(job.job);
+      job.dirty = false;
+    }
+    it = done_with ? jobs_.erase(it) : std::next(it);
+  }
+  for (const std::string& id : dirty_workers_) {
+    auto worker = workers_.find(id);
+    if (worker != workers_.end()) {
+      worker->second->heartbeat_written = worker->second->last_seen;
+      effects->worker_writes.push_back(WorkerRecord(*worker->second));
+    }
+  }
+  dirty_workers_.clear();
+  effects->worker_deletes = std::move(forgotten_workers_);
+  forgotten_workers_.clear();
+}
+
+}  // namespace quarry

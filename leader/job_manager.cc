@@ -1,0 +1,189 @@
+#include "leader/job_manager.h"
+
+#include <utility>
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/time_util.h"
+
+namespace quarry {
+namespace {
+
+using quarry::v1::Job;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+constexpr absl::Duration kCancelWait = absl::Seconds(2);
+constexpr absl::Duration kWatchPoll = absl::Seconds(1);
+
+absl::Status CheckJobId(const std::string& job_id) {
+  if (job_id.empty()) return absl::InvalidArgumentError("job_id is required");
+  if (!ParseJobId(job_id).has_value()) {
+    return absl::NotFoundError(absl::StrCat(
+        "job ", job_id, " not found (job ids look like job-000001)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsFinished(quarry::v1::JobState state) {
+  return state == quarry::v1::JOB_STATE_DONE ||
+         state == quarry::v1::JOB_STATE_FAILED ||
+         state == quarry::v1::JOB_STATE_CANCELLED;
+}
+
+JobManager::JobManager(Store* store, Controller* controller,
+                       ChangeNotifier* notifier, const Clock* clock,
+                       PlannerLimits limits)
+    : store_(store),
+      controller_(controller),
+      notifier_(notifier),
+      clock_(clock),
+      limits_(limits) {}
+
+absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
+    const quarry::v1::JobSpec& spec) {
+  absl::StatusOr<JobPlan> plan = PlanJob(spec, limits_);
+  if (!plan.ok()) return plan.status();
+  absl::StatusOr<int64_t> sequence = store_->NextJobSequence();
+  if (!sequence.ok()) return sequence.status();
+  if (absl::Status prepared = PrepareOutputDir(plan->spec); !prepared.ok()) {
+    return prepared;
+  }
+  Job job;
+  job.set_id(FormatJobId(*sequence));
+  *job.mutable_spec() = std::move(plan->spec);
+  job.set_state(quarry::v1::JOB_STATE_PENDING);
+  job.set_task_count(static_cast<int32_t>(plan->tasks.size()));
+  job.mutable_task_counts()->set_pending(job.task_count());
+  *job.mutable_create_time() = ToProtoTime(clock_->Now());
+  if (absl::Status created = store_->CreateJob(job, plan->tasks);
+      !created.ok()) {
+    return created;
+  }
+  quarry::v1::SubmitJobResponse response;
+  response.set_job_id(job.id());
+  response.set_task_count(job.task_count());
+  controller_->OnJobSubmitted(job, std::move(plan->tasks));
+  return response;
+}
+
+absl::StatusOr<quarry::v1::GetJobResponse> JobManager::Get(
+    const quarry::v1::GetJobRequest& request) {
+  if (absl::Status ok = CheckJobId(request.job_id()); !ok.ok()) return ok;
+  quarry::v1::GetJobResponse response;
+  absl::StatusOr<Job> job = store_->GetJob(request.job_id());
+  if (!job.ok()) return job.status();
+  *response.mutable_job() = std::move(*job);
+  if (request.include_tasks()) {
+    absl::StatusOr<std::vector<quarry::v1::Task>> tasks =
+        store_->GetTasks(request.job_id());
+    if (!tasks.ok()) return tasks.status();
+    for (quarry::v1::Task& task : *tasks) {
+      *response.add_tasks() = std::move(task);
+    }
+  }
+  return response;
+}
+
+absl::StatusOr<quarry::v1::ListJobsResponse> JobManager::List(
+    const quarry::v1::ListJobsRequest& request) {
+  if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_size must be in [0, ", kMaxPageSize, "], got ",
+        request.page_size()));
+  }
+  if (!quarry::v1::JobState_IsValid(request.state())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("state ", request.state(), " is not a JobState"));
+  }
+  const int page_size =
+      request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  absl::StatusOr<JobPage> page =
+      store_->ListJobs(request.state(), page_size, request.page_token());
+  if (!page.ok()) return page.status();
+  quarry::v1::ListJobsResponse response;
+  for (Job& job : page->jobs) *response.add_jobs() = std::move(job);
+  response.set_next_page_token(page->next_page_token);
+  return response;
+}
+
+absl::StatusOr<quarry::v1::GetJobResultResponse> JobManager::Result(
+    const std::string& job_id) {
+  if (absl::Status ok = CheckJobId(job_id); !ok.ok()) return ok;
+  absl::StatusOr<Job> job = store_->GetJob(job_id);
+  if (!job.ok()) return job.status();
+  absl::StatusOr<std::vector<quarry::v1::Task>> tasks = store_->GetTasks(job_id);
+  if (!tasks.ok()) return tasks.status();
+  quarry::v1::GetJobResultResponse response;
+  response.set_job_id(job_id);
+  response.set_state(job->state());
+  response.set_output_dir(job->spec().output_dir());
+  for (const quarry::v1::Task& task : *tasks) {
+    if (task.status() != quarry::v1::EXECUTION_STATUS_DONE) continue;
+    if (task.is_reduce()) {
+      response.set_result_path(task.output_path());
+      response.set_result_summary(task.summary());
+    }
+    if (task.output_path().empty() && task.summary().empty()) continue;
+    quarry::v1::OutputFile* file = response.add_files();
+    file->set_path(task.output_path());
+    file->set_task_index(task.index());
+    file->set_summary(task.summary());
+  }
+  return response;
+}
+
+absl::StatusOr<Job> JobManager::Cancel(const std::string& job_id) {
+  if (absl::Status ok = CheckJobId(job_id); !ok.ok()) return ok;
+  absl::StatusOr<Job> job = store_->GetJob(job_id);
+  if (!job.ok()) return job.status();
+  if (IsFinished(job->state())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id, " already finished: ",
+                     quarry::v1::JobState_Name(job->state())));
+  }
+  uint64_t version = notifier_->version();
+  if (absl::Status requested = controller_->RequestCancel(job_id);
+      !requested.ok()) {
+    return requested;
+  }
+  const absl::Time deadline = absl::Now() + kCancelWait;
+  while (true) {
+    job = store_->GetJob(job_id);
+    if (!job.ok() || IsFinished(job->state()) || absl::Now() >= deadline) {
+      return job;
+    }
+    version = notifier_->WaitForChange(version, deadline - absl::Now());
+  }
+}
+
+absl::Status JobManager::Watch(
+    const std::string& job_id,
+    const std::function<bool(const quarry::v1::JobEvent&)>& send,
+    const std::function<bool()>& cancelled) {
+  if (absl::Status ok = CheckJobId(job_id); !ok.ok()) return ok;
+  Job last_sent;
+  bool sent_any = false;
+  uint64_t version = notifier_->version();
+  while (!cancelled()) {
+    absl::StatusOr<Job> job = store_->GetJob(job_id);
+    if (!job.ok()) return job.status();
+    if (!sent_any ||
+        !google::protobuf::util::MessageDifferencer::Equals(*job, last_sent)) {
+      quarry::v1::JobEvent event;
+      *event.mutable_job() = *job;
+      if (!send(event)) return absl::CancelledError("the watcher went away");
+      last_sent = std::move(*job);
+      sent_any = true;
+    }
+    if (IsFinished(last_sent.state())) return absl::OkStatus();
+    version = notifier_->WaitForChange(version, kWatchPoll);
+  }
+  return absl::CancelledError("the watcher went away");
+}
+
+}  // namespace quarry

@@ -1,0 +1,57 @@
+#ifndef QUARRY_LEADER_JOB_MANAGER_H_
+#define QUARRY_LEADER_JOB_MANAGER_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/store.h"
+#include "leader/change_notifier.h"
+#include "leader/controller.h"
+#include "leader/job_planner.h"
+#include "quarry/v1/job_service.pb.h"
+
+namespace quarry {
+
+// The logic behind JobService: submissions are validated and planned here
+// (filesystem reads, no global lock), stored as PENDING and handed to the
+// controller; every read comes from the store. Holds no state of its own;
+// thread-safe. Called by gRPC handler threads.
+class JobManager {
+ public:
+  JobManager(Store* store, Controller* controller, ChangeNotifier* notifier,
+             const Clock* clock, PlannerLimits limits = {});
+
+  absl::StatusOr<quarry::v1::SubmitJobResponse> Submit(
+      const quarry::v1::JobSpec& spec);
+  absl::StatusOr<quarry::v1::GetJobResponse> Get(
+      const quarry::v1::GetJobRequest& request);
+  absl::StatusOr<quarry::v1::ListJobsResponse> List(
+      const quarry::v1::ListJobsRequest& request);
+  absl::StatusOr<quarry::v1::GetJobResultResponse> Result(
+      const std::string& job_id);
+  // Cancels and returns the job once the store shows it CANCELLED (or the
+  // state it reached first). FAILED_PRECONDITION if it already finished.
+  absl::StatusOr<quarry::v1::Job> Cancel(const std::string& job_id);
+
+  // Calls `send` with the job at once and after each change, until the job
+  // is terminal (OK), `send` returns false or `cancelled` returns true
+  // (CANCELLED).
+  absl::Status Watch(const std::string& job_id,
+                     const std::function<bool(const quarry::v1::JobEvent&)>& send,
+                     const std::function<bool()>& cancelled);
+
+ private:
+  Store* const store_;
+  Controller* const controller_;
+  ChangeNotifier* const notifier_;
+  const Clock* const clock_;
+  const PlannerLimits limits_;
+};
+
+bool IsFinished(quarry::v1::JobState state);
+
+}  // namespace quarry
+
+#endif  // QUARRY_LEADER_JOB_MANAGER_H_

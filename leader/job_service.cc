@@ -1,0 +1,62 @@
+#include "leader/job_service.h"
+
+#include "common/status_util.h"
+
+namespace quarry {
+namespace {
+
+// Copies a StatusOr's value into the response, or returns its error.
+template <typename T>
+grpc::Status Reply(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status JobServiceImpl::SubmitJob(grpc::ServerContext*,
+                                       const quarry::v1::SubmitJobRequest* request,
+                                       quarry::v1::SubmitJobResponse* response) {
+  return Reply(manager_->Submit(request->spec()), response);
+}
+
+grpc::Status JobServiceImpl::GetJob(grpc::ServerContext*,
+                                    const quarry::v1::GetJobRequest* request,
+                                    quarry::v1::GetJobResponse* response) {
+  return Reply(manager_->Get(*request), response);
+}
+
+grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext*,
+                                      const quarry::v1::ListJobsRequest* request,
+                                      quarry::v1::ListJobsResponse* response) {
+  return Reply(manager_->List(*request), response);
+}
+
+grpc::Status JobServiceImpl::GetJobResult(
+    grpc::ServerContext*, const quarry::v1::GetJobResultRequest* request,
+    quarry::v1::GetJobResultResponse* response) {
+  return Reply(manager_->Result(request->job_id()), response);
+}
+
+grpc::Status JobServiceImpl::CancelJob(grpc::ServerContext*,
+                                       const quarry::v1::CancelJobRequest* request,
+                                       quarry::v1::CancelJobResponse* response) {
+  absl::StatusOr<quarry::v1::Job> job = manager_->Cancel(request->job_id());
+  if (!job.ok()) return ToGrpcStatus(job.status());
+  *response->mutable_job() = std::move(*job);
+  return grpc::Status::OK;
+}
+
+grpc::Status JobServiceImpl::WatchJob(
+    grpc::ServerContext* context, const quarry::v1::WatchJobRequest* request,
+    grpc::ServerWriter<quarry::v1::JobEvent>* writer) {
+  return ToGrpcStatus(manager_->Watch(
+      request->job_id(),
+      [writer](const quarry::v1::JobEvent& event) {
+        return writer->Write(event);
+      },
+      [context] { return context->IsCancelled(); }));
+}
+
+}  // namespace quarry

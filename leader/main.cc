@@ -1,0 +1,48 @@
+// quarry-leader: accepts jobs and runs the controller loop.
+#include <glog/logging.h>
+
+#include "absl/flags/flag.h"
+#include "common/server_util.h"
+#include "leader/leader_server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
+          "HOST:PORT to serve JobService and ClusterService on");
+ABSL_FLAG(absl::Duration, tick, absl::Milliseconds(100),
+          "controller timer period (it also runs at once on events)");
+ABSL_FLAG(absl::Duration, worker_rpc_timeout, absl::Seconds(2),
+          "deadline of every leader-to-worker RPC");
+ABSL_FLAG(absl::Duration, suspect_after, absl::Seconds(2),
+          "silence after which a worker is SUSPECT and gets no new work");
+ABSL_FLAG(absl::Duration, dead_after, absl::Seconds(5),
+          "silence after which a worker is DEAD and its tasks are re-queued");
+
+int main(int argc, char** argv) {
+  quarry::InitProgram(argc, argv,
+                      "quarry-leader: the Quarry leader.\n"
+                      "Usage: quarry-leader [--listen HOST:PORT] [flags]");
+  quarry::LeaderConfig config;
+  config.listen = absl::GetFlag(FLAGS_listen);
+  config.controller.tick = absl::GetFlag(FLAGS_tick);
+  config.controller.worker_rpc_timeout = absl::GetFlag(FLAGS_worker_rpc_timeout);
+  config.controller.suspect_after = absl::GetFlag(FLAGS_suspect_after);
+  config.controller.dead_after = absl::GetFlag(FLAGS_dead_after);
+  if (config.controller.tick <= absl::ZeroDuration() ||
+      config.controller.suspect_after >= config.controller.dead_after) {
+    LOG(ERROR) << "--tick must be positive and --suspect_after shorter than "
+                  "--dead_after";
+    return 2;
+  }
+
+  quarry::LeaderServer server(config);
+  if (absl::Status started = server.Start(); !started.ok()) {
+    LOG(ERROR) << "cannot start: " << started;
+    return 1;
+  }
+  LOG(INFO) << "quarry-leader listening on "
+            << quarry::WithPort(config.listen, server.port())
+            << " (store: memory)";
+  quarry::WaitForTerminationSignal();
+  server.Shutdown();
+  LOG(INFO) << "quarry-leader stopped";
+  return 0;
+}
