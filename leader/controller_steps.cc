@@ -71,7 +71,7 @@ void Controller::RefreshJobs(absl::Time now, Effects* effects) {
     if (job.finished) continue;
     const quarry::v1::TaskCounts& counts = job.job.task_counts();
     if (job.job.state() == quarry::v1::JOB_STATE_PENDING &&
-        counts.pending() < job.job.task_count()) {
+        counts.running() + counts.done() > 0) {
       job.job.set_state(quarry::v1::JOB_STATE_RUNNING);
       *job.job.mutable_start_time() = ToProtoTime(now);
       job.dirty = true;

@@ -1,0 +1,367 @@
+// Unit tests of the controller loop, driven step by step with a FakeClock
+// and fake workers (no threads, no sleeps, no network).
+#include "leader/controller.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/memory_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "leader/job_manager.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/fake_worker_client.h"
+
+namespace quarry {
+namespace {
+
+using ::quarry::testing::FakeClock;
+using ::quarry::testing::FakeWorker;
+using ::quarry::testing::FakeWorkerClientFactory;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+// Records which jobs were finalized and the state the store showed then.
+class RecordingFinalizer : public OutputFinalizer {
+ public:
+  explicit RecordingFinalizer(Store* store) : store_(store) {}
+  absl::Status Finalize(const quarry::v1::Job& job) override {
+    finalized.push_back(job.id());
+    stored_state_then.push_back(store_->GetJob(job.id())->state());
+    return absl::OkStatus();
+  }
+  std::vector<std::string> finalized;
+  std::vector<quarry::v1::JobState> stored_state_then;
+
+ private:
+  Store* store_;
+};
+
+ControllerOptions TestOptions() {
+  ControllerOptions options;
+  options.worker_rpc_timeout = absl::Milliseconds(10);  // Bounds Stop().
+  options.probe_interval = absl::Milliseconds(100);
+  options.suspect_after = absl::Seconds(2);
+  options.dead_after = absl::Seconds(5);
+  return options;
+}
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  ControllerTest()
+      : finalizer_(&store_),
+        controller_(&store_, &clients_, &finalizer_, &clock_, &notifier_,
+                    TestOptions()),
+        manager_(&store_, &controller_, &notifier_, &clock_) {}
+
+  void Register(const std::string& id, int slots) {
+    quarry::v1::RegisterWorkerRequest request;
+    request.set_worker_id(id);
+    request.set_address("127.0.0.1:1");
+    request.set_slots(slots);
+    ASSERT_TRUE(controller_.OnRegisterWorker(request).ok());
+  }
+
+  std::string SubmitNoop(int tasks, int max_attempts = 0) {
+    quarry::v1::JobSpec spec;
+    spec.set_kind("noop");
+    (*spec.mutable_settings())["tasks"] = absl::StrCat(tasks);
+    spec.set_max_attempts(max_attempts);
+    auto response = manager_.Submit(spec);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response->job_id();
+  }
+
+  void Step() { controller_.RunOnce(clock_.Now()); }
+
+  quarry::v1::Job StoredJob(const std::string& id) { return *store_.GetJob(id); }
+
+  std::vector<quarry::v1::Task> StoredTasks(const std::string& id) {
+    return *store_.GetTasks(id);
+  }
+
+  // Reports `status` for the attempts, as worker `worker_id` would.
+  absl::Status Report(const std::string& worker_id,
+                      const std::vector<std::string>& attempt_ids,
+                      quarry::v1::ExecutionStatus status,
+                      const std::string& error = "") {
+    quarry::v1::ReportWorkerStateRequest report;
+    report.set_worker_id(worker_id);
+    for (const std::string& id : attempt_ids) {
+      quarry::v1::AttemptStatus* attempt = report.add_attempts();
+      attempt->set_attempt_id(id);
+      attempt->set_status(status);
+      attempt->set_error(error);
+    }
+    return controller_.OnWorkerReport(report);
+  }
+
+  // Accepts every pending StartTasks of the worker; returns the attempt ids.
+  std::vector<std::string> AcceptStarts(const std::string& worker_id) {
+    std::vector<std::string> ids;
+    for (FakeWorker::StartCall& call : clients_.worker(worker_id)->TakeStarts()) {
+      for (const auto& assignment : call.request.assignments()) {
+        ids.push_back(assignment.attempt_id());
+      }
+      FakeWorker::AcceptAll(call);
+    }
+    return ids;
+  }
+
+  // Answers the worker's probes with an empty state for `slots` slots, and
+  // reports a heartbeat, so it stays ALIVE.
+  void KeepAlive(const std::string& worker_id) {
+    ASSERT_TRUE(Report(worker_id, {}, quarry::v1::EXECUTION_STATUS_RUNNING).ok());
+  }
+
+  MemoryStore store_;
+  FakeClock clock_;
+  ChangeNotifier notifier_;
+  FakeWorkerClientFactory clients_;
+  RecordingFinalizer finalizer_;
+  Controller controller_;
+  JobManager manager_;
+};
+
+TEST_F(ControllerTest, SubmittedJobWaitsPendingWithoutWorkers) {
+  const std::string id = SubmitNoop(3);
+  Step();
+  EXPECT_EQ(StoredJob(id).state(), quarry::v1::JOB_STATE_PENDING);
+  EXPECT_EQ(StoredJob(id).task_counts().pending(), 3);
+}
+
+TEST_F(ControllerTest, SpreadsTasksInOneBatchPerWorker) {
+  Register("w1", 4);
+  Register("w2", 4);
+  const std::string id = SubmitNoop(6);
+  Step();
+  auto starts1 = clients_.worker("w1")->TakeStarts();
+  auto starts2 = clients_.worker("w2")->TakeStarts();
+  ASSERT_THAT(starts1, SizeIs(1));
+  ASSERT_THAT(starts2, SizeIs(1));
+  EXPECT_EQ(starts1[0].request.assignments_size(), 3);
+  EXPECT_EQ(starts2[0].request.assignments_size(), 3);
+  EXPECT_EQ(starts1[0].request.worker_id(), "w1");
+  std::vector<int> slots;
+  for (const auto& a : starts1[0].request.assignments()) slots.push_back(a.slot());
+  EXPECT_THAT(slots, ElementsAre(0, 1, 2));
+  EXPECT_EQ(StoredJob(id).task_counts().assigned(), 6);
+}
+
+TEST_F(ControllerTest, CompletionFinishesJobAfterFinalizingOutput) {
+  Register("w1", 4);
+  const std::string id = SubmitNoop(2);
+  Step();
+  std::vector<std::string> attempts = AcceptStarts("w1");
+  ASSERT_THAT(attempts, SizeIs(2));
+  Step();
+  EXPECT_EQ(StoredJob(id).state(), quarry::v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(StoredJob(id).task_counts().running(), 2);
+
+  ASSERT_TRUE(Report("w1", attempts, quarry::v1::EXECUTION_STATUS_DONE).ok());
+  Step();
+  const quarry::v1::Job job = StoredJob(id);
+  EXPECT_EQ(job.state(), quarry::v1::JOB_STATE_DONE);
+  EXPECT_EQ(job.task_counts().done(), 2);
+  EXPECT_TRUE(job.has_end_time());
+  EXPECT_THAT(finalizer_.finalized, ElementsAre(id));
+  // Output is tidied before anyone can see DONE.
+  EXPECT_THAT(finalizer_.stored_state_then,
+              ElementsAre(quarry::v1::JOB_STATE_RUNNING));
+}
+
+TEST_F(ControllerTest, WorkerWithNoFreeSlotGetsNothingUntilOneFrees) {
+  Register("w1", 1);
+  const std::string id = SubmitNoop(3);
+  Step();
+  std::vector<std::string> first = AcceptStarts("w1");
+  ASSERT_THAT(first, SizeIs(1));
+  Step();
+  EXPECT_THAT(clients_.worker("w1")->TakeStarts(), SizeIs(0));
+  EXPECT_EQ(StoredJob(id).task_counts().pending(), 2);
+
+  ASSERT_TRUE(Report("w1", first, quarry::v1::EXECUTION_STATUS_DONE).ok());
+  Step();
+  auto next = clients_.worker("w1")->TakeStarts();
+  ASSERT_THAT(next, SizeIs(1));
+  EXPECT_EQ(next[0].request.assignments(0).task_index(), 1);
+  EXPECT_EQ(next[0].request.assignments(0).slot(), 0);
+}
+
+TEST_F(ControllerTest, SilentWorkerDoesNotStallLoopAndItsTasksMove) {
+  Register("slow", 2);
+  Register("good", 2);
+  const std::string id = SubmitNoop(4);
+  Step();
+  // "slow" never answers anything; "good" works.
+  std::vector<std::string> good = AcceptStarts("good");
+  ASSERT_THAT(good, SizeIs(2));
+  ASSERT_TRUE(Report("good", good, quarry::v1::EXECUTION_STATUS_DONE).ok());
+  Step();
+  EXPECT_EQ(StoredJob(id).task_counts().done(), 2);
+
+  clock_.Advance(absl::Seconds(3));
+  KeepAlive("good");
+  Step();
+  auto cluster = store_.ListWorkers();
+  ASSERT_TRUE(cluster.ok());
+  EXPECT_EQ((*cluster)[1].id(), "slow");
+  EXPECT_EQ((*cluster)[1].status(), quarry::v1::WORKER_STATUS_SUSPECT);
+
+  clock_.Advance(absl::Seconds(3));
+  KeepAlive("good");
+  Step();  // "slow" is DEAD: its two attempts are LOST and re-queued.
+  EXPECT_EQ((*store_.ListWorkers())[1].status(), quarry::v1::WORKER_STATUS_DEAD);
+  std::vector<std::string> moved = AcceptStarts("good");
+  ASSERT_THAT(moved, SizeIs(2));
+  for (const std::string& attempt : moved) EXPECT_THAT(attempt, HasSubstr(".2"));
+  ASSERT_TRUE(Report("good", moved, quarry::v1::EXECUTION_STATUS_DONE).ok());
+  Step();
+  EXPECT_EQ(StoredJob(id).state(), quarry::v1::JOB_STATE_DONE);
+}
+
+TEST_F(ControllerTest, TaskFailingEveryAttemptFailsJobWithReason) {
+  Register("w1", 1);
+  const std::string id = SubmitNoop(1, /*max_attempts=*/2);
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    Step();
+    std::vector<std::string> ids = AcceptStarts("w1");
+    ASSERT_THAT(ids, SizeIs(1));
+    EXPECT_EQ(ids[0], absl::StrCat(id, ".0.", attempt));
+    ASSERT_TRUE(Report("w1", ids, quarry::v1::EXECUTION_STATUS_FAILED,
+                       "disk on fire")
+                    .ok());
+  }
+  Step();
+  const quarry::v1::Job job = StoredJob(id);
+  EXPECT_EQ(job.state(), quarry::v1::JOB_STATE_FAILED);
+  EXPECT_THAT(job.error(), HasSubstr("task 0"));
+  EXPECT_THAT(job.error(), HasSubstr("disk on fire"));
+  EXPECT_EQ(StoredTasks(id)[0].status(), quarry::v1::EXECUTION_STATUS_FAILED);
+}
+
+TEST_F(ControllerTest, LateDoneFromSupersededAttemptIsIgnored) {
+  Register("w1", 1);
+  Register("w2", 1);
+  const std::string id = SubmitNoop(1);
+  Step();
+  std::vector<std::string> first = AcceptStarts("w1");
+  first = first.empty() ? AcceptStarts("w2") : first;
+  ASSERT_THAT(first, SizeIs(1));
+  // The first attempt fails on its worker; a retry starts.
+  const std::string worker = StoredTasks(id)[0].worker_id();
+  ASSERT_TRUE(Report(worker, first, quarry::v1::EXECUTION_STATUS_FAILED, "x").ok());
+  Step();
+  const std::string retry_worker = StoredTasks(id)[0].worker_id();
+  std::vector<std::string> second = AcceptStarts(retry_worker);
+  ASSERT_THAT(second, SizeIs(1));
+  ASSERT_NE(first[0], second[0]);
+  // A DONE for the superseded attempt changes nothing.
+  ASSERT_TRUE(Report(worker, first, quarry::v1::EXECUTION_STATUS_DONE).ok());
+  Step();
+  EXPECT_EQ(StoredJob(id).state(), quarry::v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(StoredTasks(id)[0].attempt_id(), second[0]);
+}
+
+TEST_F(ControllerTest, MisroutedWorkerGetsNoWorkAndTaskIsNotCharged) {
+  Register("wrong", 1);
+  const std::string id = SubmitNoop(1, /*max_attempts=*/1);
+  Step();
+  for (FakeWorker::StartCall& call : clients_.worker("wrong")->TakeStarts()) {
+    call.done(absl::FailedPreconditionError(
+        "request meant for worker \"wrong\" reached worker \"other\""));
+  }
+  Register("right", 1);
+  Step();
+  EXPECT_THAT(clients_.worker("wrong")->TakeStarts(), SizeIs(0));
+  std::vector<std::string> ids = AcceptStarts("right");
+  ASSERT_THAT(ids, SizeIs(1));
+  ASSERT_TRUE(Report("right", ids, quarry::v1::EXECUTION_STATUS_DONE).ok());
+  Step();
+  EXPECT_EQ(StoredJob(id).state(), quarry::v1::JOB_STATE_DONE);
+}
+
+TEST_F(ControllerTest, RejectedAssignmentIsRequeued) {
+  Register("w1", 1);
+  const std::string id = SubmitNoop(1);
+  Step();
+  auto calls = clients_.worker("w1")->TakeStarts();
+  ASSERT_THAT(calls, SizeIs(1));
+  quarry::v1::StartTasksResponse response;
+  auto* rejected = response.add_rejected();
+  rejected->set_attempt_id(calls[0].request.assignments(0).attempt_id());
+  rejected->set_reason("slot 0 is busy");
+  calls[0].done(response);
+  Step();
+  auto retry = clients_.worker("w1")->TakeStarts();
+  ASSERT_THAT(retry, SizeIs(1));
+  EXPECT_EQ(retry[0].request.assignments(0).attempt_number(), 2);
+  EXPECT_EQ(StoredJob(id).state(), quarry::v1::JOB_STATE_PENDING);
+}
+
+TEST_F(ControllerTest, CancelStopsRunningAttempts) {
+  Register("w1", 2);
+  const std::string id = SubmitNoop(5);
+  Step();
+  std::vector<std::string> running = AcceptStarts("w1");
+  ASSERT_THAT(running, SizeIs(2));
+  ASSERT_TRUE(controller_.RequestCancel(id).ok());
+  Step();
+  EXPECT_EQ(StoredJob(id).state(), quarry::v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(StoredJob(id).task_counts().cancelled(), 5);
+  auto cancels = clients_.worker("w1")->TakeCancels();
+  ASSERT_THAT(cancels, SizeIs(1));
+  EXPECT_THAT(cancels[0].request.attempt_ids(), SizeIs(2));
+  EXPECT_THAT(finalizer_.finalized, SizeIs(0));  // Attempts still run.
+  ASSERT_TRUE(Report("w1", running, quarry::v1::EXECUTION_STATUS_CANCELLED).ok());
+  Step();
+  EXPECT_THAT(finalizer_.finalized, ElementsAre(id));
+  EXPECT_FALSE(controller_.RequestCancel(id).ok());
+}
+
+TEST_F(ControllerTest, WorkerRegisteringAgainLosesWhatItRan) {
+  Register("w1", 1);
+  const std::string id = SubmitNoop(1);
+  Step();
+  std::vector<std::string> before = AcceptStarts("w1");
+  ASSERT_THAT(before, SizeIs(1));
+  Register("w1", 1);  // Restarted with the same id.
+  Step();
+  std::vector<std::string> after = AcceptStarts("w1");
+  ASSERT_THAT(after, SizeIs(1));
+  EXPECT_NE(before[0], after[0]);
+  // The old attempt's DONE is never taken.
+  ASSERT_TRUE(Report("w1", before, quarry::v1::EXECUTION_STATUS_DONE).ok());
+  Step();
+  EXPECT_EQ(StoredJob(id).state(), quarry::v1::JOB_STATE_RUNNING);
+  EXPECT_THAT(StoredTasks(id)[0].error(), HasSubstr("restarted"));
+}
+
+TEST_F(ControllerTest, ProbeReconcilesForgottenAttemptAsLost) {
+  Register("w1", 1);
+  const std::string id = SubmitNoop(1);
+  Step();
+  std::vector<std::string> ids = AcceptStarts("w1");
+  Step();
+  // A probe sent before the worker confirmed the attempt proves nothing.
+  quarry::v1::GetWorkerStateResponse empty;  // Knows no attempt.
+  clients_.worker("w1")->AnswerProbes(empty);
+  Step();
+  EXPECT_EQ(StoredTasks(id)[0].attempts(), 1);
+  clock_.Advance(absl::Milliseconds(200));
+  Step();  // Sends a new probe.
+  clients_.worker("w1")->AnswerProbes(empty);
+  Step();
+  EXPECT_EQ(StoredTasks(id)[0].attempts(), 2);
+  EXPECT_THAT(StoredTasks(id)[0].error(), HasSubstr("no longer knows"));
+}
+
+TEST_F(ControllerTest, ReportFromUnknownWorkerIsNotFound) {
+  EXPECT_EQ(Report("ghost", {}, quarry::v1::EXECUTION_STATUS_DONE).code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace quarry

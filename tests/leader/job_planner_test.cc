@@ -1,0 +1,144 @@
+#include "leader/job_planner.h"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+
+namespace quarry {
+namespace {
+
+namespace fs = std::filesystem;
+using ::quarry::testing::TempDir;
+using ::quarry::testing::WriteFile;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class JobPlannerTest : public ::testing::Test {
+ protected:
+  quarry::v1::JobSpec Spec(const std::string& kind) {
+    quarry::v1::JobSpec spec;
+    spec.set_kind(kind);
+    spec.add_inputs(dir_.path() + "/in");
+    spec.set_output_dir(dir_.path() + "/out");
+    return spec;
+  }
+  void SetUp() override {
+    WriteFile(dir_.path() + "/in/b.txt", "b");
+    WriteFile(dir_.path() + "/in/a.txt", "a");
+    WriteFile(dir_.path() + "/in/sub/c.txt", "c");
+  }
+  // The error of planning `spec` (which must fail).
+  absl::Status Error(const quarry::v1::JobSpec& spec) {
+    absl::StatusOr<JobPlan> plan = PlanJob(spec);
+    EXPECT_FALSE(plan.ok());
+    return plan.status();
+  }
+  TempDir dir_;
+};
+
+TEST_F(JobPlannerTest, ExpandsDirectoriesRecursivelyInSortedOrder) {
+  absl::StatusOr<JobPlan> plan = PlanJob(Spec("linecount"));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->tasks.size(), 3u);
+  const std::string in = dir_.path() + "/in/";
+  EXPECT_EQ(plan->tasks[0].inputs(0), in + "a.txt");
+  EXPECT_EQ(plan->tasks[1].inputs(0), in + "b.txt");
+  EXPECT_EQ(plan->tasks[2].inputs(0), in + "sub/c.txt");
+  EXPECT_EQ(plan->tasks[2].output_path(), dir_.path() + "/out/part-00002");
+  EXPECT_EQ(plan->spec.max_attempts(), 3);
+}
+
+TEST_F(JobPlannerTest, WordcountGetsAReduceTaskLast) {
+  quarry::v1::JobSpec spec = Spec("wordcount");
+  spec.add_inputs(dir_.path() + "/in/a.txt");  // A duplicate is dropped.
+  absl::StatusOr<JobPlan> plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->tasks.size(), 4u);
+  const quarry::v1::Task& reduce = plan->tasks[3];
+  EXPECT_TRUE(reduce.is_reduce());
+  EXPECT_EQ(reduce.output_path(), dir_.path() + "/out/result.tsv");
+  EXPECT_EQ(reduce.inputs_size(), 3);
+}
+
+TEST_F(JobPlannerTest, NoopNeedsNeitherInputsNorOutput) {
+  quarry::v1::JobSpec spec;
+  spec.set_kind("noop");
+  (*spec.mutable_settings())["tasks"] = "7";
+  absl::StatusOr<JobPlan> plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->tasks.size(), 7u);
+  EXPECT_EQ(plan->tasks[0].output_path(), "");
+}
+
+TEST_F(JobPlannerTest, BadInputIsRefusedNamingTheField) {
+  quarry::v1::JobSpec spec = Spec("nope");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("kind \"nope\" is unknown"));
+  spec = Spec("");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("kind is required"));
+
+  spec = Spec("linecount");
+  spec.clear_inputs();
+  EXPECT_THAT(Error(spec).message(), HasSubstr("inputs is required"));
+  spec.add_inputs("");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("inputs[0] is empty"));
+  spec.set_inputs(0, dir_.path() + "/missing");
+  EXPECT_EQ(Error(spec).code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Error(spec).message(), HasSubstr("inputs[0]"));
+  spec.set_inputs(0, "relative/path");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("absolute"));
+  fs::create_directories(dir_.path() + "/empty");
+  spec.set_inputs(0, dir_.path() + "/empty");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("no regular file"));
+
+  spec = Spec("linecount");
+  spec.set_output_dir(dir_.path() + "/in/a.txt");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("not a directory"));
+  spec.set_output_dir(dir_.path() + "/in");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("is not empty"));
+  spec.set_overwrite(true);
+  EXPECT_TRUE(PlanJob(spec).ok());
+
+  spec = Spec("grep");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("settings.pattern is required"));
+  (*spec.mutable_settings())["pattern"] = "(unclosed";
+  EXPECT_THAT(Error(spec).message(), HasSubstr("settings.pattern"));
+  spec = Spec("linecount");
+  (*spec.mutable_settings())["colour"] = "blue";
+  EXPECT_THAT(Error(spec).message(), HasSubstr("settings.colour"));
+
+  spec = Spec("linecount");
+  spec.set_max_attempts(-1);
+  EXPECT_THAT(Error(spec).message(), HasSubstr("max_attempts"));
+  spec = Spec("sleep");
+  (*spec.mutable_settings())["ms"] = "-5";
+  EXPECT_THAT(Error(spec).message(), HasSubstr("settings.ms"));
+  spec = Spec("noop");
+  spec.clear_inputs();
+  (*spec.mutable_settings())["tasks"] = "99999999999";
+  EXPECT_THAT(Error(spec).message(), HasSubstr("settings.tasks"));
+}
+
+TEST_F(JobPlannerTest, PrepareOutputDirCreatesAndOverwritesOnlyOurFiles) {
+  quarry::v1::JobSpec spec = Spec("linecount");
+  spec.set_output_dir(dir_.path() + "/new/out");
+  ASSERT_TRUE(PrepareOutputDir(spec).ok());
+  EXPECT_TRUE(fs::is_directory(spec.output_dir()));
+
+  WriteFile(spec.output_dir() + "/part-00009", "old");
+  WriteFile(spec.output_dir() + "/result.tsv", "old");
+  WriteFile(spec.output_dir() + "/notes.txt", "mine");
+  spec.set_overwrite(true);
+  ASSERT_TRUE(PrepareOutputDir(spec).ok());
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(spec.output_dir())) {
+    left.push_back(entry.path().filename().string());
+  }
+  EXPECT_THAT(left, ElementsAre("notes.txt"));
+}
+
+}  // namespace
+}  // namespace quarry
