@@ -3,6 +3,8 @@
 #include <pthread.h>
 
 #include <csignal>
+#include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include <glog/logging.h>
@@ -57,6 +59,22 @@ absl::StatusOr<StartedServer> StartGrpcServer(
 std::string WithPort(absl::string_view listen, int port) {
   const size_t colon = listen.rfind(':');
   return absl::StrCat(listen.substr(0, colon), ":", port);
+}
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  if (path.empty()) return absl::OkStatus();
+  const std::string temp = absl::StrCat(path, ".tmp");
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.good()) {
+      return absl::InternalError(absl::StrCat("cannot write ", temp));
+    }
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", temp, " to ", path));
+  }
+  return absl::OkStatus();
 }
 
 std::vector<char*> InitProgram(int argc, char** argv, absl::string_view usage) {

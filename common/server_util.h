@@ -27,6 +27,10 @@ absl::StatusOr<StartedServer> StartGrpcServer(
 // "HOST:PORT" with the port of `listen` replaced by `port`.
 std::string WithPort(absl::string_view listen, int port);
 
+// Writes `port` to `path` atomically (temp file + rename), so a script
+// waiting for the file never reads half of it. No-op for an empty path.
+absl::Status WritePortFile(const std::string& path, int port);
+
 // Parses flags (absl) and sets up glog to log to stderr. Call first in main.
 // Returns the positional arguments.
 std::vector<char*> InitProgram(int argc, char** argv, absl::string_view usage);

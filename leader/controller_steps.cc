@@ -24,7 +24,7 @@ void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
     WorkerStatus status = quarry::v1::WORKER_STATUS_ALIVE;
     if (silence >= options_.dead_after) {
       status = quarry::v1::WORKER_STATUS_DEAD;
-    } else if (silence >= options_.suspect_after) {
+    } else if (silence >= options_.suspect_after || worker.unreachable) {
       status = quarry::v1::WORKER_STATUS_SUSPECT;
     }
     if (status != worker.record.status()) {

@@ -7,6 +7,9 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
           "HOST:PORT to serve JobService and ClusterService on");
+ABSL_FLAG(std::string, port_file, "",
+          "if set, write the port really listened on to this file (useful "
+          "with --listen HOST:0)");
 ABSL_FLAG(absl::Duration, tick, absl::Milliseconds(100),
           "controller timer period (it also runs at once on events)");
 ABSL_FLAG(absl::Duration, worker_rpc_timeout, absl::Seconds(2),
@@ -36,6 +39,12 @@ int main(int argc, char** argv) {
   quarry::LeaderServer server(config);
   if (absl::Status started = server.Start(); !started.ok()) {
     LOG(ERROR) << "cannot start: " << started;
+    return 1;
+  }
+  if (absl::Status written =
+          quarry::WritePortFile(absl::GetFlag(FLAGS_port_file), server.port());
+      !written.ok()) {
+    LOG(ERROR) << written;
     return 1;
   }
   LOG(INFO) << "quarry-leader listening on "

@@ -1,0 +1,298 @@
+// End-to-end tests: real quarry-leader and quarry-worker processes on
+// loopback, driven through the public gRPC API.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <glog/logging.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "common/job_kinds.h"
+#include "tests/integration/test_corpus.h"
+#include "tests/testing/local_cluster.h"
+
+namespace quarry::testing {
+namespace {
+
+using quarry::v1::JobSpec;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+
+JobSpec Spec(const std::string& kind, const std::vector<std::string>& inputs,
+             const std::string& output_dir) {
+  JobSpec spec;
+  spec.set_kind(kind);
+  for (const std::string& input : inputs) spec.add_inputs(input);
+  spec.set_output_dir(output_dir);
+  return spec;
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = LocalCluster::Start();
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = std::move(*cluster);
+  }
+
+  void StartWorkers(int count, int slots) {
+    for (int i = 1; i <= count; ++i) {
+      ASSERT_TRUE(cluster_->StartWorker(absl::StrCat("worker-", i), slots).ok());
+    }
+    ASSERT_TRUE(cluster_->WaitForAliveWorkers(count).ok());
+  }
+
+  // Submits and waits; the job must end DONE.
+  quarry::v1::Job RunToDone(const JobSpec& spec) {
+    absl::StatusOr<std::string> id = cluster_->Submit(spec);
+    EXPECT_TRUE(id.ok()) << id.status();
+    if (!id.ok()) return {};
+    absl::StatusOr<quarry::v1::Job> job = cluster_->WaitForJob(*id);
+    EXPECT_TRUE(job.ok()) << job.status();
+    if (!job.ok()) return {};
+    EXPECT_EQ(job->state(), quarry::v1::JOB_STATE_DONE)
+        << job->error() << "\n" << cluster_->LogTails();
+    return *job;
+  }
+
+  std::unique_ptr<LocalCluster> cluster_;
+};
+
+TEST_F(ClusterTest, EveryKindRunsToAVerifiedResult) {
+  StartWorkers(2, 2);
+  const std::string in = cluster_->dir() + "/in";
+  const std::vector<std::string> files = WriteCorpus(in, 9);
+  const std::string out = cluster_->dir() + "/out-";
+
+  // wordcount: parts plus a result.tsv equal to the reference count.
+  quarry::v1::Job job = RunToDone(Spec("wordcount", {in}, out + "wordcount"));
+  EXPECT_EQ(job.task_count(), 10);
+  EXPECT_EQ(ReadFile(out + "wordcount/result.tsv"), ReferenceWordCount(files));
+  EXPECT_THAT(ListDir(out + "wordcount"),
+              ElementsAreArray(ExpectedParts(9, {"result.tsv"})));
+
+  // sha256 and grep: each part equals what coreutils/grep print.
+  RunToDone(Spec("sha256", {in}, out + "sha256"));
+  JobSpec grep = Spec("grep", {in}, out + "grep");
+  (*grep.mutable_settings())["pattern"] = "[Ee]arth";
+  RunToDone(grep);
+  RunToDone(Spec("linecount", {in}, out + "linecount"));
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string part = PartFileName(static_cast<int32_t>(i));
+    std::string expected;
+    ASSERT_EQ(*RunCommand({"/usr/bin/sha256sum", files[i]}, &expected), 0);
+    EXPECT_EQ(ReadFile(out + "sha256/" + part), expected);
+    expected.clear();
+    RunCommand({"/bin/grep", "-Hn", "-a", "[Ee]arth", files[i]}, &expected);
+    EXPECT_EQ(ReadFile(out + "grep/" + part), expected) << files[i];
+    const std::string content = ReadFile(files[i]);
+    int64_t lines = std::count(content.begin(), content.end(), '\n');
+    if (!content.empty() && content.back() != '\n') ++lines;
+    EXPECT_EQ(ReadFile(out + "linecount/" + part),
+              absl::StrCat(files[i], "\t", lines, "\n"));
+  }
+  EXPECT_THAT(ListDir(out + "sha256"), ElementsAreArray(ExpectedParts(9)));
+
+  // sleep and noop without an output directory touch no files.
+  JobSpec sleep = Spec("sleep", {}, "");
+  (*sleep.mutable_settings())["ms"] = "20";
+  (*sleep.mutable_settings())["tasks"] = "4";
+  EXPECT_EQ(RunToDone(sleep).task_counts().done(), 4);
+  JobSpec noop = Spec("noop", {in}, "");
+  EXPECT_EQ(RunToDone(noop).task_counts().done(), 9);
+  EXPECT_FALSE(std::filesystem::exists(out + "noop"));
+}
+
+TEST_F(ClusterTest, SubmitAnswersAtOnceAndJobWaitsForAWorker) {
+  JobSpec spec = Spec("noop", {}, "");
+  (*spec.mutable_settings())["tasks"] = "3";
+  ASSERT_TRUE(cluster_->GetCluster().ok());  // Connects the channel.
+  std::vector<absl::Duration> took;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 21; ++i) {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<std::string> id = cluster_->Submit(spec);
+    took.push_back(absl::Now() - start);
+    ASSERT_TRUE(id.ok()) << id.status();
+    ids.push_back(*id);
+  }
+  std::sort(took.begin(), took.end());
+  LOG(INFO) << "SubmitJob with no worker, round trip as the client sees it: "
+            << "median " << took[10] << ", max " << took.back();
+
+  quarry::v1::GetJobRequest request;
+  request.set_job_id(ids[0]);
+  quarry::v1::GetJobResponse response;
+  ASSERT_TRUE(cluster_->jobs()
+                  .GetJob(ContextWithDeadline().get(), request, &response)
+                  .ok());
+  EXPECT_EQ(response.job().state(), quarry::v1::JOB_STATE_PENDING);
+  auto cluster = cluster_->GetCluster();
+  ASSERT_TRUE(cluster.ok());
+  EXPECT_EQ(cluster->status(), quarry::v1::CLUSTER_STATUS_UNAVAILABLE);
+
+  StartWorkers(1, 2);
+  for (const std::string& id : ids) {
+    absl::StatusOr<quarry::v1::Job> job = cluster_->WaitForJob(id);
+    ASSERT_TRUE(job.ok()) << job.status();
+    EXPECT_EQ(job->state(), quarry::v1::JOB_STATE_DONE);
+  }
+}
+
+TEST_F(ClusterTest, TwoThousandNoopTasksOnTwoWorkersOfFourSlots) {
+  StartWorkers(2, 4);
+  // A single task first: submit → DONE as a client sees it.
+  JobSpec one = Spec("noop", {}, "");
+  (*one.mutable_settings())["tasks"] = "1";
+  RunToDone(one);  // Warm-up (connections).
+  absl::Time start = absl::Now();
+  RunToDone(one);
+  LOG(INFO) << "single noop task: submit -> DONE in " << absl::Now() - start;
+
+  JobSpec spec = Spec("noop", {}, "");
+  (*spec.mutable_settings())["tasks"] = "2000";
+  start = absl::Now();
+  quarry::v1::Job job = RunToDone(spec);
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(job.task_counts().done(), 2000);
+  LOG(INFO) << "2000 noop tasks on 2x4 slots: " << took << ", "
+            << 2000 / absl::ToDoubleSeconds(took) << " tasks/s";
+}
+
+TEST_F(ClusterTest, BadInputIsRefusedAndChangesNothing) {
+  StartWorkers(1, 1);
+  const std::string in = cluster_->dir() + "/in";
+  WriteCorpus(in, 2);
+  WriteFile(cluster_->dir() + "/a-file", "x");
+  WriteFile(cluster_->dir() + "/full/thing", "x");
+  struct Case {
+    JobSpec spec;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  std::vector<Case> cases;
+  const std::string out = cluster_->dir() + "/out";
+  cases.push_back({Spec("nosuchkind", {in}, out), grpc::INVALID_ARGUMENT, "kind"});
+  cases.push_back({Spec("linecount", {}, out), grpc::INVALID_ARGUMENT, "inputs"});
+  cases.push_back({Spec("linecount", {""}, out), grpc::INVALID_ARGUMENT, "inputs[0]"});
+  cases.push_back({Spec("linecount", {in + "/nope"}, out), grpc::NOT_FOUND, "inputs[0]"});
+  cases.push_back({Spec("linecount", {in}, cluster_->dir() + "/a-file"),
+                   grpc::INVALID_ARGUMENT, "output_dir"});
+  cases.push_back({Spec("linecount", {in}, cluster_->dir() + "/full"),
+                   grpc::INVALID_ARGUMENT, "not empty"});
+  cases.push_back({Spec("grep", {in}, out), grpc::INVALID_ARGUMENT, "settings.pattern"});
+  JobSpec big = Spec("sleep", {}, "");
+  (*big.mutable_settings())["ms"] = "-1";
+  cases.push_back({big, grpc::INVALID_ARGUMENT, "settings.ms"});
+  for (const Case& c : cases) {
+    quarry::v1::SubmitJobRequest request;
+    *request.mutable_spec() = c.spec;
+    quarry::v1::SubmitJobResponse response;
+    grpc::Status status =
+        cluster_->jobs().SubmitJob(ContextWithDeadline().get(), request, &response);
+    EXPECT_EQ(status.error_code(), c.code) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(c.message));
+  }
+  EXPECT_FALSE(std::filesystem::exists(out));
+  quarry::v1::ListJobsResponse list;
+  ASSERT_TRUE(cluster_->jobs().ListJobs(ContextWithDeadline().get(), {}, &list).ok());
+  EXPECT_EQ(list.jobs_size(), 0);
+
+  quarry::v1::GetJobRequest get;
+  get.set_job_id("job-424242");
+  quarry::v1::GetJobResponse job;
+  EXPECT_EQ(cluster_->jobs().GetJob(ContextWithDeadline().get(), get, &job).error_code(),
+            grpc::NOT_FOUND);
+
+  for (int slots : {0, -3, 100000}) {
+    quarry::v1::RegisterWorkerRequest request;
+    request.set_worker_id("bad");
+    request.set_address("127.0.0.1:9");
+    request.set_slots(slots);
+    quarry::v1::RegisterWorkerResponse response;
+    grpc::Status status = cluster_->cluster().RegisterWorker(
+        ContextWithDeadline().get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("slots"));
+  }
+  for (const std::string slots : {"-1", "0", "5000", "many"}) {
+    std::string output;
+    absl::StatusOr<int> code = RunCommand(
+        {WorkerBinary(), "--leader=" + cluster_->leader_address(),
+         "--slots=" + slots},
+        &output, absl::Seconds(20));
+    ASSERT_TRUE(code.ok());
+    EXPECT_NE(*code, 0) << output;
+    EXPECT_THAT(output, HasSubstr("slots")) << output;
+  }
+  EXPECT_EQ(cluster_->GetCluster()->workers_size(), 1);
+}
+
+TEST_F(ClusterTest, WorkerRefusesWorkMeantForAnotherAndLeaderCarriesOn) {
+  StartWorkers(1, 2);
+  const std::string real_address = cluster_->GetCluster()->workers(0).address();
+  // A misconfigured registration: id "ghost" advertises worker-1's address.
+  quarry::v1::RegisterWorkerRequest request;
+  request.set_worker_id("ghost");
+  request.set_address(real_address);
+  request.set_slots(8);
+  quarry::v1::RegisterWorkerResponse response;
+  ASSERT_TRUE(cluster_->cluster()
+                  .RegisterWorker(ContextWithDeadline().get(), request, &response)
+                  .ok());
+  JobSpec spec = Spec("noop", {}, "");
+  (*spec.mutable_settings())["tasks"] = "40";
+  spec.set_max_attempts(1);
+  quarry::v1::Job job = RunToDone(spec);
+  EXPECT_EQ(job.task_counts().done(), 40);
+  auto cluster = cluster_->GetCluster();
+  ASSERT_TRUE(cluster.ok());
+  for (const auto& worker : cluster->workers()) {
+    if (worker.id() == "ghost") {
+      EXPECT_NE(worker.status(), quarry::v1::WORKER_STATUS_ALIVE);
+    }
+  }
+}
+
+TEST_F(ClusterTest, HealthAndReflectionAreServedEverywhere) {
+  StartWorkers(1, 1);
+  const std::string worker_address = cluster_->GetCluster()->workers(0).address();
+  for (const std::string& address : {cluster_->leader_address(), worker_address}) {
+    auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    grpc::health::v1::HealthCheckResponse status;
+    ASSERT_TRUE(health->Check(ContextWithDeadline().get(), {}, &status).ok());
+    EXPECT_EQ(status.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+    auto reflection =
+        grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+    auto context = ContextWithDeadline();
+    auto stream = reflection->ServerReflectionInfo(context.get());
+    grpc::reflection::v1alpha::ServerReflectionRequest list;
+    list.set_list_services("");
+    ASSERT_TRUE(stream->Write(list));
+    stream->WritesDone();
+    grpc::reflection::v1alpha::ServerReflectionResponse reply;
+    ASSERT_TRUE(stream->Read(&reply));
+    std::vector<std::string> services;
+    for (const auto& service : reply.list_services_response().service()) {
+      services.push_back(service.name());
+    }
+    const std::string expected = address == worker_address
+                                     ? "quarry.v1.WorkerService"
+                                     : "quarry.v1.JobService";
+    EXPECT_THAT(services, ::testing::Contains(expected));
+    stream->Finish();
+  }
+}
+
+}  // namespace
+}  // namespace quarry::testing

@@ -1,0 +1,167 @@
+#include "tests/testing/local_cluster.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/status_util.h"
+
+namespace quarry::testing {
+namespace {
+
+// Reads the port the leader wrote, waiting (bounded) for the file.
+absl::StatusOr<int> AwaitPortFile(const std::string& path, Subprocess& leader,
+                                  absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    std::ifstream in(path);
+    int port = 0;
+    if (in >> port && port > 0) return port;
+    if (absl::StatusOr<int> exited = leader.Wait(absl::Milliseconds(20));
+        exited.ok()) {
+      return absl::InternalError(
+          absl::StrCat("quarry-leader exited with code ", *exited));
+    }
+  }
+  return absl::DeadlineExceededError("quarry-leader did not start listening");
+}
+
+std::string Tail(const std::string& path, size_t max_lines) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  const size_t start = lines.size() > max_lines ? lines.size() - max_lines : 0;
+  std::string out;
+  for (size_t i = start; i < lines.size(); ++i) absl::StrAppend(&out, lines[i], "\n");
+  return out;
+}
+
+}  // namespace
+
+std::string LeaderBinary() { return QUARRY_LEADER_BIN; }
+std::string WorkerBinary() { return QUARRY_WORKER_BIN; }
+std::string CliBinary() { return QUARRY_CLI_BIN; }
+
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
+}
+
+absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
+    const std::vector<std::string>& leader_flags) {
+  std::unique_ptr<LocalCluster> cluster(new LocalCluster());
+  const std::string port_file = cluster->dir() + "/leader.port";
+  std::vector<std::string> argv = {LeaderBinary(), "--listen=127.0.0.1:0",
+                                   "--port_file=" + port_file};
+  argv.insert(argv.end(), leader_flags.begin(), leader_flags.end());
+  absl::StatusOr<Subprocess> leader =
+      Subprocess::Start(argv, cluster->dir() + "/leader.log");
+  if (!leader.ok()) return leader.status();
+  cluster->leader_ = std::move(*leader);
+  absl::StatusOr<int> port =
+      AwaitPortFile(port_file, cluster->leader_, absl::Seconds(20));
+  if (!port.ok()) {
+    return absl::Status(port.status().code(),
+                        absl::StrCat(port.status().message(), "\n",
+                                     cluster->LogTails()));
+  }
+  cluster->leader_address_ = absl::StrCat("127.0.0.1:", *port);
+  auto channel = grpc::CreateChannel(cluster->leader_address_,
+                                     grpc::InsecureChannelCredentials());
+  cluster->jobs_ = quarry::v1::JobService::NewStub(channel);
+  cluster->cluster_ = quarry::v1::ClusterService::NewStub(channel);
+  return cluster;
+}
+
+LocalCluster::~LocalCluster() {
+  for (auto& [id, worker] : workers_) worker.Stop(absl::Seconds(5));
+  leader_.Stop(absl::Seconds(5));
+}
+
+absl::Status LocalCluster::StartWorker(const std::string& id, int slots,
+                                       const std::vector<std::string>& flags) {
+  std::vector<std::string> argv = {
+      WorkerBinary(), "--leader=" + leader_address_, "--listen=127.0.0.1:0",
+      absl::StrCat("--slots=", slots), "--id=" + id};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  absl::StatusOr<Subprocess> worker =
+      Subprocess::Start(argv, absl::StrCat(dir(), "/worker-", id, ".log"));
+  if (!worker.ok()) return worker.status();
+  workers_.insert_or_assign(id, std::move(*worker));
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::WaitForAliveWorkers(int count,
+                                               absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  int alive = 0;
+  while (absl::Now() < deadline) {
+    absl::StatusOr<quarry::v1::GetClusterResponse> state = GetCluster();
+    if (state.ok()) {
+      alive = 0;
+      for (const auto& worker : state->workers()) {
+        alive += worker.status() == quarry::v1::WORKER_STATUS_ALIVE;
+      }
+      if (alive >= count) return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Milliseconds(20));  // Registration has no event.
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      "only ", alive, " of ", count, " workers ALIVE\n", LogTails()));
+}
+
+absl::StatusOr<std::string> LocalCluster::Submit(
+    const quarry::v1::JobSpec& spec) {
+  quarry::v1::SubmitJobRequest request;
+  *request.mutable_spec() = spec;
+  quarry::v1::SubmitJobResponse response;
+  grpc::Status status =
+      jobs_->SubmitJob(ContextWithDeadline().get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response.job_id();
+}
+
+absl::StatusOr<quarry::v1::Job> LocalCluster::WaitForJob(
+    const std::string& job_id, absl::Duration timeout) {
+  quarry::v1::WatchJobRequest request;
+  request.set_job_id(job_id);
+  auto context = ContextWithDeadline(timeout);
+  auto stream = jobs_->WatchJob(context.get(), request);
+  quarry::v1::JobEvent event;
+  quarry::v1::Job last;
+  while (stream->Read(&event)) last = event.job();
+  grpc::Status status = stream->Finish();
+  if (!status.ok()) {
+    return absl::Status(FromGrpcStatus(status).code(),
+                        absl::StrCat(status.error_message(), " (last state ",
+                                     quarry::v1::JobState_Name(last.state()),
+                                     ")\n", LogTails()));
+  }
+  return last;
+}
+
+absl::StatusOr<quarry::v1::GetClusterResponse> LocalCluster::GetCluster() {
+  quarry::v1::GetClusterResponse response;
+  grpc::Status status = cluster_->GetCluster(
+      ContextWithDeadline(absl::Seconds(2)).get(), {}, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+std::string LocalCluster::LogTails() const {
+  std::string out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir())) {
+    if (entry.path().extension() != ".log") continue;
+    absl::StrAppend(&out, "--- ", entry.path().filename().string(), "\n",
+                    Tail(entry.path().string(), 15));
+  }
+  return out;
+}
+
+}  // namespace quarry::testing

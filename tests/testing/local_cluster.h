@@ -1,0 +1,75 @@
+#ifndef QUARRY_TESTS_TESTING_LOCAL_CLUSTER_H_
+#define QUARRY_TESTS_TESTING_LOCAL_CLUSTER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "quarry/v1/cluster_service.grpc.pb.h"
+#include "quarry/v1/job_service.grpc.pb.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+
+namespace quarry::testing {
+
+// Paths of the real binaries under test (set by CMake).
+std::string LeaderBinary();
+std::string WorkerBinary();
+std::string CliBinary();
+
+// A real cluster for integration tests: one quarry-leader process on a free
+// loopback port and quarry-worker processes registered with it, all logging
+// into a temp dir that is removed afterwards. Every call has a deadline.
+// Owned by one test; not thread-safe.
+class LocalCluster {
+ public:
+  // Starts the leader (extra flags appended) and waits until it listens.
+  static absl::StatusOr<std::unique_ptr<LocalCluster>> Start(
+      const std::vector<std::string>& leader_flags = {});
+  ~LocalCluster();
+
+  // Starts worker `id` with `slots` slots (extra flags appended). Does not
+  // wait for it to register: see WaitForAliveWorkers.
+  absl::Status StartWorker(const std::string& id, int slots,
+                           const std::vector<std::string>& flags = {});
+  // The worker process (for kill -9 and friends).
+  Subprocess& worker(const std::string& id) { return workers_.at(id); }
+  // Waits until GetCluster shows at least `count` ALIVE workers.
+  absl::Status WaitForAliveWorkers(int count,
+                                   absl::Duration timeout = absl::Seconds(20));
+
+  absl::StatusOr<std::string> Submit(const quarry::v1::JobSpec& spec);
+  // Follows the job with WatchJob until it is terminal.
+  absl::StatusOr<quarry::v1::Job> WaitForJob(
+      const std::string& job_id, absl::Duration timeout = absl::Seconds(60));
+  absl::StatusOr<quarry::v1::GetClusterResponse> GetCluster();
+
+  quarry::v1::JobService::Stub& jobs() { return *jobs_; }
+  quarry::v1::ClusterService::Stub& cluster() { return *cluster_; }
+  const std::string& leader_address() const { return leader_address_; }
+  // A scratch directory for test data, removed with the cluster.
+  const std::string& dir() const { return dir_.path(); }
+  // The last lines of every process log, for failure messages.
+  std::string LogTails() const;
+
+ private:
+  LocalCluster() = default;
+
+  TempDir dir_;
+  Subprocess leader_;
+  std::map<std::string, Subprocess> workers_;
+  std::string leader_address_;
+  std::unique_ptr<quarry::v1::JobService::Stub> jobs_;
+  std::unique_ptr<quarry::v1::ClusterService::Stub> cluster_;
+};
+
+// A client context whose deadline is `timeout` from now.
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
+    absl::Duration timeout = absl::Seconds(10));
+
+}  // namespace quarry::testing
+
+#endif  // QUARRY_TESTS_TESTING_LOCAL_CLUSTER_H_
