@@ -70,7 +70,7 @@ absl::Status ValidateSettings(
   for (const auto& [key, value] : settings) {
     const bool known = std::any_of(
         kind.settings.begin(), kind.settings.end(),
-        [&key](const SettingSpec& spec) { return spec.name == key; });
+        [&name = key](const SettingSpec& spec) { return spec.name == name; });
     if (!known) {
       std::string accepted = absl::StrJoin(
           kind.settings, ", ", [](std::string* out, const SettingSpec& spec) {

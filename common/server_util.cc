@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/ids.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace quarry {
 namespace {
@@ -41,6 +42,9 @@ absl::StatusOr<StartedServer> StartGrpcServer(
     return valid;
   }
   grpc::EnableDefaultHealthCheckService(true);
+  // Link the health service's descriptor into this binary so reflection can
+  // describe it (grpcurl ... grpc.health.v1.Health/Check needs no .proto).
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   StartedServer started;

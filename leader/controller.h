@@ -41,7 +41,8 @@ struct ControllerOptions {
   // Told to workers at registration.
   absl::Duration heartbeat_interval = absl::Milliseconds(500);
   // A task that could not even be started (worker refused it, RPC failed)
-  // this many times fails, so a broken cluster cannot loop forever.
+  // this many times beyond its max_attempts fails, so a broken cluster
+  // cannot loop forever.
   int32_t max_dispatches_per_task = 20;
 };
 

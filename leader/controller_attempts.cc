@@ -35,9 +35,6 @@ void Count(quarry::v1::TaskCounts& counts, ExecutionStatus status, int delta) {
     case quarry::v1::EXECUTION_STATUS_CANCELLED:
       counts.set_cancelled(counts.cancelled() + delta);
       break;
-    case quarry::v1::EXECUTION_STATUS_LOST:
-      counts.set_lost(counts.lost() + delta);
-      break;
     default:
       break;
   }
@@ -70,6 +67,7 @@ void Controller::ApplyAttemptStatus(const std::string& worker_id,
       if (!it->second.accepted) {
         it->second.accepted = true;
         it->second.accepted_at = now;
+        dirty_workers_.insert(worker_id);  // Its slot now shows RUNNING.
         if (JobRuntime* job = FindJob(it->second.job_id);
             job != nullptr && !job->finished) {
           SetTaskStatus(*job, it->second.task_index,
@@ -126,7 +124,10 @@ void Controller::EndAttempt(const std::string& attempt_id,
   job->dirty_tasks.insert(index);
   if (status == quarry::v1::EXECUTION_STATUS_DONE) {
     task.clear_error();
-    if (report != nullptr) task.set_summary(report->summary());
+    if (report != nullptr) {
+      task.set_summary(report->summary());
+      task.set_output_bytes(report->output_bytes());
+    }
     SetTaskStatus(*job, index, quarry::v1::EXECUTION_STATUS_DONE);
     if (!task.is_reduce() && --job->maps_remaining == 0 &&
         job->reduce_index >= 0) {
@@ -141,7 +142,8 @@ void Controller::EndAttempt(const std::string& attempt_id,
   if (job->failures[index] >= max_attempts) {
     reason = absl::StrCat("failed ", job->failures[index], " of ",
                           max_attempts, " attempts, last: ", error);
-  } else if (job->dispatches[index] >= options_.max_dispatches_per_task) {
+  } else if (job->dispatches[index] >=
+             max_attempts + options_.max_dispatches_per_task) {
     reason = absl::StrCat("could not be started in ",
                           job->dispatches[index], " tries, last: ", error);
   }

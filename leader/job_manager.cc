@@ -128,9 +128,10 @@ absl::StatusOr<quarry::v1::GetJobResultResponse> JobManager::Result(
       response.set_result_path(task.output_path());
       response.set_result_summary(task.summary());
     }
-    if (task.output_path().empty() && task.summary().empty()) continue;
+    if (task.output_path().empty()) continue;
     quarry::v1::OutputFile* file = response.add_files();
     file->set_path(task.output_path());
+    file->set_size_bytes(task.output_bytes());
     file->set_task_index(task.index());
     file->set_summary(task.summary());
   }

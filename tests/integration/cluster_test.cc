@@ -279,9 +279,22 @@ TEST_F(ClusterTest, HealthAndReflectionAreServedEverywhere) {
     grpc::reflection::v1alpha::ServerReflectionRequest list;
     list.set_list_services("");
     ASSERT_TRUE(stream->Write(list));
+    // `grpcurl describe` and health checks without .proto files need the
+    // descriptors themselves.
+    for (const char* symbol : {"grpc.health.v1.Health", "quarry.v1.Assignment"}) {
+      grpc::reflection::v1alpha::ServerReflectionRequest describe;
+      describe.set_file_containing_symbol(symbol);
+      ASSERT_TRUE(stream->Write(describe));
+    }
     stream->WritesDone();
     grpc::reflection::v1alpha::ServerReflectionResponse reply;
     ASSERT_TRUE(stream->Read(&reply));
+    for (int i = 0; i < 2; ++i) {
+      grpc::reflection::v1alpha::ServerReflectionResponse described;
+      ASSERT_TRUE(stream->Read(&described));
+      EXPECT_TRUE(described.has_file_descriptor_response())
+          << described.error_response().error_message();
+    }
     std::vector<std::string> services;
     for (const auto& service : reply.list_services_response().service()) {
       services.push_back(service.name());

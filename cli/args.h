@@ -1,0 +1,120 @@
+#ifndef QUARRY_CLI_ARGS_H_
+#define QUARRY_CLI_ARGS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "quarry/v1/types.pb.h"
+
+namespace quarry::cli {
+
+// The commands of the `quarry` tool.
+enum class Command {
+  kHelp,
+  kSubmit,
+  kStatus,
+  kList,
+  kResult,
+  kCancel,
+  kCluster
+};
+
+// One command of the catalog below (drives parsing and --help).
+struct CommandSpec {
+  Command command;
+  absl::string_view name;       // "submit"
+  absl::string_view arguments;  // Positional synopsis, e.g. "JOB_ID".
+  absl::string_view help;       // One line.
+};
+
+// One option. Options are "--name VALUE" or "--name=VALUE"; flags (empty
+// value_name) take no value.
+struct OptionSpec {
+  absl::string_view name;        // Without the dashes: "input".
+  absl::string_view value_name;  // "PATH"; empty for a flag.
+  // The commands that accept it, space-separated; empty: a global option
+  // every command accepts.
+  absl::string_view commands;
+  bool repeatable = false;
+  absl::string_view help;  // One line.
+};
+
+// Every command and every option, in --help order.
+const std::vector<CommandSpec>& AllCommands();
+const std::vector<OptionSpec>& AllOptions();
+const CommandSpec& SpecOf(Command command);
+
+inline constexpr absl::string_view kDefaultLeader = "127.0.0.1:7070";
+inline constexpr absl::Duration kDefaultTimeout = absl::Seconds(10);
+inline constexpr absl::Duration kDefaultWaitForTimeout = absl::Seconds(30);
+inline constexpr absl::Duration kDefaultWaitTimeout = absl::Hours(24);
+
+// What the parser needs from the process environment, passed in so that
+// parsing is a pure function.
+struct ParseEnv {
+  // $QUARRY_LEADER, or empty.
+  std::string leader_env;
+  // The working directory; relative --input/--output paths are made
+  // absolute against it. Empty if unknown (then relative paths are errors).
+  std::string cwd;
+};
+
+// A fully parsed and checked command line.
+struct ParsedCommand {
+  Command command = Command::kHelp;
+
+  // Global options.
+  std::string leader;  // HOST:PORT.
+  bool json = false;
+  // --timeout; unset means the command's default (10 s, cluster --wait-for
+  // 30 s).
+  std::optional<absl::Duration> timeout;
+
+  // help: the command whose help to show; nullopt for the general help.
+  std::optional<Command> help_topic;
+
+  // status, result, cancel.
+  std::string job_id;
+
+  // submit. Paths in spec.inputs and spec.output_dir are absolute.
+  quarry::v1::JobSpec spec;
+  bool wait = false;
+  absl::Duration wait_timeout = kDefaultWaitTimeout;
+
+  // status.
+  bool include_tasks = false;
+
+  // list. JOB_STATE_UNSPECIFIED: every state; 0: the leader's default.
+  quarry::v1::JobState state_filter = quarry::v1::JOB_STATE_UNSPECIFIED;
+  int limit = 0;
+  std::string page_token;
+
+  // cluster: wait until at least this many workers are ALIVE.
+  std::optional<int> wait_for;
+
+  // The deadline of each unary call (and of the whole cluster --wait-for).
+  absl::Duration EffectiveTimeout() const;
+};
+
+// Parses the arguments after the program name. Global options may come
+// before or after the command name; `--help`/`-h` anywhere asks for help on
+// the command. Errors are INVALID_ARGUMENT with a one-line message meant for
+// the user (a usage error).
+absl::StatusOr<ParsedCommand> ParseArgs(const std::vector<std::string>& args,
+                                        const ParseEnv& env);
+
+// "pending" (any case) -> JOB_STATE_PENDING, etc.
+absl::StatusOr<quarry::v1::JobState> ParseJobState(absl::string_view name);
+
+// `path` made absolute against `cwd` and lexically normalized
+// ("./in/../data/" -> "/cwd/data"). Absolute paths are returned unchanged.
+absl::StatusOr<std::string> AbsolutePath(absl::string_view path,
+                                         absl::string_view cwd);
+
+}  // namespace quarry::cli
+
+#endif  // QUARRY_CLI_ARGS_H_

@@ -1,0 +1,40 @@
+#include "cli/leader_client.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_util.h"
+
+namespace quarry::cli {
+namespace {
+
+// The CLI often starts before the leader listens (cluster --wait-for) or
+// outlives a leader restart (submit --wait): retry connecting quickly
+// instead of gRPC's default 1 s..120 s backoff.
+grpc::ChannelArguments ChannelArgs() {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  return args;
+}
+
+}  // namespace
+
+LeaderClient::LeaderClient(std::string address, absl::Duration timeout)
+    : address_(std::move(address)),
+      timeout_(timeout),
+      channel_(grpc::CreateCustomChannel(
+          address_, grpc::InsecureChannelCredentials(), ChannelArgs())),
+      jobs_(quarry::v1::JobService::NewStub(channel_)),
+      cluster_(quarry::v1::ClusterService::NewStub(channel_)) {}
+
+absl::Status LeaderClient::Check(const grpc::Status& status) const {
+  const absl::Status converted = FromGrpcStatus(status);
+  if (absl::IsUnavailable(converted) || absl::IsDeadlineExceeded(converted)) {
+    return absl::Status(
+        converted.code(),
+        absl::StrCat("leader ", address_, ": ", converted.message()));
+  }
+  return converted;
+}
+
+}  // namespace quarry::cli

@@ -1,0 +1,38 @@
+// The `quarry` command-line tool: submits jobs to a Quarry leader, follows
+// them and shows results and cluster health. See `quarry help`.
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace {
+
+int TerminalWidth() {
+  struct winsize size {};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    return size.ws_col;
+  }
+  return 80;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  quarry::cli::ParseEnv env;
+  if (const char* leader = std::getenv("QUARRY_LEADER")) {
+    env.leader_env = leader;
+  }
+  std::error_code error;
+  env.cwd = std::filesystem::current_path(error).string();
+
+  quarry::cli::CommandContext ctx;
+  ctx.err_is_tty = isatty(STDERR_FILENO) == 1;
+  ctx.terminal_width = TerminalWidth();
+  return quarry::cli::RunQuarry(args, env, ctx);
+}

@@ -1,0 +1,48 @@
+# Shared by the sbin/ scripts: package installation and the build.
+# Source it; it defines functions and QUARRY_ROOT / QUARRY_BUILD.
+
+QUARRY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+QUARRY_BUILD="${QUARRY_BUILD:-$QUARRY_ROOT/build}"
+
+# Debian packages needed to build, test and run the quickstart.
+QUARRY_PACKAGES=(
+  cmake g++ ninja-build pkgconf
+  libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
+  grpc-proto libabsl-dev libgoogle-glog-dev libre2-dev libssl-dev
+  libgtest-dev libgmock-dev
+  bible-kjv
+)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs whichever of QUARRY_PACKAGES (plus any arguments) is missing.
+install_packages() {
+  local wanted=("${QUARRY_PACKAGES[@]}" "$@") missing=()
+  local pkg
+  for pkg in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "need root (or sudo) to install: ${missing[*]}"
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configures (once) and builds everything into $QUARRY_BUILD.
+build() {
+  if [ ! -f "$QUARRY_BUILD/build.ninja" ]; then
+    log "configuring $QUARRY_BUILD"
+    cmake -S "$QUARRY_ROOT" -B "$QUARRY_BUILD" -G Ninja \
+      -DCMAKE_BUILD_TYPE="${QUARRY_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
+  fi
+  log "building (ninja -C $QUARRY_BUILD)"
+  ninja -C "$QUARRY_BUILD" -j"$(nproc)" || die "build failed"
+}

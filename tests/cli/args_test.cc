@@ -1,0 +1,211 @@
+#include "cli/args.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace quarry::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
+
+const ParseEnv kEnv = {"", "/home/user/work"};
+
+absl::StatusOr<ParsedCommand> Parse(const std::vector<std::string>& args,
+                                    const ParseEnv& env = kEnv) {
+  return ParseArgs(args, env);
+}
+
+// Expects a usage error whose message contains `text`.
+void ExpectUsageError(const std::vector<std::string>& args,
+                      const std::string& text) {
+  const absl::StatusOr<ParsedCommand> cmd = Parse(args);
+  ASSERT_FALSE(cmd.ok()) << "parsed: " << ::testing::PrintToString(args);
+  EXPECT_TRUE(absl::IsInvalidArgument(cmd.status())) << cmd.status();
+  EXPECT_THAT(cmd.status().message(), HasSubstr(text));
+}
+
+TEST(ParseArgsTest, SubmitWithRepeatedInputsAndSettings) {
+  const absl::StatusOr<ParsedCommand> cmd =
+      Parse({"submit", "--kind", "grep", "--input", "a.txt", "--input=/data/b",
+             "--input", "../c/", "--output", "out", "--set", "pattern=x=y",
+             "--set=empty=", "--overwrite", "--max-attempts", "5", "--wait",
+             "--wait-timeout", "60"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->command, Command::kSubmit);
+  EXPECT_EQ(cmd->spec.kind(), "grep");
+  EXPECT_THAT(cmd->spec.inputs(),
+              ElementsAre("/home/user/work/a.txt", "/data/b", "/home/user/c"));
+  EXPECT_EQ(cmd->spec.output_dir(), "/home/user/work/out");
+  EXPECT_THAT(cmd->spec.settings(),
+              UnorderedElementsAre(Pair("pattern", "x=y"), Pair("empty", "")));
+  EXPECT_TRUE(cmd->spec.overwrite());
+  EXPECT_EQ(cmd->spec.max_attempts(), 5);
+  EXPECT_TRUE(cmd->wait);
+  EXPECT_EQ(cmd->wait_timeout, absl::Seconds(60));
+}
+
+TEST(ParseArgsTest, SubmitDefaults) {
+  const absl::StatusOr<ParsedCommand> cmd = Parse({"submit", "--kind", "noop"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_TRUE(cmd->spec.inputs().empty());
+  EXPECT_EQ(cmd->spec.output_dir(), "");
+  EXPECT_FALSE(cmd->wait);
+  EXPECT_EQ(cmd->wait_timeout, kDefaultWaitTimeout);
+  EXPECT_EQ(cmd->EffectiveTimeout(), kDefaultTimeout);
+}
+
+TEST(ParseArgsTest, BadSettingsAreUsageErrors) {
+  ExpectUsageError({"submit", "--kind", "grep", "--set", "pattern"},
+                   "'pattern' is not key=value");
+  ExpectUsageError({"submit", "--kind", "grep", "--set", "=x"},
+                   "'=x' is not key=value with a non-empty key");
+  ExpectUsageError({"submit", "--kind", "grep", "--set", "a=1", "--set", "a=2"},
+                   "key 'a' given twice");
+}
+
+TEST(ParseArgsTest, GlobalOptionsBeforeOrAfterTheCommand) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"--leader", "h:1", "--json", "--timeout", "2.5", "status", "job-7"},
+           {"status", "job-7", "--json", "--timeout=2.5", "--leader=h:1"},
+           {"--json", "status", "--leader", "h:1", "job-7", "--timeout",
+            "2.5"}}) {
+    const absl::StatusOr<ParsedCommand> cmd = Parse(args);
+    ASSERT_TRUE(cmd.ok()) << cmd.status();
+    EXPECT_EQ(cmd->command, Command::kStatus);
+    EXPECT_EQ(cmd->job_id, "job-7");
+    EXPECT_EQ(cmd->leader, "h:1");
+    EXPECT_TRUE(cmd->json);
+    EXPECT_EQ(cmd->EffectiveTimeout(), absl::Milliseconds(2500));
+  }
+}
+
+TEST(ParseArgsTest, LeaderDefaultsToEnvironmentThenLocalhost) {
+  EXPECT_EQ(Parse({"list"})->leader, "127.0.0.1:7070");
+  const ParseEnv env = {"leader.example:9000", "/"};
+  EXPECT_EQ(Parse({"list"}, env)->leader, "leader.example:9000");
+  EXPECT_EQ(Parse({"list", "--leader", "h:2"}, env)->leader, "h:2");
+}
+
+TEST(ParseArgsTest, TimeoutAcceptsSecondsOrDurations) {
+  EXPECT_EQ(Parse({"list", "--timeout", "90s"})->EffectiveTimeout(),
+            absl::Seconds(90));
+  EXPECT_EQ(Parse({"list", "--timeout", "2m"})->EffectiveTimeout(),
+            absl::Minutes(2));
+  ExpectUsageError({"list", "--timeout", "0"}, "not a positive number");
+  ExpectUsageError({"list", "--timeout", "soon"}, "not a positive number");
+  ExpectUsageError({"list", "--timeout", "-3"}, "not a positive number");
+}
+
+TEST(ParseArgsTest, UnknownCommandsAndOptions) {
+  ExpectUsageError({}, "missing command");
+  ExpectUsageError({"frobnicate"}, "unknown command 'frobnicate'");
+  ExpectUsageError({"list", "--frobnicate"}, "unknown option '--frobnicate'");
+  ExpectUsageError({"list", "--frob=1"}, "unknown option '--frob'");
+  ExpectUsageError({"list", "-x"}, "unknown option '-x'");
+  ExpectUsageError({"status", "job-1", "--kind", "grep"},
+                   "option --kind does not apply to 'status'");
+}
+
+TEST(ParseArgsTest, MissingAndUnexpectedValues) {
+  ExpectUsageError({"submit", "--kind", "grep", "--input"},
+                   "option --input needs a value (PATH)");
+  ExpectUsageError({"submit", "--kind", "--input", "a"},
+                   "option --kind needs a value (KIND)");
+  ExpectUsageError({"list", "--json=yes"}, "option --json takes no value");
+  ExpectUsageError({"status"}, "'status' needs a JOB_ID");
+  ExpectUsageError({"cancel", "job-1", "job-2"}, "unexpected argument 'job-2'");
+  ExpectUsageError({"list", "extra"}, "unexpected argument 'extra'");
+  ExpectUsageError({"submit", "--input", "a"}, "'submit' needs --kind");
+  ExpectUsageError({"list", "--limit", "0"}, "'0' is not an integer >= 1");
+  ExpectUsageError({"list", "--limit", "ten"}, "'ten' is not an integer");
+  ExpectUsageError({"list", "--limit", "1", "--limit", "2"},
+                   "option --limit given twice");
+  ExpectUsageError({"submit", "--kind", "noop", "--wait-timeout", "5"},
+                   "--wait-timeout needs --wait");
+  ExpectUsageError({"submit", "--kind", "grep", "--input", ""}, "empty path");
+}
+
+TEST(ParseArgsTest, DoubleDashEndsOptions) {
+  const absl::StatusOr<ParsedCommand> cmd = Parse({"status", "--", "--odd-id"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->job_id, "--odd-id");
+}
+
+TEST(ParseArgsTest, StatusListAndClusterOptions) {
+  EXPECT_TRUE(Parse({"status", "job-1", "--tasks"})->include_tasks);
+
+  const absl::StatusOr<ParsedCommand> list = Parse(
+      {"list", "--state", "Running", "--limit", "20", "--page-token", "t1"});
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->state_filter, quarry::v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(list->limit, 20);
+  EXPECT_EQ(list->page_token, "t1");
+
+  const absl::StatusOr<ParsedCommand> cluster =
+      Parse({"cluster", "--wait-for", "3"});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  EXPECT_EQ(cluster->wait_for, 3);
+  EXPECT_EQ(cluster->EffectiveTimeout(), kDefaultWaitForTimeout);
+  EXPECT_EQ(Parse({"cluster", "--wait-for", "3", "--timeout", "5"})
+                ->EffectiveTimeout(),
+            absl::Seconds(5));
+  EXPECT_EQ(Parse({"cluster"})->EffectiveTimeout(), kDefaultTimeout);
+}
+
+TEST(ParseArgsTest, HelpForms) {
+  EXPECT_EQ(Parse({"help"})->command, Command::kHelp);
+  EXPECT_FALSE(Parse({"help"})->help_topic.has_value());
+  EXPECT_FALSE(Parse({"--help"})->help_topic.has_value());
+  EXPECT_FALSE(Parse({"-h"})->help_topic.has_value());
+  EXPECT_EQ(Parse({"help", "submit"})->help_topic, Command::kSubmit);
+  // COMMAND --help needs none of the command's required arguments.
+  const absl::StatusOr<ParsedCommand> cmd = Parse({"submit", "--help"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->command, Command::kHelp);
+  EXPECT_EQ(cmd->help_topic, Command::kSubmit);
+  EXPECT_EQ(Parse({"status", "-h"})->help_topic, Command::kStatus);
+  ExpectUsageError({"help", "nope"}, "unknown command 'nope'");
+}
+
+TEST(ParseJobStateTest, AcceptsNamesInAnyCase) {
+  EXPECT_EQ(*ParseJobState("pending"), quarry::v1::JOB_STATE_PENDING);
+  EXPECT_EQ(*ParseJobState("RUNNING"), quarry::v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(*ParseJobState("Done"), quarry::v1::JOB_STATE_DONE);
+  EXPECT_EQ(*ParseJobState("failed"), quarry::v1::JOB_STATE_FAILED);
+  EXPECT_EQ(*ParseJobState("cancelled"), quarry::v1::JOB_STATE_CANCELLED);
+  for (const char* bad : {"", "unspecified", "job_state_done", "canceled"}) {
+    const absl::StatusOr<quarry::v1::JobState> state = ParseJobState(bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(state.status())) << bad;
+  }
+  EXPECT_THAT(ParseJobState("nope").status().message(),
+              HasSubstr("want pending, running, done, failed or cancelled"));
+}
+
+TEST(AbsolutePathTest, MakesRelativePathsAbsolute) {
+  EXPECT_EQ(*AbsolutePath("in", "/w"), "/w/in");
+  EXPECT_EQ(*AbsolutePath("./in/../data/", "/w"), "/w/data");
+  EXPECT_EQ(*AbsolutePath("..", "/w/x"), "/w");
+  EXPECT_EQ(*AbsolutePath(".", "/"), "/");
+  EXPECT_EQ(*AbsolutePath("/abs/./kept/", "/w"), "/abs/./kept/");
+  EXPECT_FALSE(AbsolutePath("in", "").ok());
+  EXPECT_FALSE(AbsolutePath("", "/w").ok());
+}
+
+TEST(CatalogTest, EveryCommandHasASpecAndEveryOptionAValidCommand) {
+  for (const CommandSpec& command : AllCommands()) {
+    EXPECT_EQ(SpecOf(command.command).name, command.name);
+  }
+  for (const OptionSpec& option : AllOptions()) {
+    EXPECT_FALSE(option.help.empty()) << option.name;
+  }
+}
+
+}  // namespace
+}  // namespace quarry::cli

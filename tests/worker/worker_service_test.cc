@@ -1,0 +1,204 @@
+#include "worker/worker_service.h"
+
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/server_util.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/worker/test_util.h"
+#include "worker/kinds/kind_registry.h"
+
+namespace quarry::worker {
+namespace {
+
+using quarry::v1::EXECUTION_STATUS_DONE;
+using quarry::v1::EXECUTION_STATUS_PENDING;
+using quarry::v1::EXECUTION_STATUS_RUNNING;
+using testing::CompletionCollector;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::MakeAssignment;
+
+quarry::v1::Assignment Sleep(absl::string_view id, int slot) {
+  return MakeAssignment(id, "sleep", {}, "", {{"ms", "3600000"}}, slot);
+}
+
+// A WorkerServiceImpl for worker "w1" behind a real gRPC server on
+// 127.0.0.1, called through a stub.
+class WorkerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SlotExecutor::Options options;
+    options.slots = 2;
+    executor_ = std::make_unique<SlotExecutor>(
+        options, kinds_.get(), &clock_,
+        [this](const quarry::v1::AttemptStatus& s) { completions_.Add(s); });
+    service_ = std::make_unique<WorkerServiceImpl>(executor_.get());
+    absl::StatusOr<StartedServer> started =
+        StartGrpcServer("127.0.0.1:0", {service_.get()});
+    ASSERT_TRUE(started.ok()) << started.status();
+    server_ = std::move(started->server);
+    address_ = absl::StrCat("127.0.0.1:", started->port);
+    service_->SetIdentity("w1", address_);
+    stub_ = quarry::v1::WorkerService::NewStub(
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+    executor_->Shutdown();
+  }
+
+  std::unique_ptr<grpc::ClientContext> Context() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    return context;
+  }
+
+  grpc::Status StartTasks(const quarry::v1::StartTasksRequest& request,
+                          quarry::v1::StartTasksResponse* response) {
+    return stub_->StartTasks(Context().get(), request, response);
+  }
+  grpc::Status GetWorkerState(absl::string_view worker_id,
+                              quarry::v1::GetWorkerStateResponse* response) {
+    quarry::v1::GetWorkerStateRequest request;
+    request.set_worker_id(std::string(worker_id));
+    return stub_->GetWorkerState(Context().get(), request, response);
+  }
+  grpc::Status CancelTasks(absl::string_view worker_id,
+                           std::vector<std::string> ids,
+                           quarry::v1::CancelTasksResponse* response) {
+    quarry::v1::CancelTasksRequest request;
+    request.set_worker_id(std::string(worker_id));
+    for (std::string& id : ids) request.add_attempt_ids(std::move(id));
+    return stub_->CancelTasks(Context().get(), request, response);
+  }
+
+  std::unique_ptr<KindRegistry> kinds_ = NewBuiltInKindRegistry();
+  quarry::testing::FakeClock clock_;
+  CompletionCollector completions_;
+  std::unique_ptr<SlotExecutor> executor_;
+  std::unique_ptr<WorkerServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  std::unique_ptr<quarry::v1::WorkerService::Stub> stub_;
+};
+
+TEST_F(WorkerServiceTest, RefusesRequestsMeantForAnotherWorker) {
+  const std::string expected = absl::StrCat(
+      "request meant for worker \"w2\" reached worker \"w1\" at ", address_);
+  quarry::v1::StartTasksRequest start;
+  start.set_worker_id("w2");
+  *start.add_assignments() = MakeAssignment("job-000001.0.1", "noop");
+  quarry::v1::StartTasksResponse started;
+  grpc::Status status = StartTasks(start, &started);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(), expected);
+
+  quarry::v1::GetWorkerStateResponse state;
+  status = GetWorkerState("w2", &state);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(), expected);
+
+  quarry::v1::CancelTasksResponse cancelled;
+  status = CancelTasks("w2", {"job-000001.0.1"}, &cancelled);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Nothing ran.
+  EXPECT_TRUE(executor_->Snapshot().attempts.empty());
+}
+
+TEST_F(WorkerServiceTest, EmptyWorkerIdIsInvalidArgument) {
+  quarry::v1::StartTasksRequest start;
+  *start.add_assignments() = MakeAssignment("job-000001.0.1", "noop");
+  quarry::v1::StartTasksResponse started;
+  grpc::Status status = StartTasks(start, &started);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("worker_id"));
+  quarry::v1::GetWorkerStateResponse state;
+  EXPECT_EQ(GetWorkerState("", &state).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  quarry::v1::CancelTasksResponse cancelled;
+  EXPECT_EQ(CancelTasks("", {}, &cancelled).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(executor_->Snapshot().attempts.empty());
+}
+
+TEST_F(WorkerServiceTest, StartTasksAcceptsAndRejectsEachAssignment) {
+  quarry::v1::StartTasksRequest request;
+  request.set_worker_id("w1");
+  *request.add_assignments() = Sleep("job-000001.0.1", 0);
+  *request.add_assignments() = Sleep("job-000001.1.1", 0);  // Busy.
+  *request.add_assignments() = Sleep("job-000001.2.1", 5);  // No such slot.
+  *request.add_assignments() =
+      MakeAssignment("job-000001.3.1", "frob", {}, "", {}, 1);
+  *request.add_assignments() = Sleep("job-000001.4.1", 1);
+  quarry::v1::StartTasksResponse response;
+  ASSERT_TRUE(StartTasks(request, &response).ok());
+  EXPECT_THAT(response.accepted_attempt_ids(),
+              ElementsAre("job-000001.0.1", "job-000001.4.1"));
+  ASSERT_EQ(response.rejected_size(), 3);
+  EXPECT_EQ(response.rejected(0).attempt_id(), "job-000001.1.1");
+  EXPECT_THAT(response.rejected(0).reason(), HasSubstr("busy"));
+  EXPECT_EQ(response.rejected(1).attempt_id(), "job-000001.2.1");
+  EXPECT_THAT(response.rejected(1).reason(), HasSubstr("out of range"));
+  EXPECT_EQ(response.rejected(2).attempt_id(), "job-000001.3.1");
+  EXPECT_THAT(response.rejected(2).reason(), HasSubstr("unknown kind"));
+
+  quarry::v1::CancelTasksResponse cancelled;
+  ASSERT_TRUE(CancelTasks("w1", {"job-000001.0.1", "job-000001.4.1", "nope"},
+                          &cancelled)
+                  .ok());
+  EXPECT_THAT(cancelled.cancelled_attempt_ids(),
+              ElementsAre("job-000001.0.1", "job-000001.4.1"));
+  EXPECT_EQ(completions_.WaitFor("job-000001.0.1").status(),
+            quarry::v1::EXECUTION_STATUS_CANCELLED);
+  EXPECT_EQ(completions_.WaitFor("job-000001.4.1").status(),
+            quarry::v1::EXECUTION_STATUS_CANCELLED);
+}
+
+TEST_F(WorkerServiceTest, GetWorkerStateShowsSlotsAndAttempts) {
+  ASSERT_TRUE(
+      executor_->Start(MakeAssignment("job-000001.1.1", "noop", {}, "", {}, 1))
+          .ok());
+  completions_.WaitFor("job-000001.1.1");
+  ASSERT_TRUE(executor_->Start(Sleep("job-000001.0.1", 0)).ok());
+
+  quarry::v1::GetWorkerStateResponse state;
+  ASSERT_TRUE(GetWorkerState("w1", &state).ok());
+  EXPECT_EQ(state.worker_id(), "w1");
+  EXPECT_EQ(state.slots(), 2);
+  ASSERT_EQ(state.slot_states_size(), 2);
+  EXPECT_EQ(state.slot_states(0).index(), 0);
+  EXPECT_EQ(state.slot_states(0).status(), EXECUTION_STATUS_RUNNING);
+  EXPECT_EQ(state.slot_states(0).attempt_id(), "job-000001.0.1");
+  EXPECT_EQ(state.slot_states(1).index(), 1);
+  EXPECT_EQ(state.slot_states(1).status(), EXECUTION_STATUS_PENDING);
+  ASSERT_EQ(state.attempts_size(), 2);
+  EXPECT_EQ(state.attempts().at("job-000001.1.1").status(),
+            EXECUTION_STATUS_DONE);
+  EXPECT_EQ(state.attempts().at("job-000001.0.1").status(),
+            EXECUTION_STATUS_RUNNING);
+}
+
+TEST(WorkerServiceIdentityTest, UnavailableUntilTheIdentityIsSet) {
+  auto kinds = NewBuiltInKindRegistry();
+  RealClock clock;
+  SlotExecutor executor({}, kinds.get(), &clock, nullptr);
+  WorkerServiceImpl service(&executor);
+  quarry::v1::GetWorkerStateRequest request;
+  request.set_worker_id("w1");
+  quarry::v1::GetWorkerStateResponse response;
+  EXPECT_EQ(service.GetWorkerState(nullptr, &request, &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  service.SetIdentity("w1", "host:1");
+  EXPECT_TRUE(service.GetWorkerState(nullptr, &request, &response).ok());
+}
+
+}  // namespace
+}  // namespace quarry::worker

@@ -1,0 +1,50 @@
+#ifndef QUARRY_WORKER_FILE_UTIL_H_
+#define QUARRY_WORKER_FILE_UTIL_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "worker/cancel_flag.h"
+
+namespace quarry::worker {
+
+// Plain-function file helpers shared by the job kinds and the output
+// committer. Stateless and thread-safe; called on slot threads.
+
+// Kinds read their inputs in chunks of this size and check for cancellation
+// between chunks.
+inline constexpr size_t kDefaultChunkSize = size_t{1} << 20;
+// Longest line ForEachLine accepts; longer lines fail the attempt rather
+// than exhaust memory.
+inline constexpr size_t kMaxLineBytes = size_t{64} << 20;
+
+// An absl::Status for a failed system call: `message` followed by
+// strerror(errno_value), with a code chosen by what the caller should do
+// (NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION, RESOURCE_EXHAUSTED,
+// else INTERNAL).
+absl::Status ErrnoToStatus(int errno_value, absl::string_view message);
+
+// Reads the regular file at `path` from start to end in chunks of at most
+// `chunk_size` bytes and calls `on_chunk` for each (never with an empty
+// chunk). Checks `cancel` before every read. Errors name the path:
+// NOT_FOUND (missing), PERMISSION_DENIED, FAILED_PRECONDITION (a directory
+// or other non-regular file), CANCELLED, or whatever `on_chunk` returned.
+absl::Status ReadFileChunks(
+    absl::string_view path, size_t chunk_size, const CancelFlag& cancel,
+    absl::FunctionRef<absl::Status(absl::string_view chunk)> on_chunk);
+
+// Calls `on_line` for every line of the file at `path`, without its '\n'
+// (a final line without '\n' is included; an empty file has no lines).
+// Line numbers start at 1. Lines may span chunks. Errors as ReadFileChunks,
+// plus RESOURCE_EXHAUSTED for a line longer than kMaxLineBytes.
+absl::Status ForEachLine(
+    absl::string_view path, size_t chunk_size, const CancelFlag& cancel,
+    absl::FunctionRef<absl::Status(absl::string_view line, int64_t number)>
+        on_line);
+
+}  // namespace quarry::worker
+
+#endif  // QUARRY_WORKER_FILE_UTIL_H_

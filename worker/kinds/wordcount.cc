@@ -1,0 +1,205 @@
+// The wordcount kind: a map step that counts the words of its inputs and a
+// reduce step that merges the part files into result.tsv.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "worker/file_util.h"
+#include "worker/kinds/builtin_kinds.h"
+
+namespace quarry::worker {
+namespace {
+
+// Counts keyed by word. absl's string hash is transparent, so find() takes
+// a string_view or a reused std::string without building a new key.
+using WordCounts = absl::flat_hash_map<std::string, int64_t>;
+using WordCount = WordCounts::value_type;
+
+// Maximum summary size (AttemptStatus.summary is at most 1 KiB).
+constexpr size_t kMaxSummaryBytes = 1024;
+constexpr int kSummaryWords = 10;
+// Check for cancellation this often while writing output lines.
+constexpr size_t kLinesPerCancelCheck = 1 << 16;
+
+// kLower[b] is the lowercase form of ASCII letter b, and 0 for every other
+// byte (digits, punctuation, NUL, 0x80-0xFF...), which separates words.
+constexpr std::array<char, 256> MakeLowerTable() {
+  std::array<char, 256> table{};
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = static_cast<char>(c);
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = static_cast<char>(c - 'A' + 'a');
+  return table;
+}
+constexpr std::array<char, 256> kLower = MakeLowerTable();
+
+void AddCount(WordCounts& counts, absl::string_view word, int64_t n) {
+  auto it = counts.find(word);
+  if (it != counts.end()) {
+    it->second += n;
+  } else {
+    counts.emplace(word, n);
+  }
+}
+
+// Writes "word\tcount\n" for each entry, in the given order.
+absl::Status WriteCounts(const std::vector<const WordCount*>& entries,
+                         const KindContext& context) {
+  std::string line;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i % kLinesPerCancelCheck == 0 && context.cancel.cancelled()) {
+      return absl::CancelledError("attempt cancelled");
+    }
+    line.clear();
+    absl::StrAppend(&line, entries[i]->first, "\t", entries[i]->second, "\n");
+    if (absl::Status status = context.output.Write(line); !status.ok()) {
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<const WordCount*> Entries(const WordCounts& counts) {
+  std::vector<const WordCount*> entries;
+  entries.reserve(counts.size());
+  for (const WordCount& entry : counts) entries.push_back(&entry);
+  return entries;
+}
+
+class WordCountMapKind : public JobKind {
+ public:
+  explicit WordCountMapKind(size_t chunk_size) : chunk_size_(chunk_size) {}
+
+  absl::StatusOr<std::string> Run(const KindContext& context) const override {
+    const auto& inputs = context.assignment.inputs();
+    if (inputs.empty()) {
+      return absl::InvalidArgumentError("wordcount needs at least one input");
+    }
+    WordCounts counts;
+    int64_t total = 0;
+    // The word being read, already lowercased; reused for every word and
+    // kept across chunks so that words spanning a boundary count once.
+    std::string word;
+    auto flush_word = [&] {
+      ++total;
+      AddCount(counts, word, 1);
+      word.clear();
+    };
+    for (const std::string& input : inputs) {
+      absl::Status status = ReadFileChunks(
+          input, chunk_size_, context.cancel, [&](absl::string_view chunk) {
+            for (const char c : chunk) {
+              const char lower = kLower[static_cast<unsigned char>(c)];
+              if (lower != 0) {
+                word.push_back(lower);
+              } else if (!word.empty()) {
+                flush_word();
+              }
+            }
+            return absl::OkStatus();
+          });
+      if (!status.ok()) return status;
+      if (!word.empty()) flush_word();  // Words never span files.
+    }
+    std::vector<const WordCount*> entries = Entries(counts);
+    std::sort(entries.begin(), entries.end(),
+              [](const WordCount* a, const WordCount* b) {
+                return a->first < b->first;
+              });
+    if (absl::Status status = WriteCounts(entries, context); !status.ok()) {
+      return status;
+    }
+    return absl::StrCat(total, " words, ", counts.size(), " distinct");
+  }
+
+ private:
+  const size_t chunk_size_;
+};
+
+class WordCountReduceKind : public JobKind {
+ public:
+  explicit WordCountReduceKind(size_t chunk_size) : chunk_size_(chunk_size) {}
+
+  absl::StatusOr<std::string> Run(const KindContext& context) const override {
+    const auto& inputs = context.assignment.inputs();
+    if (inputs.empty()) {
+      return absl::InvalidArgumentError(
+          "wordcount reduce needs at least one part file as input");
+    }
+    WordCounts counts;
+    for (const std::string& input : inputs) {
+      absl::Status status = ForEachLine(
+          input, chunk_size_, context.cancel,
+          [&](absl::string_view line, int64_t number) -> absl::Status {
+            return AddPartLine(input, line, number, counts);
+          });
+      if (!status.ok()) return status;
+    }
+    std::vector<const WordCount*> entries = Entries(counts);
+    std::sort(entries.begin(), entries.end(),
+              [](const WordCount* a, const WordCount* b) {
+                if (a->second != b->second) return a->second > b->second;
+                return a->first < b->first;
+              });
+    if (absl::Status status = WriteCounts(entries, context); !status.ok()) {
+      return status;
+    }
+    std::string summary;
+    for (size_t i = 0; i < entries.size() && i < kSummaryWords; ++i) {
+      std::string item =
+          absl::StrCat(summary.empty() ? "" : " ", entries[i]->first, "=",
+                       entries[i]->second);
+      if (summary.size() + item.size() > kMaxSummaryBytes) break;
+      summary += item;
+    }
+    return summary;
+  }
+
+ private:
+  // Parses one "word\tcount" line of a part file into `counts`.
+  static absl::Status AddPartLine(absl::string_view path,
+                                  absl::string_view line, int64_t number,
+                                  WordCounts& counts) {
+    const size_t tab = line.find('\t');
+    int64_t n = 0;
+    if (tab == absl::string_view::npos || tab == 0 ||
+        !absl::SimpleAtoi(line.substr(tab + 1), &n) || n < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input \"", path, "\" line ", number,
+                       " is not \"word<TAB>count\": \"",
+                       absl::CHexEscape(line.substr(0, 80)), "\""));
+    }
+    const absl::string_view word = line.substr(0, tab);
+    auto it = counts.find(word);
+    if (it == counts.end()) {
+      counts.emplace(word, n);
+    } else if (it->second > std::numeric_limits<int64_t>::max() - n) {
+      return absl::OutOfRangeError(absl::StrCat("input \"", path, "\" line ",
+                                                number, ": the count of \"",
+                                                word, "\" overflows 64 bits"));
+    } else {
+      it->second += n;
+    }
+    return absl::OkStatus();
+  }
+
+  const size_t chunk_size_;
+};
+
+}  // namespace
+
+std::unique_ptr<JobKind> NewWordCountMapKind(size_t chunk_size) {
+  return std::make_unique<WordCountMapKind>(chunk_size);
+}
+
+std::unique_ptr<JobKind> NewWordCountReduceKind(size_t chunk_size) {
+  return std::make_unique<WordCountReduceKind>(chunk_size);
+}
+
+}  // namespace quarry::worker

@@ -1,0 +1,79 @@
+// quarry-worker: runs attempts for a Quarry leader.
+//
+//   quarry-worker --leader=127.0.0.1:7070 --listen=0.0.0.0:7100 --slots=8
+
+#include <glog/logging.h>
+
+#include <cstdint>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/server_util.h"
+#include "worker/worker_server.h"
+
+ABSL_FLAG(std::string, leader, "127.0.0.1:7070",
+          "HOST:PORT of the leader's ClusterService");
+ABSL_FLAG(std::string, listen, "127.0.0.1:0",
+          "HOST:PORT for this worker's WorkerService; port 0 picks a free "
+          "port (the real one is advertised)");
+ABSL_FLAG(std::string, advertise_host, "",
+          "host the leader dials; default: the host of --listen, or this "
+          "machine's hostname when --listen is 0.0.0.0 or [::]");
+ABSL_FLAG(int32_t, slots, 4, "number of slots (attempts run at once), 1..1024");
+ABSL_FLAG(std::string, id, "",
+          "worker id, [A-Za-z0-9._-]{1,128}; default: <hostname>-<port>");
+ABSL_FLAG(std::string, label, "",
+          "labels for the leader, comma separated: key=value,key2=value2");
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::cerr << "quarry-worker: " << status.message() << std::endl;
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> positional = quarry::InitProgram(
+      argc, argv,
+      "quarry-worker runs Quarry tasks in a fixed number of slots.\n"
+      "Usage: quarry-worker --leader=HOST:PORT [--listen=HOST:PORT] "
+      "[--slots=N] [--id=NAME] [--label=k=v,...]");
+  if (positional.size() > 1) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument \"", positional[1],
+                     "\" (flags only; see --help)")));
+  }
+
+  quarry::worker::WorkerConfig config;
+  config.leader = absl::GetFlag(FLAGS_leader);
+  config.listen = absl::GetFlag(FLAGS_listen);
+  config.advertise_host = absl::GetFlag(FLAGS_advertise_host);
+  config.slots = absl::GetFlag(FLAGS_slots);
+  config.worker_id = absl::GetFlag(FLAGS_id);
+  absl::StatusOr<std::map<std::string, std::string>> labels =
+      quarry::worker::ParseLabels(absl::GetFlag(FLAGS_label));
+  if (!labels.ok()) return Fail(labels.status());
+  config.labels = *std::move(labels);
+  if (absl::Status valid = quarry::worker::ValidateWorkerConfig(config);
+      !valid.ok()) {
+    return Fail(valid);
+  }
+
+  absl::StatusOr<std::unique_ptr<quarry::worker::WorkerServer>> worker =
+      quarry::worker::WorkerServer::Start(config);
+  if (!worker.ok()) return Fail(worker.status());
+  LOG(INFO) << "quarry-worker " << (*worker)->worker_id() << " listening on "
+            << (*worker)->address() << " with " << (*worker)->slots()
+            << " slots, leader " << config.leader;
+
+  quarry::WaitForTerminationSignal();
+  (*worker)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,208 @@
+#include "worker/reporter.h"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace quarry::worker {
+namespace {
+
+// Logs the first failure of a streak, then every tenth.
+bool ShouldLogFailure(int failures) {
+  return failures == 1 || failures % 10 == 0;
+}
+
+}  // namespace
+
+Reporter::Reporter(Options options, LeaderClient* leader)
+    : options_(std::move(options)), leader_(leader) {
+  absl::MutexLock lock(&mu_);
+  stats_.heartbeat_interval = options_.default_heartbeat;
+}
+
+Reporter::~Reporter() { Stop(); }
+
+void Reporter::Start() {
+  CHECK(!thread_.joinable()) << "Reporter::Start called twice";
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Reporter::Enqueue(const quarry::v1::AttemptStatus& status) {
+  absl::MutexLock lock(&mu_);
+  pending_.push_back(status);
+  ++enqueued_;
+}
+
+void Reporter::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  // Don't wait out the deadline of a call to a leader that does not
+  // answer; a report cut short this way is resent by the final report.
+  leader_->CancelCallsInFlight();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Reporter::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+bool Reporter::WaitForAcknowledged(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stats_.acknowledged >= enqueued_;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+}
+
+Reporter::Stats Reporter::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+bool Reporter::SleepUnlessStopping(absl::Duration delay) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), delay);
+  return stopping_;
+}
+
+void Reporter::TakePending(std::vector<quarry::v1::AttemptStatus>& batch) {
+  while (!pending_.empty() && batch.size() < options_.max_batch) {
+    batch.push_back(std::move(pending_.front()));
+    pending_.pop_front();
+  }
+}
+
+bool Reporter::TryRegister(int& failures) {
+  absl::StatusOr<quarry::v1::RegisterWorkerResponse> response =
+      leader_->RegisterWorker(options_.registration, options_.rpc_timeout);
+  if (!response.ok()) {
+    ++failures;
+    if (ShouldLogFailure(failures) && !stopping()) {
+      LOG(WARNING) << "cannot register worker "
+                   << options_.registration.worker_id() << " (try " << failures
+                   << "): " << response.status();
+    }
+    absl::MutexLock lock(&mu_);
+    ++stats_.calls_failed;
+    return false;
+  }
+  const absl::Duration heartbeat =
+      response->heartbeat_interval_ms() > 0
+          ? absl::Milliseconds(response->heartbeat_interval_ms())
+          : options_.default_heartbeat;
+  LOG(INFO) << "worker " << options_.registration.worker_id()
+            << " registered with the leader; heartbeat every " << heartbeat;
+  absl::MutexLock lock(&mu_);
+  stats_.registered = true;
+  ++stats_.registrations;
+  stats_.heartbeat_interval = heartbeat;
+  return true;
+}
+
+absl::Status Reporter::SendReport(
+    const std::vector<quarry::v1::AttemptStatus>& batch,
+    absl::Duration timeout) {
+  quarry::v1::ReportWorkerStateRequest request;
+  request.set_worker_id(options_.registration.worker_id());
+  request.mutable_attempts()->Reserve(static_cast<int>(batch.size()));
+  for (const quarry::v1::AttemptStatus& status : batch) {
+    *request.add_attempts() = status;
+  }
+  const absl::Status status = leader_->ReportWorkerState(request, timeout);
+  absl::MutexLock lock(&mu_);
+  if (status.ok()) {
+    ++stats_.reports_ok;
+    stats_.acknowledged += static_cast<int64_t>(batch.size());
+  } else {
+    ++stats_.calls_failed;
+  }
+  return status;
+}
+
+void Reporter::Run() {
+  // Attempts sent (or about to be) but not yet acknowledged. Owned by this
+  // thread; kept across failed calls.
+  std::vector<quarry::v1::AttemptStatus> batch;
+  absl::Duration backoff = options_.initial_backoff;
+  absl::Time last_report = absl::InfinitePast();
+  int failures = 0;  // Consecutive failed calls.
+  bool registered = false;
+  while (true) {
+    if (!registered) {
+      if (stopping()) break;
+      if (!TryRegister(failures)) {
+        if (SleepUnlessStopping(backoff)) break;
+        backoff = std::min(backoff * 2, options_.max_backoff);
+        continue;
+      }
+      registered = true;
+      last_report = absl::InfinitePast();  // Report (and resend) at once.
+    }
+    absl::Duration heartbeat;
+    {
+      absl::MutexLock lock(&mu_);
+      heartbeat = stats_.heartbeat_interval;
+      if (batch.empty()) {
+        auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !pending_.empty() || stopping_;
+        };
+        mu_.AwaitWithDeadline(absl::Condition(&has_work),
+                              last_report + heartbeat);
+      }
+      if (stopping_) break;
+      TakePending(batch);
+    }
+    const absl::Status status = SendReport(batch, options_.rpc_timeout);
+    if (status.ok()) {
+      if (failures > 0) {
+        LOG(INFO) << "reporting to the leader again after " << failures
+                  << " failed calls";
+      }
+      failures = 0;
+      backoff = options_.initial_backoff;
+      last_report = absl::Now();
+      batch.clear();
+      continue;
+    }
+    ++failures;
+    if (absl::IsNotFound(status)) {
+      LOG(WARNING) << "the leader does not know worker "
+                   << options_.registration.worker_id()
+                   << "; registering again (" << status << ")";
+      registered = false;
+      {
+        absl::MutexLock lock(&mu_);
+        stats_.registered = false;
+      }
+      // A leader that forgets us right after registering must not make us
+      // spin: back off from the second NOT_FOUND in a row on.
+      if (failures == 1) continue;
+    } else if (ShouldLogFailure(failures) && !stopping()) {
+      LOG(WARNING) << "cannot report to the leader (try " << failures << ", "
+                   << batch.size() << " attempts waiting): " << status;
+    }
+    if (SleepUnlessStopping(backoff)) break;
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+
+  // One last report of whatever is queued, so the leader need not wait for
+  // a probe to learn how the last attempts ended.
+  {
+    absl::MutexLock lock(&mu_);
+    TakePending(batch);
+  }
+  if (registered && !batch.empty()) {
+    const absl::Status status =
+        SendReport(batch, options_.final_report_timeout);
+    if (!status.ok()) {
+      LOG(WARNING) << "final report of " << batch.size()
+                   << " attempts failed: " << status;
+    }
+  }
+}
+
+}  // namespace quarry::worker

@@ -1,0 +1,237 @@
+#include "worker/slot_executor.h"
+
+#include <glog/logging.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/time_util.h"
+#include "worker/attempt_runner.h"
+
+namespace quarry::worker {
+
+using quarry::v1::AttemptStatus;
+using quarry::v1::EXECUTION_STATUS_FAILED;
+using quarry::v1::EXECUTION_STATUS_PENDING;
+using quarry::v1::EXECUTION_STATUS_RUNNING;
+
+// AttemptRecord fields: `status`, `committing` and `end_time` are guarded
+// by mu_. `assignment` is written by Start() before
+// the slot thread takes the record (under mu_), then read only by that slot
+// thread. `cancel` is thread-safe.
+
+SlotExecutor::SlotExecutor(const Options& options, const KindRegistry* kinds,
+                           const Clock* clock, FinishedCallback on_finished)
+    : options_(options),
+      slot_count_(options.slots),
+      kinds_(kinds),
+      clock_(clock),
+      on_finished_(std::move(on_finished)) {
+  CHECK_GE(slot_count_, 1) << "a worker needs at least one slot";
+  CHECK(kinds_ != nullptr);
+  CHECK(clock_ != nullptr);
+  {
+    absl::MutexLock lock(&mu_);
+    slots_.resize(static_cast<size_t>(slot_count_));
+  }
+  threads_.reserve(static_cast<size_t>(slot_count_));
+  for (int i = 0; i < slot_count_; ++i) {
+    threads_.emplace_back([this, i] { RunSlot(i); });
+  }
+}
+
+SlotExecutor::~SlotExecutor() { Shutdown(); }
+
+absl::Status SlotExecutor::Start(const quarry::v1::Assignment& assignment) {
+  const std::string& id = assignment.attempt_id();
+  if (id.empty()) {
+    return absl::InvalidArgumentError("attempt_id is required");
+  }
+  absl::StatusOr<const JobKind*> kind =
+      kinds_->Find(assignment.kind(), assignment.is_reduce());
+  // Copy the assignment before taking the lock: a reduce step can carry
+  // thousands of inputs.
+  auto record = std::make_unique<AttemptRecord>();
+  record->assignment = assignment;
+
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) {
+    return absl::FailedPreconditionError("worker is shutting down");
+  }
+  if (attempts_.contains(id)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("attempt ", id, " is already known to this worker"));
+  }
+  const int index = assignment.slot();
+  if (index < 0 || index >= slot_count_) {
+    return absl::OutOfRangeError(
+        absl::StrCat("slot ", index, " is out of range: this worker has ",
+                     slot_count_, " slots (0..", slot_count_ - 1, ")"));
+  }
+  Slot& slot = slots_[static_cast<size_t>(index)];
+  if (slot.attempt != nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("slot ", index, " is busy with attempt ",
+                     slot.attempt->status.attempt_id()));
+  }
+  if (!kind.ok()) return kind.status();
+
+  const absl::Time now = clock_->Now();
+  PruneFinished(now);
+  AttemptStatus& status = record->status;
+  status.set_attempt_id(id);
+  status.set_job_id(assignment.job_id());
+  status.set_task_index(assignment.task_index());
+  status.set_slot(index);
+  status.set_status(EXECUTION_STATUS_RUNNING);
+  *status.mutable_start_time() = ToProtoTime(now);
+  slot.attempt = record.get();
+  slot.has_new_work = true;
+  attempts_.emplace(id, std::move(record));
+  VLOG(1) << "slot " << index << " starts attempt " << id;
+  return absl::OkStatus();
+}
+
+std::vector<std::string> SlotExecutor::Cancel(
+    absl::Span<const std::string> attempt_ids) {
+  std::vector<std::string> cancelled;
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : attempt_ids) {
+    auto it = attempts_.find(id);
+    if (it == attempts_.end()) continue;
+    AttemptRecord& record = *it->second;
+    if (record.status.status() != EXECUTION_STATUS_RUNNING ||
+        record.committing) {
+      continue;
+    }
+    record.cancel.Cancel();
+    cancelled.push_back(id);
+  }
+  return cancelled;
+}
+
+SlotExecutor::State SlotExecutor::Snapshot() {
+  State state;
+  absl::MutexLock lock(&mu_);
+  PruneFinished(clock_->Now());
+  state.slots.reserve(slots_.size());
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    quarry::v1::SlotState& slot = state.slots.emplace_back();
+    slot.set_index(static_cast<int32_t>(i));
+    const AttemptRecord* record = slots_[i].attempt;
+    if (record == nullptr) {
+      slot.set_status(EXECUTION_STATUS_PENDING);
+      continue;
+    }
+    slot.set_status(record->status.status());
+    slot.set_attempt_id(record->status.attempt_id());
+    slot.set_job_id(record->status.job_id());
+    slot.set_task_index(record->status.task_index());
+  }
+  state.attempts.reserve(attempts_.size());
+  for (const auto& [id, record] : attempts_) {
+    state.attempts.push_back(record->status);
+  }
+  return state;
+}
+
+std::optional<AttemptStatus> SlotExecutor::GetAttempt(
+    absl::string_view attempt_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = attempts_.find(attempt_id);
+  if (it == attempts_.end()) return std::nullopt;
+  return it->second->status;
+}
+
+void SlotExecutor::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!shutting_down_) {
+      shutting_down_ = true;
+      for (Slot& slot : slots_) {
+        if (slot.attempt == nullptr) continue;
+        LOG(INFO) << "worker shutting down: cancelling attempt "
+                  << slot.attempt->status.attempt_id();
+        slot.attempt->cancel.Cancel();
+      }
+    }
+  }
+  for (std::thread& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+void SlotExecutor::RunSlot(int index) {
+  const size_t i = static_cast<size_t>(index);
+  while (true) {
+    AttemptRecord* record = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this, i]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return slots_[i].has_new_work || shutting_down_;
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (!slots_[i].has_new_work) return;  // Shutting down and idle.
+      slots_[i].has_new_work = false;
+      record = slots_[i].attempt;
+    }
+    const AttemptStatus final_status = RunOne(index, record);
+    VLOG(1) << "slot " << index << " finished attempt "
+            << final_status.attempt_id() << ": "
+            << quarry::v1::ExecutionStatus_Name(final_status.status());
+    if (on_finished_) on_finished_(final_status);
+  }
+}
+
+AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record) {
+  const quarry::v1::Assignment& assignment = record->assignment;
+  AttemptOutcome outcome;
+  absl::StatusOr<const JobKind*> kind =
+      kinds_->Find(assignment.kind(), assignment.is_reduce());
+  if (!kind.ok()) {
+    outcome.error = std::string(kind.status().message());
+  } else {
+    outcome = RunAttempt(**kind, assignment, record->cancel, [this, record] {
+      absl::MutexLock lock(&mu_);
+      if (record->cancel.cancelled()) return false;
+      record->committing = true;
+      return true;
+    });
+  }
+
+  if (outcome.status == EXECUTION_STATUS_FAILED) {
+    LOG(WARNING) << "attempt " << assignment.attempt_id()
+                 << " failed: " << outcome.error;
+  }
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  AttemptStatus& status = record->status;
+  status.set_status(outcome.status);
+  status.set_error(outcome.error);
+  status.set_summary(outcome.summary);
+  status.set_output_bytes(outcome.output_bytes);
+  *status.mutable_end_time() = ToProtoTime(now);
+  record->end_time = now;
+  record->assignment.Clear();
+  slots_[static_cast<size_t>(index)].attempt = nullptr;
+  AttemptStatus final_status = status;
+  finished_.push_back(status.attempt_id());
+  PruneFinished(now);
+  return final_status;
+}
+
+void SlotExecutor::PruneFinished(absl::Time now) {
+  while (!finished_.empty()) {
+    auto it = attempts_.find(finished_.front());
+    if (it != attempts_.end()) {
+      const bool too_many = finished_.size() > options_.max_finished;
+      const bool too_old =
+          it->second->end_time + options_.finished_retention < now;
+      if (!too_many && !too_old) return;
+      attempts_.erase(it);
+    }
+    finished_.pop_front();
+  }
+}
+
+}  // namespace quarry::worker

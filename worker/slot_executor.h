@@ -1,0 +1,139 @@
+#ifndef QUARRY_WORKER_SLOT_EXECUTOR_H_
+#define QUARRY_WORKER_SLOT_EXECUTOR_H_
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "common/clock.h"
+#include "quarry/v1/types.pb.h"
+#include "worker/cancel_flag.h"
+#include "worker/kinds/kind_registry.h"
+
+namespace quarry::worker {
+
+// Runs attempts in a fixed number of slots: the heart of the worker.
+//
+// Owns one long-lived thread per slot (each runs one attempt at a time) and
+// the table of attempts it knows: running ones and recently finished ones
+// (kept for at least `finished_retention`, at most the newest
+// `max_finished`), so the leader can reconcile after lost reports.
+//
+// Thread-safe. Start/Cancel/Snapshot are called by gRPC threads (the
+// WorkerService); slot threads run the attempts and call `on_finished`
+// (outside the lock) once per attempt, after the slot has been marked free,
+// so the leader may reuse the slot as soon as it hears of the completion.
+// Everything shared is guarded by mu_.
+class SlotExecutor {
+ public:
+  struct Options {
+    int slots = 4;  // 1..1024.
+    absl::Duration finished_retention = absl::Minutes(10);
+    size_t max_finished = 10'000;
+  };
+  // Receives the final AttemptStatus (DONE, FAILED or CANCELLED) of every
+  // attempt. Called on a slot thread; must not call back into the executor
+  // while blocking for long.
+  using FinishedCallback =
+      std::function<void(const quarry::v1::AttemptStatus& status)>;
+
+  // What GetWorkerState reports.
+  struct State {
+    std::vector<quarry::v1::SlotState> slots;         // By index.
+    std::vector<quarry::v1::AttemptStatus> attempts;  // Any order.
+  };
+
+  // `kinds` and `clock` must outlive the executor. Starts the slot threads.
+  SlotExecutor(const Options& options, const KindRegistry* kinds,
+               const Clock* clock, FinishedCallback on_finished);
+  SlotExecutor(const SlotExecutor&) = delete;
+  SlotExecutor& operator=(const SlotExecutor&) = delete;
+  // Shuts down (see Shutdown()).
+  ~SlotExecutor();
+
+  // Starts `assignment` in slot assignment.slot(). Refuses (with a reason
+  // the leader can show) an empty or already known attempt id,
+  // FAILED_PRECONDITION for a busy slot or a worker shutting down,
+  // OUT_OF_RANGE for a slot index outside [0, slots), NOT_FOUND for a kind
+  // this worker does not have. Bad settings or inputs are not refused: the
+  // attempt runs and ends FAILED with a clear error.
+  absl::Status Start(const quarry::v1::Assignment& assignment)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Asks the given attempts to stop; a stopped attempt ends CANCELLED and
+  // commits nothing. Returns the ids that were running and are now being
+  // stopped (unknown, finished or already committing ids are left out).
+  std::vector<std::string> Cancel(absl::Span<const std::string> attempt_ids)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Every slot and every known attempt.
+  State Snapshot() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The status of one known attempt, or nullopt.
+  std::optional<quarry::v1::AttemptStatus> GetAttempt(
+      absl::string_view attempt_id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Stops taking work, cancels every running attempt and joins the slot
+  // threads. Attempts stopped this way end CANCELLED and commit nothing, so
+  // the leader runs them again elsewhere without counting a failure against
+  // the task. Idempotent; call from one thread.
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
+
+  int slot_count() const { return slot_count_; }
+
+ private:
+  struct AttemptRecord {
+    quarry::v1::Assignment assignment;  // Cleared when the attempt ends.
+    quarry::v1::AttemptStatus status;
+    CancelFlag cancel;
+    // Set once the output is being committed: too late to cancel.
+    bool committing = false;
+    absl::Time end_time = absl::InfinitePast();
+  };
+  struct Slot {
+    // The attempt it holds; nullptr when free.
+    AttemptRecord* attempt = nullptr;
+    // Set by Start(), taken by the slot thread.
+    bool has_new_work = false;
+  };
+
+  // The body of slot thread `index`.
+  void RunSlot(int index) ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs one attempt on the calling slot thread; returns its final status.
+  quarry::v1::AttemptStatus RunOne(int index, AttemptRecord* record)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Forgets finished attempts beyond the retention limits.
+  void PruneFinished(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const Options options_;
+  const int slot_count_;
+  const KindRegistry* const kinds_;
+  const Clock* const clock_;
+  const FinishedCallback on_finished_;
+
+  absl::Mutex mu_;
+  std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::unique_ptr<AttemptRecord>> attempts_
+      ABSL_GUARDED_BY(mu_);
+  // Ids of finished attempts, oldest first.
+  std::deque<std::string> finished_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Touched only by the constructor and Shutdown().
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace quarry::worker
+
+#endif  // QUARRY_WORKER_SLOT_EXECUTOR_H_

@@ -1,0 +1,153 @@
+#include "worker/worker_server.h"
+
+#include <glog/logging.h>
+#include <unistd.h>
+
+#include <utility>
+#include <vector>
+
+#include "absl/memory/memory.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/ids.h"
+#include "common/server_util.h"
+
+namespace quarry::worker {
+namespace {
+
+constexpr absl::Duration kServerShutdownGrace = absl::Seconds(1);
+
+bool IsWildcardHost(absl::string_view host) {
+  return host == "0.0.0.0" || host == "[::]" || host == "::" || host == "*" ||
+         host.empty();
+}
+
+std::string HostOf(absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  return std::string(address.substr(0, colon));
+}
+
+}  // namespace
+
+std::string Hostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') {
+    return "localhost";
+  }
+  return name;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
+    absl::string_view text) {
+  std::map<std::string, std::string> labels;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(item, absl::MaxSplits('=', 1));
+    const absl::string_view key = absl::StripAsciiWhitespace(kv.first);
+    if (key.empty() || item.find('=') == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--label \"", item, "\" is not key=value"));
+    }
+    labels[std::string(key)] =
+        std::string(absl::StripAsciiWhitespace(kv.second));
+  }
+  return labels;
+}
+
+absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
+  if (config.slots < 1 || config.slots > kMaxSlots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--slots must be between 1 and ", kMaxSlots, ", got ", config.slots));
+  }
+  if (absl::Status s = ValidateHostPort(config.listen, "--listen"); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ValidateHostPort(config.leader, "--leader"); !s.ok()) {
+    return s;
+  }
+  if (!config.worker_id.empty()) {
+    if (absl::Status s = ValidateWorkerId(config.worker_id, "--id"); !s.ok()) {
+      return s;
+    }
+  }
+  if (config.advertise_host.find_first_of(" \t\n/") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--advertise_host \"", config.advertise_host, "\" is not a host name"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
+    const WorkerConfig& config, std::unique_ptr<LeaderClient> leader) {
+  if (absl::Status valid = ValidateWorkerConfig(config); !valid.ok()) {
+    return valid;
+  }
+  auto worker = absl::WrapUnique(new WorkerServer());
+  WorkerServer* const self = worker.get();
+  worker->leader_ = leader != nullptr
+                        ? std::move(leader)
+                        : std::make_unique<GrpcLeaderClient>(config.leader);
+  worker->kinds_ = NewBuiltInKindRegistry();
+  SlotExecutor::Options executor_options;
+  executor_options.slots = config.slots;
+  // No attempt can start before SetIdentity() below, which comes after
+  // reporter_ exists, so the callback always finds it.
+  worker->executor_ = std::make_unique<SlotExecutor>(
+      executor_options, worker->kinds_.get(), &worker->clock_,
+      [self](const quarry::v1::AttemptStatus& status) {
+        self->reporter_->Enqueue(status);
+      });
+  worker->service_ =
+      std::make_unique<WorkerServiceImpl>(worker->executor_.get());
+
+  absl::StatusOr<StartedServer> started =
+      StartGrpcServer(config.listen, {worker->service_.get()});
+  if (!started.ok()) return started.status();
+  worker->server_ = std::move(started->server);
+  worker->port_ = started->port;
+
+  std::string host = config.advertise_host;
+  if (host.empty()) {
+    host = HostOf(config.listen);
+    if (IsWildcardHost(host)) host = Hostname();
+  }
+  worker->address_ = absl::StrCat(host, ":", worker->port_);
+  worker->worker_id_ = config.worker_id.empty()
+                           ? absl::StrCat(Hostname(), "-", worker->port_)
+                           : config.worker_id;
+  if (absl::Status valid = ValidateWorkerId(worker->worker_id_, "--id");
+      !valid.ok()) {
+    return valid;
+  }
+
+  Reporter::Options reporter_options = config.reporter;
+  quarry::v1::RegisterWorkerRequest& registration =
+      reporter_options.registration;
+  registration.set_worker_id(worker->worker_id_);
+  registration.set_address(worker->address_);
+  registration.set_slots(config.slots);
+  for (const auto& [key, value] : config.labels) {
+    (*registration.mutable_labels())[key] = value;
+  }
+  worker->reporter_ = std::make_unique<Reporter>(std::move(reporter_options),
+                                                 worker->leader_.get());
+  worker->service_->SetIdentity(worker->worker_id_, worker->address_);
+  worker->reporter_->Start();
+  return worker;
+}
+
+WorkerServer::~WorkerServer() { Shutdown(); }
+
+void WorkerServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (executor_ != nullptr) executor_->Shutdown();
+  if (reporter_ != nullptr) reporter_->Stop();
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + kServerShutdownGrace));
+  }
+  LOG(INFO) << "worker " << worker_id_ << " stopped";
+}
+
+}  // namespace quarry::worker

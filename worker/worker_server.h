@@ -1,0 +1,102 @@
+#ifndef QUARRY_WORKER_WORKER_SERVER_H_
+#define QUARRY_WORKER_WORKER_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/clock.h"
+#include "worker/kinds/kind_registry.h"
+#include "worker/leader_client.h"
+#include "worker/reporter.h"
+#include "worker/slot_executor.h"
+#include "worker/worker_service.h"
+
+namespace quarry::worker {
+
+inline constexpr int kMaxSlots = 1024;
+
+// How to run a worker (from main's flags, or a test).
+struct WorkerConfig {
+  // Empty: "<hostname>-<port>".
+  std::string worker_id;
+  // Where the WorkerService listens; port 0 picks a free port.
+  std::string listen = "127.0.0.1:0";
+  // Host the leader should dial. Empty: the host of `listen`, or this
+  // machine's hostname when `listen` is a wildcard (0.0.0.0, [::]).
+  std::string advertise_host;
+  // The leader's ClusterService, HOST:PORT.
+  std::string leader = "127.0.0.1:7070";
+  int slots = 4;
+  std::map<std::string, std::string> labels;
+  // Timing of the reporter (tests shorten it).
+  Reporter::Options reporter;
+};
+
+// Checks every field; errors name the flag ("--slots must be ...").
+absl::Status ValidateWorkerConfig(const WorkerConfig& config);
+
+// Parses "k1=v1,k2=v2" (empty: no labels).
+absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
+    absl::string_view text);
+
+// This machine's hostname ("localhost" if it cannot be read).
+std::string Hostname();
+
+// The composition root of a worker process: builds the kind registry, the
+// slot executor, the WorkerService and its gRPC server, and the reporter
+// that registers with the leader and reports completions. Owns all of them.
+// Thread-safe for its accessors; Start() and Shutdown() are called by the
+// main thread (or a test).
+class WorkerServer {
+ public:
+  // Starts serving at once and registers with the leader in the
+  // background (retrying while the leader is unreachable). `leader` may be
+  // null: a GrpcLeaderClient to config.leader is used.
+  static absl::StatusOr<std::unique_ptr<WorkerServer>> Start(
+      const WorkerConfig& config,
+      std::unique_ptr<LeaderClient> leader = nullptr);
+
+  WorkerServer(const WorkerServer&) = delete;
+  WorkerServer& operator=(const WorkerServer&) = delete;
+  ~WorkerServer();
+
+  // Stops taking work, cancels running attempts (they end CANCELLED and
+  // commit nothing), sends a last report, and stops the server.
+  // Idempotent.
+  void Shutdown();
+
+  const std::string& worker_id() const { return worker_id_; }
+  // HOST:PORT the leader dials (advertised to it).
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+  int slots() const { return executor_->slot_count(); }
+  SlotExecutor* executor() { return executor_.get(); }
+  Reporter* reporter() { return reporter_.get(); }
+
+ private:
+  WorkerServer() = default;
+
+  std::string worker_id_;
+  std::string address_;
+  int port_ = 0;
+  bool shut_down_ = false;
+
+  // Declared in build order; destroyed in reverse.
+  RealClock clock_;
+  std::unique_ptr<LeaderClient> leader_;
+  std::unique_ptr<KindRegistry> kinds_;
+  std::unique_ptr<Reporter> reporter_;
+  std::unique_ptr<SlotExecutor> executor_;
+  std::unique_ptr<WorkerServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace quarry::worker
+
+#endif  // QUARRY_WORKER_WORKER_SERVER_H_

@@ -1,0 +1,93 @@
+#include "worker/worker_service.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_util.h"
+
+namespace quarry::worker {
+
+WorkerServiceImpl::WorkerServiceImpl(SlotExecutor* executor)
+    : executor_(executor) {}
+
+void WorkerServiceImpl::SetIdentity(std::string worker_id,
+                                    std::string address) {
+  absl::MutexLock lock(&mu_);
+  worker_id_ = std::move(worker_id);
+  address_ = std::move(address);
+}
+
+absl::Status WorkerServiceImpl::CheckMeantForMe(
+    absl::string_view requested_id) const {
+  if (requested_id.empty()) {
+    return absl::InvalidArgumentError(
+        "worker_id is required: name the worker this request is meant for");
+  }
+  absl::MutexLock lock(&mu_);
+  if (worker_id_.empty()) {
+    return absl::UnavailableError("worker is starting; try again");
+  }
+  if (requested_id != worker_id_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("request meant for worker \"", requested_id,
+                     "\" reached worker \"", worker_id_, "\" at ", address_));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status WorkerServiceImpl::StartTasks(
+    grpc::ServerContext* context, const quarry::v1::StartTasksRequest* request,
+    quarry::v1::StartTasksResponse* response) {
+  if (absl::Status mine = CheckMeantForMe(request->worker_id()); !mine.ok()) {
+    return ToGrpcStatus(mine);
+  }
+  for (const quarry::v1::Assignment& assignment : request->assignments()) {
+    const absl::Status started = executor_->Start(assignment);
+    if (started.ok()) {
+      response->add_accepted_attempt_ids(assignment.attempt_id());
+      continue;
+    }
+    quarry::v1::RejectedAssignment* rejected = response->add_rejected();
+    rejected->set_attempt_id(assignment.attempt_id());
+    rejected->set_reason(std::string(started.message()));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WorkerServiceImpl::GetWorkerState(
+    grpc::ServerContext* context,
+    const quarry::v1::GetWorkerStateRequest* request,
+    quarry::v1::GetWorkerStateResponse* response) {
+  if (absl::Status mine = CheckMeantForMe(request->worker_id()); !mine.ok()) {
+    return ToGrpcStatus(mine);
+  }
+  SlotExecutor::State state = executor_->Snapshot();
+  response->set_worker_id(request->worker_id());
+  response->set_slots(executor_->slot_count());
+  for (quarry::v1::SlotState& slot : state.slots) {
+    *response->add_slot_states() = std::move(slot);
+  }
+  auto& attempts = *response->mutable_attempts();
+  for (quarry::v1::AttemptStatus& attempt : state.attempts) {
+    const std::string id = attempt.attempt_id();
+    attempts[id] = std::move(attempt);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WorkerServiceImpl::CancelTasks(
+    grpc::ServerContext* context, const quarry::v1::CancelTasksRequest* request,
+    quarry::v1::CancelTasksResponse* response) {
+  if (absl::Status mine = CheckMeantForMe(request->worker_id()); !mine.ok()) {
+    return ToGrpcStatus(mine);
+  }
+  const std::vector<std::string> ids(request->attempt_ids().begin(),
+                                     request->attempt_ids().end());
+  for (const std::string& id : executor_->Cancel(ids)) {
+    response->add_cancelled_attempt_ids(id);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace quarry::worker

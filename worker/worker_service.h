@@ -1,0 +1,61 @@
+#ifndef QUARRY_WORKER_WORKER_SERVICE_H_
+#define QUARRY_WORKER_WORKER_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "quarry/v1/worker_service.grpc.pb.h"
+#include "worker/slot_executor.h"
+
+namespace quarry::worker {
+
+// The WorkerService gRPC adapter: checks that each request is meant for
+// this worker, then calls the SlotExecutor and converts the result.
+//
+// Every request names a worker_id. Empty: INVALID_ARGUMENT. Another id:
+// FAILED_PRECONDITION ("request meant for worker "X" reached worker "Y" at
+// ADDRESS"), so a misrouted address never makes this worker run someone
+// else's work. Before SetIdentity() every call is UNAVAILABLE.
+//
+// Owns only the worker's identity (guarded by mu_); the executor is
+// borrowed. Thread-safe: gRPC calls it on its own threads.
+class WorkerServiceImpl final : public quarry::v1::WorkerService::Service {
+ public:
+  // `executor` must outlive the service.
+  explicit WorkerServiceImpl(SlotExecutor* executor);
+
+  // Names this worker. Called by the composition root once the server's
+  // port (and so the default id and the address) is known.
+  void SetIdentity(std::string worker_id, std::string address)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  grpc::Status StartTasks(grpc::ServerContext* context,
+                          const quarry::v1::StartTasksRequest* request,
+                          quarry::v1::StartTasksResponse* response) override;
+  grpc::Status GetWorkerState(
+      grpc::ServerContext* context,
+      const quarry::v1::GetWorkerStateRequest* request,
+      quarry::v1::GetWorkerStateResponse* response) override;
+  grpc::Status CancelTasks(grpc::ServerContext* context,
+                           const quarry::v1::CancelTasksRequest* request,
+                           quarry::v1::CancelTasksResponse* response) override;
+
+ private:
+  // OK if `requested_id` names this worker; the error to return otherwise.
+  absl::Status CheckMeantForMe(absl::string_view requested_id) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  SlotExecutor* const executor_;
+  mutable absl::Mutex mu_;
+  std::string worker_id_ ABSL_GUARDED_BY(mu_);
+  std::string address_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace quarry::worker
+
+#endif  // QUARRY_WORKER_WORKER_SERVICE_H_
