@@ -307,5 +307,73 @@ TEST_F(ClusterTest, HealthAndReflectionAreServedEverywhere) {
   }
 }
 
+TEST_F(ClusterTest, CliRunsAJobAndExitCodesAreTrustworthy) {
+  StartWorkers(2, 2);
+  const std::string in = cluster_->dir() + "/in";
+  const std::vector<std::string> files = WriteCorpus(in, 5);
+  const std::string leader = "--leader=" + cluster_->leader_address();
+  std::string output;
+
+  absl::StatusOr<int> code =
+      RunCommand({CliBinary(), leader, "submit", "--kind", "wordcount", "--input",
+                  in, "--output", cluster_->dir() + "/out", "--wait"},
+                 &output);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << output;
+  EXPECT_THAT(output, HasSubstr("DONE"));
+  EXPECT_EQ(ReadFile(cluster_->dir() + "/out/result.tsv"),
+            ReferenceWordCount(files));
+  const std::string job_id = std::vector<std::string>(
+      absl::StrSplit(output, absl::ByAnyChar("\n "), absl::SkipEmpty()))[0];
+  EXPECT_EQ(*RunCommand({CliBinary(), leader, "status", job_id}, &output), 0)
+      << output;
+  EXPECT_EQ(*RunCommand({CliBinary(), leader, "--json", "result", job_id}, &output),
+            0);
+  EXPECT_THAT(output, HasSubstr("result.tsv"));
+
+  code = RunCommand({CliBinary(), leader, "submit", "--kind", "linecount",
+                     "--input", in, "--output", cluster_->dir() + "/out",
+                     "--wait"},
+                    &output);
+  EXPECT_EQ(*code, 3) << output;  // Non-empty output directory: refused.
+  EXPECT_THAT(output, HasSubstr("output_dir"));
+
+  // A job cancelled while `submit --wait` follows it: exit 1.
+  absl::StatusOr<Subprocess> waiting = Subprocess::Start(
+      {CliBinary(), leader, "submit", "--kind", "sleep", "--set", "ms=60000",
+       "--set", "tasks=2", "--wait"},
+      cluster_->dir() + "/cli-wait.log");
+  ASSERT_TRUE(waiting.ok());
+  std::string sleep_job;
+  for (int i = 0; i < 500 && sleep_job.empty(); ++i) {  // Bounded: 10 s.
+    quarry::v1::ListJobsRequest list;
+    list.set_state(quarry::v1::JOB_STATE_RUNNING);
+    quarry::v1::ListJobsResponse running;
+    ASSERT_TRUE(
+        cluster_->jobs().ListJobs(ContextWithDeadline().get(), list, &running).ok());
+    if (running.jobs_size() > 0) sleep_job = running.jobs(0).id();
+    else absl::SleepFor(absl::Milliseconds(20));  // Nothing to wait on.
+  }
+  ASSERT_FALSE(sleep_job.empty()) << ReadFile(cluster_->dir() + "/cli-wait.log");
+  EXPECT_EQ(*RunCommand({CliBinary(), leader, "cancel", sleep_job}, &output), 0)
+      << output;
+  EXPECT_THAT(output, HasSubstr("CANCELLED"));
+  absl::StatusOr<int> waited = waiting->Wait(absl::Seconds(20));
+  ASSERT_TRUE(waited.ok());
+  EXPECT_EQ(*waited, 1) << ReadFile(cluster_->dir() + "/cli-wait.log");
+  EXPECT_EQ(*RunCommand({CliBinary(), leader, "cancel", sleep_job}, &output), 3);
+
+  EXPECT_EQ(*RunCommand({CliBinary(), leader, "status", "job-999999"}, &output), 3);
+  EXPECT_THAT(output, HasSubstr("NOT_FOUND"));
+  EXPECT_EQ(*RunCommand({CliBinary(), leader, "submit", "--kind", "grep",
+                         "--input", in, "--set", "novalue"},
+                        &output),
+            2);
+  EXPECT_EQ(*RunCommand({CliBinary(), "--leader=127.0.0.1:1", "--timeout=1",
+                         "list"},
+                        &output),
+            4);
+}
+
 }  // namespace
 }  // namespace quarry::testing

@@ -39,14 +39,7 @@ constexpr std::array<char, 256> MakeLowerTable() {
 }
 constexpr std::array<char, 256> kLower = MakeLowerTable();
 
-void AddCount(WordCounts& counts, absl::string_view word, int64_t n) {
-  auto it = counts.find(word);
-  if (it != counts.end()) {
-    it->second += n;
-  } else {
-    counts.emplace(word, n);
-  }
-}
+bool IsLetter(char c) { return kLower[static_cast<unsigned char>(c)] != 0; }
 
 // Writes "word\tcount\n" for each entry, in the given order.
 absl::Status WriteCounts(const std::vector<const WordCount*>& entries,
@@ -88,19 +81,28 @@ class WordCountMapKind : public JobKind {
     std::string word;
     auto flush_word = [&] {
       ++total;
-      AddCount(counts, word, 1);
+      ++counts[word];  // One hash; copies the key only for a new word.
       word.clear();
     };
     for (const std::string& input : inputs) {
       absl::Status status = ReadFileChunks(
           input, chunk_size_, context.cancel, [&](absl::string_view chunk) {
-            for (const char c : chunk) {
-              const char lower = kLower[static_cast<unsigned char>(c)];
-              if (lower != 0) {
-                word.push_back(lower);
-              } else if (!word.empty()) {
-                flush_word();
+            const char* p = chunk.data();
+            const char* const end = p + chunk.size();
+            while (p < end) {
+              // Append the run of letters starting here (possibly empty).
+              const char* const run = p;
+              while (p < end && IsLetter(*p)) ++p;
+              if (p > run) {
+                const size_t old_size = word.size();
+                word.append(run, static_cast<size_t>(p - run));
+                for (size_t i = old_size; i < word.size(); ++i) {
+                  word[i] = kLower[static_cast<unsigned char>(word[i])];
+                }
               }
+              if (p == end) break;  // The word may go on in the next chunk.
+              if (!word.empty()) flush_word();
+              while (p < end && !IsLetter(*p)) ++p;
             }
             return absl::OkStatus();
           });
