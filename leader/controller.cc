@@ -163,6 +163,23 @@ absl::Status Controller::RequestCancel(absl::string_view job_id) {
   return absl::OkStatus();
 }
 
+absl::Status Controller::ReserveOutputDir(const std::string& output_dir,
+                                          const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = output_dirs_in_use_.try_emplace(output_dir, job_id);
+  if (!inserted) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("output_dir \"", output_dir, "\" is in use by job ",
+                     it->second, ", which has not finished"));
+  }
+  return absl::OkStatus();
+}
+
+void Controller::ReleaseOutputDir(const std::string& output_dir) {
+  absl::MutexLock lock(&mu_);
+  output_dirs_in_use_.erase(output_dir);
+}
+
 Controller::JobRuntime* Controller::FindJob(const std::string& job_id) {
   std::optional<int64_t> sequence = ParseJobId(job_id);
   if (!sequence.has_value()) return nullptr;

@@ -86,6 +86,14 @@ class Controller {
   // run it (unknown or already finished).
   absl::Status RequestCancel(absl::string_view job_id) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Claims `output_dir` for job `job_id` until the job ends (or
+  // ReleaseOutputDir), so two running jobs never write into one directory.
+  // FAILED_PRECONDITION naming the other job if it is taken.
+  absl::Status ReserveOutputDir(const std::string& output_dir,
+                                const std::string& job_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void ReleaseOutputDir(const std::string& output_dir) ABSL_LOCKS_EXCLUDED(mu_);
+
   absl::Duration heartbeat_interval() const {
     return options_.heartbeat_interval;
   }
@@ -199,6 +207,9 @@ class Controller {
   absl::flat_hash_map<std::string, AttemptRef> attempts_ ABSL_GUARDED_BY(mu_);
   // Workers whose record must be written to the store.
   absl::flat_hash_set<std::string> dirty_workers_ ABSL_GUARDED_BY(mu_);
+  // Output directories of jobs that have not ended, to their job ids.
+  absl::flat_hash_map<std::string, std::string> output_dirs_in_use_
+      ABSL_GUARDED_BY(mu_);
   std::vector<std::string> forgotten_workers_ ABSL_GUARDED_BY(mu_);
 
   std::thread thread_;

@@ -217,7 +217,10 @@ void Controller::CollectWrites(absl::Time now, Effects* effects) {
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     JobRuntime& job = *it->second;
     const bool done_with = job.finished && job.live_attempts == 0;
-    if (done_with) effects->finalize.push_back(job.job);
+    if (done_with) {
+      effects->finalize.push_back(job.job);
+      output_dirs_in_use_.erase(job.job.spec().output_dir());
+    }
     if (!job.dirty_tasks.empty()) {
       std::vector<quarry::v1::Task> tasks;
       tasks.reserve(job.dirty_tasks.size());

@@ -50,11 +50,23 @@ absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
   if (!plan.ok()) return plan.status();
   absl::StatusOr<int64_t> sequence = store_->NextJobSequence();
   if (!sequence.ok()) return sequence.status();
-  if (absl::Status prepared = PrepareOutputDir(plan->spec); !prepared.ok()) {
-    return prepared;
-  }
   Job job;
   job.set_id(FormatJobId(*sequence));
+  const std::string output_dir = plan->spec.output_dir();
+  if (!output_dir.empty()) {
+    if (absl::Status reserved = controller_->ReserveOutputDir(output_dir, job.id());
+        !reserved.ok()) {
+      return reserved;
+    }
+  }
+  // From here on a failure must give the directory back.
+  auto release = [&](absl::Status status) {
+    if (!output_dir.empty()) controller_->ReleaseOutputDir(output_dir);
+    return status;
+  };
+  if (absl::Status prepared = PrepareOutputDir(plan->spec); !prepared.ok()) {
+    return release(prepared);
+  }
   *job.mutable_spec() = std::move(plan->spec);
   job.set_state(quarry::v1::JOB_STATE_PENDING);
   job.set_task_count(static_cast<int32_t>(plan->tasks.size()));
@@ -62,7 +74,7 @@ absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
   *job.mutable_create_time() = ToProtoTime(clock_->Now());
   if (absl::Status created = store_->CreateJob(job, plan->tasks);
       !created.ok()) {
-    return created;
+    return release(created);
   }
   quarry::v1::SubmitJobResponse response;
   response.set_job_id(job.id());

@@ -363,6 +363,22 @@ TEST_F(ClusterTest, CliRunsAJobAndExitCodesAreTrustworthy) {
   EXPECT_EQ(*waited, 1) << ReadFile(cluster_->dir() + "/cli-wait.log");
   EXPECT_EQ(*RunCommand({CliBinary(), leader, "cancel", sleep_job}, &output), 3);
 
+  // Two jobs never share an output directory, even with overwrite.
+  absl::StatusOr<std::string> slow = cluster_->Submit([&] {
+    JobSpec spec = Spec("sleep", {}, cluster_->dir() + "/shared");
+    (*spec.mutable_settings())["ms"] = "60000";
+    (*spec.mutable_settings())["tasks"] = "1";
+    return spec;
+  }());
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  code = RunCommand({CliBinary(), leader, "submit", "--kind", "linecount",
+                     "--input", in, "--output", cluster_->dir() + "/shared",
+                     "--overwrite"},
+                    &output);
+  EXPECT_EQ(*code, 3) << output;
+  EXPECT_THAT(output, HasSubstr("in use by job " + *slow));
+  EXPECT_EQ(*RunCommand({CliBinary(), leader, "cancel", *slow}, &output), 0);
+
   EXPECT_EQ(*RunCommand({CliBinary(), leader, "status", "job-999999"}, &output), 3);
   EXPECT_THAT(output, HasSubstr("NOT_FOUND"));
   EXPECT_EQ(*RunCommand({CliBinary(), leader, "submit", "--kind", "grep",

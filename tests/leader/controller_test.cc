@@ -358,6 +358,15 @@ TEST_F(ControllerTest, ProbeReconcilesForgottenAttemptAsLost) {
   EXPECT_THAT(StoredTasks(id)[0].error(), HasSubstr("no longer knows"));
 }
 
+TEST_F(ControllerTest, OutputDirIsHeldUntilItsJobEnds) {
+  ASSERT_TRUE(controller_.ReserveOutputDir("/data/out", "job-000001").ok());
+  absl::Status taken = controller_.ReserveOutputDir("/data/out", "job-000002");
+  EXPECT_EQ(taken.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(taken.message(), HasSubstr("job-000001"));
+  controller_.ReleaseOutputDir("/data/out");
+  EXPECT_TRUE(controller_.ReserveOutputDir("/data/out", "job-000002").ok());
+}
+
 TEST_F(ControllerTest, ReportFromUnknownWorkerIsNotFound) {
   EXPECT_EQ(Report("ghost", {}, quarry::v1::EXECUTION_STATUS_DONE).code(),
             absl::StatusCode::kNotFound);
