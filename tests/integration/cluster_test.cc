@@ -43,6 +43,13 @@ class ClusterTest : public ::testing::Test {
     cluster_ = std::move(*cluster);
   }
 
+  void TearDown() override {
+    if (cluster_ != nullptr) {
+      absl::Status stopped = cluster_->Shutdown();
+      EXPECT_TRUE(stopped.ok()) << stopped;
+    }
+  }
+
   void StartWorkers(int count, int slots) {
     for (int i = 1; i <= count; ++i) {
       ASSERT_TRUE(cluster_->StartWorker(absl::StrCat("worker-", i), slots).ok());

@@ -79,9 +79,19 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
   return cluster;
 }
 
-LocalCluster::~LocalCluster() {
-  for (auto& [id, worker] : workers_) worker.Stop(absl::Seconds(5));
-  leader_.Stop(absl::Seconds(5));
+LocalCluster::~LocalCluster() { Shutdown().IgnoreError(); }
+
+absl::Status LocalCluster::Shutdown() {
+  std::string failures;
+  auto stop = [&failures](const std::string& name, Subprocess& process) {
+    if (!process.running()) return;
+    const int code = process.Stop(absl::Seconds(10));
+    if (code != 0) absl::StrAppend(&failures, name, " exited with ", code, "; ");
+  };
+  for (auto& [id, worker] : workers_) stop("worker " + id, worker);
+  stop("leader", leader_);
+  if (failures.empty()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(failures, "\n", LogTails()));
 }
 
 absl::Status LocalCluster::StartWorker(const std::string& id, int slots,

@@ -31,6 +31,11 @@ class LocalCluster {
       const std::vector<std::string>& leader_flags = {});
   ~LocalCluster();
 
+  // Stops every process still running with SIGTERM; an error lists those
+  // that did not exit cleanly (code 0) in time, with their logs: a crash or
+  // a sanitizer report at exit fails the test.
+  absl::Status Shutdown();
+
   // Starts worker `id` with `slots` slots (extra flags appended). Does not
   // wait for it to register: see WaitForAliveWorkers.
   absl::Status StartWorker(const std::string& id, int slots,
