@@ -62,16 +62,6 @@ inline std::string ReferenceWordCount(const std::vector<std::string>& paths) {
   return out;
 }
 
-// Names in `dir`, sorted.
-inline std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 // part-00000 .. part-(n-1), plus extra names, sorted.
 inline std::vector<std::string> ExpectedParts(int n,
                                               std::vector<std::string> extra = {}) {

@@ -3,10 +3,14 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <system_error>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace quarry::testing {
@@ -29,6 +33,13 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::string& path() const { return path_; }
+  // `name` inside this directory.
+  std::string Join(absl::string_view name) const {
+    return absl::StrCat(path_, "/", name);
+  }
+  // Writes `content` to `name` here (creating subdirectories) and returns
+  // its path.
+  std::string WriteFile(absl::string_view name, absl::string_view content) const;
 
  private:
   std::string path_;
@@ -39,6 +50,24 @@ inline void WriteFile(const std::string& path, absl::string_view content) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream out(path, std::ios::binary);
   out.write(content.data(), static_cast<std::streamsize>(content.size()));
+}
+
+inline std::string TempDir::WriteFile(absl::string_view name,
+                                     absl::string_view content) const {
+  const std::string path = Join(name);
+  ::quarry::testing::WriteFile(path, content);
+  return path;
+}
+
+// Names in `dir`, sorted; empty if it cannot be read.
+inline std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 // The whole content of `path` ("" if unreadable).

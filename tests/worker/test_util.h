@@ -19,43 +19,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "quarry/v1/types.pb.h"
+#include "tests/testing/temp_dir.h"
 
 namespace quarry::worker::testing {
 
-// A fresh directory under the test's temp dir, removed (recursively) when
-// the object dies. Not thread-safe; owned by one test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        absl::StrCat(::testing::TempDir(), "/quarry-worker-test-XXXXXX");
-    char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr) << "mkdtemp " << pattern;
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-
-  const std::string& path() const { return path_; }
-  std::string Join(absl::string_view name) const {
-    return absl::StrCat(path_, "/", name);
-  }
-  // Writes `contents` to `name` (binary) and returns its path.
-  std::string WriteFile(absl::string_view name, absl::string_view contents) {
-    const std::string file = Join(name);
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    EXPECT_TRUE(out.good()) << "writing " << file;
-    return file;
-  }
-
- private:
-  std::string path_;
-};
+using ::quarry::testing::ListDir;
+using ::quarry::testing::TempDir;
 
 // The contents of `path`, or "<missing>" if it cannot be read.
 inline std::string ReadFileOrMissing(const std::string& path) {
@@ -69,17 +38,6 @@ inline std::string ReadFileOrMissing(const std::string& path) {
 inline bool FileExists(const std::string& path) {
   std::error_code ignored;
   return std::filesystem::exists(path, ignored);
-}
-
-// Names in a directory, sorted ("" entries excluded); empty if missing.
-inline std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 inline quarry::v1::Assignment MakeAssignment(
