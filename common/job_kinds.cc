@@ -14,6 +14,13 @@ namespace {
 constexpr int64_t kMaxSyntheticTasks = 10'000'000;
 constexpr int64_t kMaxSleepMs = 24LL * 3600 * 1000;
 
+// Accepted by every kind: the attempt waits this long before it works, so
+// tests and chaos runs can make tasks slow.
+SettingSpec DelaySetting() {
+  return {"delay_ms", SettingType::kInteger, false, 0, kMaxSleepMs,
+          "milliseconds each attempt waits before it works"};
+}
+
 SettingSpec TasksSetting() {
   return {"tasks", SettingType::kInteger, false, 1, kMaxSyntheticTasks,
           "number of tasks when the job has no inputs"};
@@ -24,6 +31,13 @@ std::vector<KindSpec> BuildCatalog() {
       {"grep", "lines matching settings.pattern (RE2), as path:line:text",
        true, false, true,
        {{"pattern", SettingType::kRegex, true, 0, 0, "RE2 regular expression"}}},
+      {"flaky",
+       "fails the first settings.fail_attempts attempts of each task, then "
+       "succeeds like noop (tests and chaos runs)",
+       false, false, false,
+       {{"fail_attempts", SettingType::kInteger, true, 0, 100,
+         "attempts of each task that fail before one succeeds"},
+        TasksSetting()}},
       {"linecount", "number of lines of each file", true, false, true, {}},
       {"noop", "does nothing (tests and benchmarks)", false, false, false,
        {TasksSetting()}},
@@ -38,6 +52,7 @@ std::vector<KindSpec> BuildCatalog() {
        "result.tsv",
        true, true, true, {}},
   };
+  for (KindSpec& kind : kinds) kind.settings.push_back(DelaySetting());
   std::sort(kinds.begin(), kinds.end(),
             [](const KindSpec& a, const KindSpec& b) { return a.name < b.name; });
   return kinds;

@@ -67,3 +67,57 @@ grpc::Status ClusterServiceImpl::GetCluster(
 }
 
 }  // namespace quarry
+
+namespace quarry {
+
+grpc::ServerWriteReactor<quarry::v1::WorkerCommand>*
+ClusterServiceImpl::ConnectWorker(grpc::CallbackServerContext* context,
+                                  const quarry::v1::ConnectWorkerRequest* request) {
+  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
+      !ok.ok()) {
+    return RejectStream(ToGrpcStatus(ok));
+  }
+  return connections_.Open(controller_, request->worker_id());
+}
+
+grpc::Status ClusterServiceImpl::RequestCommit(
+    grpc::ServerContext*, const quarry::v1::RequestCommitRequest* request,
+    quarry::v1::RequestCommitResponse* response) {
+  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
+      !ok.ok()) {
+    return ToGrpcStatus(ok);
+  }
+  if (request->attempt_id().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "attempt_id is required");
+  }
+  *response = controller_->OnCommitRequest(request->worker_id(),
+                                           request->attempt_id());
+  return grpc::Status::OK;
+}
+
+grpc::Status ClusterServiceImpl::DrainWorker(
+    grpc::ServerContext*, const quarry::v1::DrainWorkerRequest* request,
+    quarry::v1::DrainWorkerResponse* response) {
+  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
+      !ok.ok()) {
+    return ToGrpcStatus(ok);
+  }
+  absl::StatusOr<quarry::v1::Worker> worker =
+      controller_->RequestDrain(request->worker_id());
+  if (!worker.ok()) return ToGrpcStatus(worker.status());
+  *response->mutable_worker() = std::move(*worker);
+  return grpc::Status::OK;
+}
+
+grpc::Status ClusterServiceImpl::DeregisterWorker(
+    grpc::ServerContext*, const quarry::v1::DeregisterWorkerRequest* request,
+    quarry::v1::DeregisterWorkerResponse*) {
+  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
+      !ok.ok()) {
+    return ToGrpcStatus(ok);
+  }
+  return ToGrpcStatus(controller_->OnDeregisterWorker(request->worker_id()));
+}
+
+}  // namespace quarry

@@ -4,16 +4,23 @@
 #include "common/clock.h"
 #include "common/store.h"
 #include "leader/controller.h"
+#include "leader/worker_connection.h"
 #include "quarry/v1/cluster_service.grpc.pb.h"
 
 namespace quarry {
 
 // Thin gRPC adapter: validates worker requests and hands them to the
-// Controller; GetCluster reads the store. Thread-safe.
-class ClusterServiceImpl final : public quarry::v1::ClusterService::Service {
+// Controller; GetCluster reads the store. ConnectWorker streams use the
+// callback API (no thread per connected worker). Thread-safe.
+class ClusterServiceImpl final
+    : public quarry::v1::ClusterService::WithCallbackMethod_ConnectWorker<
+          quarry::v1::ClusterService::Service> {
  public:
   ClusterServiceImpl(Controller* controller, Store* store, const Clock* clock)
       : controller_(controller), store_(store), clock_(clock) {}
+
+  // Ends every ConnectWorker stream (leader shutdown).
+  void CloseConnections() { connections_.CloseAll(); }
 
   grpc::Status RegisterWorker(
       grpc::ServerContext* context,
@@ -26,11 +33,25 @@ class ClusterServiceImpl final : public quarry::v1::ClusterService::Service {
   grpc::Status GetCluster(grpc::ServerContext* context,
                           const quarry::v1::GetClusterRequest* request,
                           quarry::v1::GetClusterResponse* response) override;
+  grpc::ServerWriteReactor<quarry::v1::WorkerCommand>* ConnectWorker(
+      grpc::CallbackServerContext* context,
+      const quarry::v1::ConnectWorkerRequest* request) override;
+  grpc::Status RequestCommit(grpc::ServerContext* context,
+                             const quarry::v1::RequestCommitRequest* request,
+                             quarry::v1::RequestCommitResponse* response) override;
+  grpc::Status DrainWorker(grpc::ServerContext* context,
+                           const quarry::v1::DrainWorkerRequest* request,
+                           quarry::v1::DrainWorkerResponse* response) override;
+  grpc::Status DeregisterWorker(
+      grpc::ServerContext* context,
+      const quarry::v1::DeregisterWorkerRequest* request,
+      quarry::v1::DeregisterWorkerResponse* response) override;
 
  private:
   Controller* const controller_;
   Store* const store_;
   const Clock* const clock_;
+  WorkerConnections connections_;
 };
 
 // Checks a registration: worker_id, address (HOST:PORT, port > 0), slots.

@@ -92,61 +92,6 @@ void Controller::OnJobSubmitted(const quarry::v1::Job& job,
   Wake();
 }
 
-absl::Status Controller::OnRegisterWorker(
-    const quarry::v1::RegisterWorkerRequest& request) {
-  std::shared_ptr<WorkerClient> client =
-      clients_->Connect(request.worker_id(), request.address());
-  const absl::Time now = clock_->Now();
-  auto worker = std::make_unique<WorkerRuntime>();
-  quarry::v1::Worker& record = worker->record;
-  record.set_id(request.worker_id());
-  record.set_address(request.address());
-  record.set_slots(request.slots());
-  *record.mutable_labels() = request.labels();
-  record.set_status(quarry::v1::WORKER_STATUS_ALIVE);
-  *record.mutable_register_time() = ToProtoTime(now);
-  worker->slot_attempts.assign(request.slots(), "");
-  worker->free_slots = request.slots();
-  worker->client = std::move(client);
-  worker->last_seen = now;
-
-  absl::MutexLock lock(&mu_);
-  auto it = workers_.find(request.worker_id());
-  if (it != workers_.end()) {
-    // A restart: whatever it ran before is gone.
-    for (const std::string& attempt : it->second->slot_attempts) {
-      if (!attempt.empty() && attempt[0] != '!') orphaned_.push_back(attempt);
-    }
-    LOG(INFO) << "worker " << request.worker_id() << " registered again at "
-              << request.address();
-    it->second = std::move(worker);
-  } else {
-    LOG(INFO) << "worker " << request.worker_id() << " registered at "
-              << request.address() << " with " << request.slots() << " slots";
-    workers_.emplace(request.worker_id(), std::move(worker));
-  }
-  dirty_workers_.insert(request.worker_id());
-  Wake();
-  return absl::OkStatus();
-}
-
-absl::Status Controller::OnWorkerReport(
-    const quarry::v1::ReportWorkerStateRequest& report) {
-  const absl::Time now = clock_->Now();
-  absl::MutexLock lock(&mu_);
-  auto it = workers_.find(report.worker_id());
-  if (it == workers_.end()) {
-    return absl::NotFoundError(absl::StrCat(
-        "worker ", report.worker_id(), " is not registered; register again"));
-  }
-  it->second->last_seen = now;
-  for (const quarry::v1::AttemptStatus& status : report.attempts()) {
-    reported_.emplace_back(report.worker_id(), status);
-  }
-  Wake();
-  return absl::OkStatus();
-}
-
 absl::Status Controller::RequestCancel(absl::string_view job_id) {
   absl::MutexLock lock(&mu_);
   bool known = false;
@@ -230,6 +175,22 @@ void Controller::IngestEvents(absl::Time now, Effects* effects) {
     HandleCancel(job_id, now, effects);
   }
   cancel_requests_.clear();
+  for (const std::string& worker_id : disconnected_) {
+    auto it = workers_.find(worker_id);
+    if (it == workers_.end() || !it->second->disconnected) continue;
+    LOG(INFO) << "worker " << worker_id
+              << " lost its connection: DEAD, its attempts are re-queued";
+    it->second->record.set_status(quarry::v1::WORKER_STATUS_DEAD);
+    LoseWorkerAttempts(*it->second,
+                       absl::StrCat("the connection to worker ", worker_id,
+                                    " broke (the worker died or left)"),
+                       now, effects);
+  }
+  disconnected_.clear();
+  for (const std::string& worker_id : deregistered_) {
+    ForgetWorker(worker_id, "the worker left the cluster", now, effects);
+  }
+  deregistered_.clear();
 }
 
 void Controller::Apply(Effects effects) {
@@ -290,6 +251,8 @@ void Controller::Apply(Effects effects) {
           --rpcs_in_flight_;
         });
   }
+  for (auto& link : effects.drains) link->SendDrain();
+  for (auto& link : effects.closes) link->Close();
   for (Effects::Probe& probe : effects.probes) {
     quarry::v1::GetWorkerStateRequest request;
     request.set_worker_id(probe.worker_id);

@@ -20,6 +20,7 @@
 #include "leader/change_notifier.h"
 #include "leader/output_finalizer.h"
 #include "leader/worker_client.h"
+#include "leader/worker_link.h"
 #include "quarry/v1/cluster_service.pb.h"
 #include "quarry/v1/worker_service.pb.h"
 
@@ -34,8 +35,8 @@ struct ControllerOptions {
   absl::Duration probe_interval = absl::Milliseconds(100);
   // Silence after which a worker is SUSPECT (no new work) and DEAD (its
   // attempts are LOST and their tasks re-queued).
-  absl::Duration suspect_after = absl::Seconds(2);
-  absl::Duration dead_after = absl::Seconds(5);
+  absl::Duration suspect_after = absl::Milliseconds(500);
+  absl::Duration dead_after = absl::Seconds(1);
   // DEAD workers are forgotten after this long.
   absl::Duration forget_dead_after = absl::Minutes(10);
   // Told to workers at registration.
@@ -85,6 +86,27 @@ class Controller {
   // Cancels a running or pending job. NOT_FOUND if the controller does not
   // run it (unknown or already finished).
   absl::Status RequestCancel(absl::string_view job_id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // A worker opened its ConnectWorker stream. Returns the connection's id,
+  // or NOT_FOUND if the worker is not registered.
+  absl::StatusOr<int64_t> OnWorkerConnected(const std::string& worker_id,
+                                            std::shared_ptr<WorkerLink> link)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The stream broke: the worker is DEAD at once (its attempts are LOST and
+  // re-queued), unless a newer connection of the same worker exists.
+  void OnWorkerDisconnected(const std::string& worker_id, int64_t connection_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Grants the commit of `attempt_id` if it is its task's current attempt
+  // and the job goes on; refuses (with the reason) otherwise.
+  quarry::v1::RequestCommitResponse OnCommitRequest(
+      const std::string& worker_id, const std::string& attempt_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Marks the worker DRAINING (no new work) and asks it to drain.
+  absl::StatusOr<quarry::v1::Worker> RequestDrain(const std::string& worker_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The worker left on purpose: forget it.
+  absl::Status OnDeregisterWorker(const std::string& worker_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Claims `output_dir` for job `job_id` until the job ends (or
   // ReleaseOutputDir), so two running jobs never write into one directory.
@@ -150,6 +172,22 @@ class Controller {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleCancel(const std::string& job_id, absl::Time now,
                     Effects* effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends attempts that outlived their job's task_timeout (retried).
+  void EnforceTaskTimeouts(absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A worker's report of an attempt the leader no longer runs frees the
+  // slot that was held for it.
+  void ReleaseStaleSlot(const std::string& worker_id,
+                        const quarry::v1::AttemptStatus& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Keeps `slot` busy until the worker reports `attempt_id` ended (after
+  // the leader gave up on an attempt the worker may still run).
+  void HoldSlotUntilReported(const std::string& worker_id, int32_t slot,
+                             const std::string& attempt_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ForgetWorker(const std::string& worker_id, const std::string& why,
+                    absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // State changes.
   void SetTaskStatus(JobRuntime& job, int32_t index,
@@ -168,7 +206,8 @@ class Controller {
   void MarkWorkerUnreachable(WorkerRuntime& worker, const std::string& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LoseWorkerAttempts(WorkerRuntime& worker, const std::string& why,
-                          absl::Time now, Effects* effects)
+                          absl::Time now, Effects* effects,
+                          bool counts_as_failure = true)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   JobRuntime* FindJob(const std::string& job_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -198,6 +237,10 @@ class Controller {
   std::vector<StartResult> start_results_ ABSL_GUARDED_BY(mu_);
   std::vector<ProbeResult> probe_results_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> cancel_requests_ ABSL_GUARDED_BY(mu_);
+  // Workers whose stream broke, and workers that left on purpose.
+  std::vector<std::string> disconnected_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> deregistered_ ABSL_GUARDED_BY(mu_);
+  int64_t last_connection_id_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Jobs that are not finished, by sequence number (dispatch order).
   std::map<int64_t, std::unique_ptr<JobRuntime>> jobs_ ABSL_GUARDED_BY(mu_);

@@ -60,6 +60,7 @@ void Controller::ApplyAttemptStatus(const std::string& worker_id,
   if (it == attempts_.end() || it->second.worker_id != worker_id) {
     VLOG(1) << "ignoring status of attempt " << status.attempt_id()
             << " from " << worker_id << " (not live there)";
+    ReleaseStaleSlot(worker_id, status);
     return;
   }
   switch (status.status()) {
@@ -250,6 +251,31 @@ void Controller::HandleProbeResult(ProbeResult result, absl::Time now,
   }
 }
 
+void Controller::ReleaseStaleSlot(const std::string& worker_id,
+                                  const quarry::v1::AttemptStatus& status) {
+  auto worker = workers_.find(worker_id);
+  if (worker == workers_.end() || !IsTerminal(status.status())) return;
+  for (std::string& slot : worker->second->slot_attempts) {
+    if (!slot.empty() && slot[0] == '!' &&
+        absl::string_view(slot).substr(1) == status.attempt_id()) {
+      slot.clear();
+      ++worker->second->free_slots;
+      dirty_workers_.insert(worker_id);
+    }
+  }
+}
+
+void Controller::HoldSlotUntilReported(const std::string& worker_id,
+                                       int32_t slot,
+                                       const std::string& attempt_id) {
+  auto worker = workers_.find(worker_id);
+  if (worker == workers_.end()) return;
+  std::string& held = worker->second->slot_attempts[slot];
+  if (!held.empty()) return;
+  held = absl::StrCat("!", attempt_id);
+  --worker->second->free_slots;
+}
+
 void Controller::HandleCancel(const std::string& job_id, absl::Time now,
                               Effects* effects) {
   JobRuntime* job = FindJob(job_id);
@@ -270,11 +296,11 @@ void Controller::MarkWorkerUnreachable(WorkerRuntime& worker,
 
 void Controller::LoseWorkerAttempts(WorkerRuntime& worker,
                                     const std::string& why, absl::Time now,
-                                    Effects* effects) {
+                                    Effects* effects, bool counts_as_failure) {
   for (std::string attempt_id : worker.slot_attempts) {
     if (attempt_id.empty() || attempt_id[0] == '!') continue;
-    EndAttempt(attempt_id, quarry::v1::EXECUTION_STATUS_LOST, why, true, now,
-               effects);
+    EndAttempt(attempt_id, quarry::v1::EXECUTION_STATUS_LOST, why,
+               counts_as_failure, now, effects);
   }
   for (std::string& slot : worker.slot_attempts) slot.clear();
   worker.free_slots = static_cast<int32_t>(worker.slot_attempts.size());

@@ -47,6 +47,13 @@ struct Controller::WorkerRuntime {
   // The last RPC to it failed: it gets no new work until it answers a probe.
   bool unreachable = false;
   std::string problem;  // Why it is unreachable, for logs.
+  // Its ConnectWorker stream (null until it connects) and that stream's id.
+  std::shared_ptr<WorkerLink> link;
+  int64_t connection_id = -1;
+  // Its stream broke: DEAD until it connects or registers again.
+  bool disconnected = false;
+  // Draining: no new work; it leaves when its attempts end.
+  bool draining = false;
 };
 
 // What one step decided that must happen after mu_ is released.
@@ -74,6 +81,8 @@ struct Controller::Effects {
   std::vector<StartBatch> starts;
   std::vector<CancelBatch> cancels;
   std::vector<Probe> probes;
+  std::vector<std::shared_ptr<WorkerLink>> drains;
+  std::vector<std::shared_ptr<WorkerLink>> closes;
 };
 
 inline bool IsTerminal(quarry::v1::ExecutionStatus status) {

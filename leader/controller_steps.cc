@@ -22,10 +22,12 @@ void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
     WorkerRuntime& worker = *it->second;
     const absl::Duration silence = now - worker.last_seen;
     WorkerStatus status = quarry::v1::WORKER_STATUS_ALIVE;
-    if (silence >= options_.dead_after) {
+    if (worker.disconnected || silence >= options_.dead_after) {
       status = quarry::v1::WORKER_STATUS_DEAD;
     } else if (silence >= options_.suspect_after || worker.unreachable) {
       status = quarry::v1::WORKER_STATUS_SUSPECT;
+    } else if (worker.draining) {
+      status = quarry::v1::WORKER_STATUS_DRAINING;
     }
     if (status != worker.record.status()) {
       LOG(INFO) << "worker " << worker.record.id() << " is now "
@@ -63,9 +65,11 @@ void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
   }
 }
 
-// (2) Job state refresh: jobs move to RUNNING, DONE or FAILED from their
-// task counts; finished jobs are tidied once no attempt of theirs runs.
+// (2) Job state refresh: attempts past their job's task_timeout end;
+// jobs move to RUNNING, DONE or FAILED from their task counts; finished jobs
+// are tidied once no attempt of theirs runs.
 void Controller::RefreshJobs(absl::Time now, Effects* effects) {
+  EnforceTaskTimeouts(now, effects);
   for (auto& [sequence, runtime] : jobs_) {
     JobRuntime& job = *runtime;
     if (job.finished) continue;
@@ -82,6 +86,38 @@ void Controller::RefreshJobs(absl::Time now, Effects* effects) {
     } else if (counts.done() == job.job.task_count()) {
       FinishJob(job, quarry::v1::JOB_STATE_DONE, "", now, effects);
     }
+  }
+}
+
+void Controller::EnforceTaskTimeouts(absl::Time now, Effects* effects) {
+  std::vector<std::pair<std::string, absl::Duration>> expired;
+  for (const auto& [attempt_id, ref] : attempts_) {
+    if (!ref.accepted) continue;
+    const JobRuntime* job = FindJob(ref.job_id);
+    if (job == nullptr || job->finished) continue;
+    const auto& timeout = job->job.spec().task_timeout();
+    const absl::Duration limit =
+        absl::Seconds(timeout.seconds()) + absl::Nanoseconds(timeout.nanos());
+    if (limit > absl::ZeroDuration() && now - ref.accepted_at > limit) {
+      expired.emplace_back(attempt_id, limit);
+    }
+  }
+  std::map<std::string, quarry::v1::CancelTasksRequest> cancels;
+  for (const auto& [attempt_id, limit] : expired) {
+    const AttemptRef ref = attempts_.at(attempt_id);
+    quarry::v1::CancelTasksRequest& request = cancels[ref.worker_id];
+    request.set_worker_id(ref.worker_id);
+    request.add_attempt_ids(attempt_id);
+    EndAttempt(attempt_id, quarry::v1::EXECUTION_STATUS_FAILED,
+               absl::StrCat("timed out after ", absl::FormatDuration(limit),
+                            " on worker ", ref.worker_id),
+               /*counts_as_failure=*/true, now, effects);
+    HoldSlotUntilReported(ref.worker_id, ref.slot, attempt_id);
+  }
+  for (auto& [worker_id, request] : cancels) {
+    auto worker = workers_.find(worker_id);
+    if (worker == workers_.end()) continue;
+    effects->cancels.push_back({worker->second->client, std::move(request)});
   }
 }
 
@@ -141,11 +177,31 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
 
   std::vector<quarry::v1::StartTasksRequest> batches(schedulable.size());
   auto job_it = jobs_.begin();
-  for (const int32_t target : placement) {
+  for (int32_t target : placement) {
     while (job_it->second->runnable.empty()) ++job_it;
     JobRuntime& job = *job_it->second;
     const int32_t index = job.runnable.front();
     job.runnable.pop_front();
+    // A retry goes to another worker than its last one where one has room;
+    // whoever gave up a slot for it takes a later task instead.
+    const std::string& last_worker = job.tasks[index].worker_id();
+    if (schedulable[target]->record.id() == last_worker ||
+        schedulable[target]->free_slots == 0) {
+      for (int32_t other = 0; other < static_cast<int32_t>(schedulable.size());
+           ++other) {
+        if (schedulable[other]->free_slots > 0 &&
+            schedulable[other]->record.id() != last_worker) {
+          target = other;
+          break;
+        }
+      }
+    }
+    if (schedulable[target]->free_slots == 0) {  // Only its last worker has room.
+      for (int32_t other = 0; other < static_cast<int32_t>(schedulable.size());
+           ++other) {
+        if (schedulable[other]->free_slots > 0) target = other;
+      }
+    }
     WorkerRuntime& worker = *schedulable[target];
     int32_t slot = 0;
     while (!worker.slot_attempts[slot].empty()) ++slot;

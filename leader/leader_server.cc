@@ -35,7 +35,9 @@ absl::Status LeaderServer::Start() {
 
 void LeaderServer::Shutdown() {
   if (server_ != nullptr) {
-    // Streams (WatchJob) get a moment to end, then are cancelled.
+    // Workers' streams end now (they reconnect to the next leader);
+    // WatchJob streams get a moment to end, then are cancelled.
+    cluster_service_->CloseConnections();
     server_->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::seconds(1));
     server_.reset();

@@ -14,9 +14,9 @@ ABSL_FLAG(absl::Duration, tick, absl::Milliseconds(100),
           "controller timer period (it also runs at once on events)");
 ABSL_FLAG(absl::Duration, worker_rpc_timeout, absl::Seconds(2),
           "deadline of every leader-to-worker RPC");
-ABSL_FLAG(absl::Duration, suspect_after, absl::Seconds(2),
+ABSL_FLAG(absl::Duration, suspect_after, absl::Milliseconds(500),
           "silence after which a worker is SUSPECT and gets no new work");
-ABSL_FLAG(absl::Duration, dead_after, absl::Seconds(5),
+ABSL_FLAG(absl::Duration, dead_after, absl::Seconds(1),
           "silence after which a worker is DEAD and its tasks are re-queued");
 
 int main(int argc, char** argv) {

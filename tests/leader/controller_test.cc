@@ -367,6 +367,137 @@ TEST_F(ControllerTest, OutputDirIsHeldUntilItsJobEnds) {
   EXPECT_TRUE(controller_.ReserveOutputDir("/data/out", "job-000002").ok());
 }
 
+// Records commands sent down a worker's ConnectWorker stream.
+class FakeLink : public WorkerLink {
+ public:
+  void SendDrain() override { ++drains; }
+  void Close() override { ++closes; }
+  int drains = 0;
+  int closes = 0;
+};
+
+TEST_F(ControllerTest, BrokenConnectionMakesWorkerDeadAtOnce) {
+  Register("w1", 2);
+  Register("w2", 2);
+  auto link = std::make_shared<FakeLink>();
+  absl::StatusOr<int64_t> connection = controller_.OnWorkerConnected("w1", link);
+  ASSERT_TRUE(connection.ok());
+  EXPECT_FALSE(controller_.OnWorkerConnected("ghost", link).ok());
+  const std::string id = SubmitNoop(4);
+  Step();
+  std::vector<std::string> on_w1 = AcceptStarts("w1");
+  AcceptStarts("w2");
+  ASSERT_THAT(on_w1, SizeIs(2));
+  Step();
+  // A stale connection id (an older stream) changes nothing.
+  controller_.OnWorkerDisconnected("w1", *connection + 100);
+  Step();
+  EXPECT_EQ((*store_.ListWorkers())[0].status(), quarry::v1::WORKER_STATUS_ALIVE);
+
+  controller_.OnWorkerDisconnected("w1", *connection);
+  Step();  // No clock advance: detection does not wait for a timeout.
+  EXPECT_EQ((*store_.ListWorkers())[0].status(), quarry::v1::WORKER_STATUS_DEAD);
+  EXPECT_THAT((*store_.ListWorkers())[0].slot_states(0).attempt_id(), ::testing::IsEmpty());
+  int pending = 0;
+  for (const auto& task : StoredTasks(id)) {
+    pending += task.status() == quarry::v1::EXECUTION_STATUS_PENDING;
+    if (task.status() == quarry::v1::EXECUTION_STATUS_RUNNING) {
+      EXPECT_EQ(task.worker_id(), "w2");
+    }
+  }
+  EXPECT_EQ(pending, 2);  // w2 is full: they wait for a slot.
+  // The late DONE of a lost attempt is ignored; its commit is refused.
+  EXPECT_FALSE(controller_.OnCommitRequest("w1", on_w1[0]).granted());
+}
+
+TEST_F(ControllerTest, CommitIsGrantedToTheCurrentAttemptOnly) {
+  Register("w1", 1);
+  Register("w2", 1);
+  const std::string id = SubmitNoop(1);
+  Step();
+  std::vector<std::string> first = AcceptStarts("w1");
+  if (first.empty()) first = AcceptStarts("w2");
+  const std::string worker = StoredTasks(id)[0].worker_id();
+  const std::string other = worker == "w1" ? "w2" : "w1";
+  EXPECT_TRUE(controller_.OnCommitRequest(worker, first[0]).granted());
+  EXPECT_TRUE(controller_.OnCommitRequest(worker, first[0]).granted());  // Retry.
+  auto wrong = controller_.OnCommitRequest(other, first[0]);
+  EXPECT_FALSE(wrong.granted());
+  EXPECT_THAT(wrong.reason(), HasSubstr("runs on worker"));
+  ASSERT_TRUE(Report(worker, first, quarry::v1::EXECUTION_STATUS_DONE).ok());
+  Step();
+  EXPECT_FALSE(controller_.OnCommitRequest(worker, first[0]).granted());
+}
+
+TEST_F(ControllerTest, RetryGoesToAnotherWorker) {
+  Register("w1", 4);
+  Register("w2", 4);
+  const std::string id = SubmitNoop(1);
+  Step();
+  std::vector<std::string> first = AcceptStarts("w1");
+  if (first.empty()) first = AcceptStarts("w2");
+  const std::string worker = StoredTasks(id)[0].worker_id();
+  ASSERT_TRUE(Report(worker, first, quarry::v1::EXECUTION_STATUS_FAILED, "x").ok());
+  Step();
+  EXPECT_NE(StoredTasks(id)[0].worker_id(), worker);
+  EXPECT_EQ(StoredTasks(id)[0].attempts(), 2);
+}
+
+TEST_F(ControllerTest, TaskTimeoutCancelsAndRetries) {
+  Register("w1", 1);
+  quarry::v1::JobSpec spec;
+  spec.set_kind("noop");
+  (*spec.mutable_settings())["tasks"] = "1";
+  spec.mutable_task_timeout()->set_seconds(3);
+  const std::string id = manager_.Submit(spec)->job_id();
+  Step();
+  std::vector<std::string> first = AcceptStarts("w1");
+  Step();
+  clock_.Advance(absl::Seconds(2));
+  KeepAlive("w1");
+  Step();
+  EXPECT_THAT(clients_.worker("w1")->TakeCancels(), SizeIs(0));
+  clock_.Advance(absl::Seconds(2));
+  KeepAlive("w1");
+  Step();
+  auto cancels = clients_.worker("w1")->TakeCancels();
+  ASSERT_THAT(cancels, SizeIs(1));
+  EXPECT_EQ(cancels[0].request.attempt_ids(0), first[0]);
+  EXPECT_THAT(StoredTasks(id)[0].error(), HasSubstr("timed out after 3s"));
+  // The slot stays held until the worker confirms the cancel.
+  EXPECT_THAT(clients_.worker("w1")->TakeStarts(), SizeIs(0));
+  ASSERT_TRUE(Report("w1", first, quarry::v1::EXECUTION_STATUS_CANCELLED).ok());
+  Step();
+  auto retry = clients_.worker("w1")->TakeStarts();
+  ASSERT_THAT(retry, SizeIs(1));
+  EXPECT_EQ(retry[0].request.assignments(0).attempt_number(), 2);
+}
+
+TEST_F(ControllerTest, DrainingWorkerGetsNoWorkThenLeaves) {
+  Register("w1", 2);
+  EXPECT_EQ(controller_.RequestDrain("w1").status().code(),
+            absl::StatusCode::kFailedPrecondition);  // Not connected yet.
+  auto link = std::make_shared<FakeLink>();
+  ASSERT_TRUE(controller_.OnWorkerConnected("w1", link).ok());
+  const std::string id = SubmitNoop(3);
+  Step();
+  std::vector<std::string> running = AcceptStarts("w1");
+  ASSERT_THAT(running, SizeIs(2));
+  auto drained = controller_.RequestDrain("w1");
+  ASSERT_TRUE(drained.ok());
+  EXPECT_EQ(drained->status(), quarry::v1::WORKER_STATUS_DRAINING);
+  EXPECT_EQ(link->drains, 1);
+  ASSERT_TRUE(Report("w1", running, quarry::v1::EXECUTION_STATUS_DONE).ok());
+  Step();
+  EXPECT_THAT(clients_.worker("w1")->TakeStarts(), SizeIs(0));
+  EXPECT_EQ((*store_.ListWorkers())[0].status(), quarry::v1::WORKER_STATUS_DRAINING);
+  ASSERT_TRUE(controller_.OnDeregisterWorker("w1").ok());
+  Step();
+  EXPECT_THAT(*store_.ListWorkers(), SizeIs(0));
+  EXPECT_EQ(link->closes, 1);
+  EXPECT_EQ(StoredJob(id).task_counts().pending(), 1);
+}
+
 TEST_F(ControllerTest, ReportFromUnknownWorkerIsNotFound) {
   EXPECT_EQ(Report("ghost", {}, quarry::v1::EXECUTION_STATUS_DONE).code(),
             absl::StatusCode::kNotFound);
