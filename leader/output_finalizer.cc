@@ -20,6 +20,12 @@ absl::Status StagingDirRemover::Finalize(const quarry::v1::Job& job) {
     return absl::InternalError(absl::StrCat("cannot remove ", staging.string(),
                                             ": ", error.message()));
   }
+  if (job.state() != quarry::v1::JOB_STATE_CANCELLED) return absl::OkStatus();
+  const std::filesystem::path dir(job.spec().output_dir());
+  for (int32_t index = 0; index < job.task_count(); ++index) {
+    std::filesystem::remove(dir / PartFileName(index), error);
+  }
+  std::filesystem::remove(dir / std::string(kResultFileName), error);
   return absl::OkStatus();
 }
 

@@ -16,7 +16,9 @@ class OutputFinalizer {
   virtual absl::Status Finalize(const quarry::v1::Job& job) = 0;
 };
 
-// Removes the staging directory (common kStagingDirName) of the job's output.
+// Removes the staging directory (common kStagingDirName) of the job's
+// output; for a CANCELLED job also the files its tasks committed, so a
+// cancelled job leaves no partial output behind.
 class StagingDirRemover : public OutputFinalizer {
  public:
   absl::Status Finalize(const quarry::v1::Job& job) override;

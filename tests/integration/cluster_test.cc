@@ -385,6 +385,14 @@ TEST_F(ClusterTest, CliRunsAJobAndExitCodesAreTrustworthy) {
   EXPECT_EQ(*code, 3) << output;
   EXPECT_THAT(output, HasSubstr("in use by job " + *slow));
   EXPECT_EQ(*RunCommand({CliBinary(), leader, "cancel", *slow}, &output), 0);
+  // A cancelled job leaves nothing behind once its attempts have stopped.
+  std::vector<std::string> left = {"?"};
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
+       !left.empty() && absl::Now() < deadline;) {
+    left = ListDir(cluster_->dir() + "/shared");
+    if (!left.empty()) absl::SleepFor(absl::Milliseconds(10));  // No event.
+  }
+  EXPECT_THAT(left, ::testing::IsEmpty());
 
   EXPECT_EQ(*RunCommand({CliBinary(), leader, "status", "job-999999"}, &output), 3);
   EXPECT_THAT(output, HasSubstr("NOT_FOUND"));
