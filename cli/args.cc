@@ -1,5 +1,6 @@
 #include "cli/args.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -24,6 +25,43 @@ const CommandSpec* FindCommand(absl::string_view name) {
     if (spec.name == name) return &spec;
   }
   return nullptr;
+}
+
+// Takes the command named by the first word of `words` ("submit") or the
+// first two ("worker drain") off `words` (non-empty). A group alone
+// ("worker") means the group's first command when `help` is set.
+absl::StatusOr<const CommandSpec*> TakeCommand(std::vector<std::string>& words,
+                                               bool help) {
+  for (size_t n = 1; n <= std::min<size_t>(2, words.size()); ++n) {
+    const CommandSpec* spec =
+        FindCommand(n == 1 ? words[0] : absl::StrCat(words[0], " ", words[1]));
+    if (spec == nullptr) continue;
+    words.erase(words.begin(), words.begin() + static_cast<ptrdiff_t>(n));
+    return spec;
+  }
+  const std::string group = absl::StrCat(words[0], " ");
+  const CommandSpec* first = nullptr;
+  std::string verbs;  // "drain, ..."
+  for (const CommandSpec& spec : AllCommands()) {
+    if (!absl::StartsWith(spec.name, group)) continue;
+    if (first == nullptr) first = &spec;
+    absl::StrAppend(&verbs, verbs.empty() ? "" : ", ",
+                    spec.name.substr(group.size()));
+  }
+  if (first == nullptr) {
+    return UsageError(absl::StrCat("unknown command '", words[0],
+                                   "'; run 'quarry help' for usage"));
+  }
+  if (words.size() > 1) {
+    return UsageError(absl::StrCat("unknown '", words[0], "' command '",
+                                   words[1], "' (want: ", verbs, ")"));
+  }
+  if (!help) {
+    return UsageError(
+        absl::StrCat("'", words[0], "' needs a command: ", verbs));
+  }
+  words.clear();
+  return first;
 }
 
 const OptionSpec* FindOption(absl::string_view name) {
@@ -146,17 +184,20 @@ absl::Status ApplyOption(absl::string_view name, const std::string& value,
 absl::Status ApplyPositionals(const std::vector<std::string>& positional,
                               ParsedCommand& cmd) {
   const CommandSpec& spec = SpecOf(cmd.command);
-  const bool wants_job_id = spec.arguments == "JOB_ID";
-  const size_t wanted = wants_job_id ? 1 : 0;
+  std::string* id = nullptr;
+  if (spec.arguments == "JOB_ID") id = &cmd.job_id;
+  if (spec.arguments == "WORKER_ID") id = &cmd.worker_id;
+  const size_t wanted = id != nullptr ? 1 : 0;
   if (positional.size() > wanted) {
     return UsageError(absl::StrCat("unexpected argument '", positional[wanted],
                                    "' for '", spec.name, "'"));
   }
-  if (!wants_job_id) return absl::OkStatus();
+  if (id == nullptr) return absl::OkStatus();
   if (positional.empty() || positional[0].empty()) {
-    return UsageError(absl::StrCat("'", spec.name, "' needs a JOB_ID"));
+    return UsageError(
+        absl::StrCat("'", spec.name, "' needs a ", spec.arguments));
   }
-  cmd.job_id = positional[0];
+  *id = positional[0];
   return absl::OkStatus();
 }
 
@@ -175,6 +216,9 @@ const std::vector<CommandSpec>& AllCommands() {
        "Cancel a job and print its new state"},
       {Command::kCluster, "cluster", "",
        "Show cluster health, workers, slots and what each busy slot runs"},
+      {Command::kWorkerDrain, "worker drain", "WORKER_ID",
+       "Drain a worker: no new attempts; it leaves once its running ones "
+       "end"},
       {Command::kHelp, "help", "[COMMAND]",
        "Show this help, or the help of one command"},
   };
@@ -284,19 +328,16 @@ absl::StatusOr<ParsedCommand> ParseArgs(const std::vector<std::string>& args,
     if (help) return cmd;  // General help.
     return UsageError("missing command; run 'quarry help' for usage");
   }
-  const CommandSpec* command = FindCommand(positional[0]);
-  if (command == nullptr) {
-    return UsageError(absl::StrCat("unknown command '", positional[0],
-                                   "'; run 'quarry help' for usage"));
-  }
-  positional.erase(positional.begin());
-  cmd.command = command->command;
+  absl::StatusOr<const CommandSpec*> command = TakeCommand(positional, help);
+  if (!command.ok()) return command.status();
+  cmd.command = (*command)->command;
 
   std::set<absl::string_view> seen;
   for (const auto& [spec, value] : options) {
     if (!Accepts(*spec, cmd.command)) {
-      return UsageError(absl::StrCat(
-          "option --", spec->name, " does not apply to '", command->name, "'"));
+      return UsageError(absl::StrCat("option --", spec->name,
+                                     " does not apply to '", (*command)->name,
+                                     "'"));
     }
     if (!spec->repeatable && !seen.insert(spec->name).second) {
       return UsageError(absl::StrCat("option --", spec->name, " given twice"));
@@ -310,16 +351,15 @@ absl::StatusOr<ParsedCommand> ParseArgs(const std::vector<std::string>& args,
   if (cmd.command == Command::kHelp || help) {
     if (cmd.command != Command::kHelp) {
       cmd.help_topic = cmd.command;
-    } else if (positional.size() > 1) {
-      return UsageError(
-          absl::StrCat("unexpected argument '", positional[1], "' for 'help'"));
-    } else if (positional.size() == 1) {
-      const CommandSpec* topic = FindCommand(positional[0]);
-      if (topic == nullptr) {
-        return UsageError(
-            absl::StrCat("unknown command '", positional[0], "'"));
+    } else if (!positional.empty()) {
+      absl::StatusOr<const CommandSpec*> topic =
+          TakeCommand(positional, /*help=*/true);
+      if (!topic.ok()) return topic.status();
+      if (!positional.empty()) {
+        return UsageError(absl::StrCat("unexpected argument '", positional[0],
+                                       "' for 'help'"));
       }
-      cmd.help_topic = topic->command;
+      cmd.help_topic = (*topic)->command;
     }
     cmd.command = Command::kHelp;
     return cmd;

@@ -20,13 +20,14 @@ enum class Command {
   kList,
   kResult,
   kCancel,
-  kCluster
+  kCluster,
+  kWorkerDrain
 };
 
 // One command of the catalog below (drives parsing and --help).
 struct CommandSpec {
   Command command;
-  absl::string_view name;       // "submit"
+  absl::string_view name;       // "submit", or "GROUP VERB": "worker drain".
   absl::string_view arguments;  // Positional synopsis, e.g. "JOB_ID".
   absl::string_view help;       // One line.
 };
@@ -79,6 +80,9 @@ struct ParsedCommand {
 
   // status, result, cancel.
   std::string job_id;
+
+  // worker drain.
+  std::string worker_id;
 
   // submit. Paths in spec.inputs and spec.output_dir are absolute.
   quarry::v1::JobSpec spec;

@@ -130,6 +130,23 @@ absl::Status Cancel(const ParsedCommand& cmd, LeaderClient& leader,
               ctx);
 }
 
+absl::Status DrainWorker(const ParsedCommand& cmd, LeaderClient& leader,
+                         CommandContext& ctx) {
+  v1::DrainWorkerRequest request;
+  request.set_worker_id(cmd.worker_id);
+  v1::DrainWorkerResponse response;
+  const absl::Status status = leader.Unary([&](grpc::ClientContext* context) {
+    return leader.cluster().DrainWorker(context, request, &response);
+  });
+  if (!status.ok()) return status;
+  const std::string& id =
+      response.worker().id().empty() ? cmd.worker_id : response.worker().id();
+  return Show(
+      cmd, response,
+      absl::StrCat(id, " ", WorkerStatusName(response.worker().status()), "\n"),
+      ctx);
+}
+
 int CountAlive(const v1::GetClusterResponse& response) {
   int alive = 0;
   for (const v1::Worker& worker : response.workers()) {
@@ -193,6 +210,9 @@ absl::StatusOr<int> Dispatch(const ParsedCommand& cmd, LeaderClient& leader,
       break;
     case Command::kCluster:
       status = Cluster(cmd, leader, ctx);
+      break;
+    case Command::kWorkerDrain:
+      status = DrainWorker(cmd, leader, ctx);
       break;
     case Command::kHelp:  // Handled by RunCommand; needs no leader.
       break;

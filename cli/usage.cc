@@ -64,7 +64,7 @@ std::string GeneralHelp() {
       "\nSubmits jobs to a Quarry leader, follows them and shows their "
       "results\nand the health of the cluster.\n\nCommands:\n");
   for (const CommandSpec& command : AllCommands()) {
-    absl::StrAppendFormat(&out, "  %-9s %s\n", command.name, command.help);
+    absl::StrAppendFormat(&out, "  %-12s %s\n", command.name, command.help);
   }
   absl::StrAppend(&out, "\n", GlobalOptions());
   for (const CommandSpec& command : AllCommands()) {

@@ -1,10 +1,12 @@
 #include "worker/attempt_runner.h"
 
+#include <cstdint>
 #include <memory>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/job_kinds.h"
 #include "worker/output_committer.h"
 
@@ -43,6 +45,7 @@ AttemptOutcome Unsuccessful(const absl::Status& status,
 AttemptOutcome RunAttempt(const JobKind& kind,
                           const quarry::v1::Assignment& assignment,
                           const CancelFlag& cancel,
+                          absl::FunctionRef<CommitPermission()> ask_leader,
                           absl::FunctionRef<bool()> begin_commit) {
   if (cancel.cancelled()) return Cancelled();
   // The leader validated the job, but a worker trusts no one: a bad
@@ -52,6 +55,12 @@ AttemptOutcome RunAttempt(const JobKind& kind,
         !valid.ok()) {
       return Failed(valid);
     }
+  }
+
+  // The delay of settings.delay_ms, before the attempt touches anything.
+  const int64_t delay_ms = IntSetting(assignment.settings(), "delay_ms", 0);
+  if (delay_ms > 0 && cancel.WaitFor(absl::Milliseconds(delay_ms))) {
+    return Cancelled();
   }
 
   std::unique_ptr<StagedOutput> staged;
@@ -71,6 +80,27 @@ AttemptOutcome RunAttempt(const JobKind& kind,
   if (staged != nullptr) {
     if (absl::Status closed = staged->Close(); !closed.ok()) {
       return Unsuccessful(closed, cancel);
+    }
+  }
+  if (cancel.cancelled()) return Cancelled();
+  // Exactly-once output: only the attempt the leader picks may commit.
+  // Returning early deletes the temp file (~StagedOutput).
+  if (staged != nullptr) {
+    const CommitPermission permission = ask_leader();
+    if (!permission.ok()) {
+      if (cancel.cancelled() || absl::IsCancelled(permission.status())) {
+        return Cancelled();
+      }
+      return Failed(
+          absl::Status(permission.status().code(),
+                       absl::StrCat("no commit permission from the leader: ",
+                                    permission.status().message())));
+    }
+    if (!permission->granted()) {
+      AttemptOutcome refused = Cancelled();
+      refused.error =
+          absl::StrCat("commit refused by the leader: ", permission->reason());
+      return refused;
     }
   }
   if (cancel.cancelled() || !begin_commit()) return Cancelled();

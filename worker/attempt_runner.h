@@ -5,6 +5,8 @@
 #include <string>
 
 #include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "quarry/v1/cluster_service.pb.h"
 #include "quarry/v1/types.pb.h"
 #include "worker/cancel_flag.h"
 #include "worker/kinds/job_kind.h"
@@ -15,7 +17,8 @@ namespace quarry::worker {
 struct AttemptOutcome {
   // EXECUTION_STATUS_DONE, _FAILED or _CANCELLED.
   quarry::v1::ExecutionStatus status = quarry::v1::EXECUTION_STATUS_FAILED;
-  // Why it FAILED; empty otherwise.
+  // Why it FAILED, or why the leader refused its commit (CANCELLED);
+  // empty otherwise.
   std::string error;
   // The kind's summary (DONE only), at most kMaxSummaryBytes.
   std::string summary;
@@ -25,18 +28,30 @@ struct AttemptOutcome {
 
 inline constexpr size_t kMaxSummaryBytes = 1024;
 
+// The leader's answer to "may this attempt commit its output?" (see
+// CommitGate::Ask).
+using CommitPermission = absl::StatusOr<quarry::v1::RequestCommitResponse>;
+
 // Runs one attempt of `kind` on the calling (slot) thread, start to end:
-// checks the settings against the kind catalog, stages the output when
-// assignment.output_path is set (see StagedOutput), runs the kind, and
-// commits the output if and only if the kind succeeded, the attempt was not
-// cancelled and `begin_commit()` returns true. `begin_commit` is the last
-// point at which cancellation wins: the caller makes it return false if
-// the attempt was cancelled, and refuses later cancellations once it has
-// returned true. A FAILED or CANCELLED attempt leaves no file behind.
-// Never crashes on bad input; thread-safe (no shared state).
+//  1. checks the settings against the kind catalog;
+//  2. waits settings.delay_ms (any kind), cancellably;
+//  3. stages the output when assignment.output_path is set (see
+//     StagedOutput) and runs the kind;
+//  4. with an output_path, asks the leader's permission (`ask_leader`;
+//     never called without one). Refused: CANCELLED with error "commit
+//     refused by the leader: <reason>". No answer: FAILED with "no commit
+//     permission from the leader: <why>";
+//  5. commits the output if and only if `begin_commit()` returns true.
+//     `begin_commit` is the last point at which cancellation wins: the
+//     caller makes it return false if the attempt was cancelled, and
+//     refuses later cancellations once it has returned true.
+// An attempt cancelled at any point ends CANCELLED. A FAILED or CANCELLED
+// attempt leaves no file behind. Never crashes on bad input; thread-safe
+// (no shared state).
 AttemptOutcome RunAttempt(const JobKind& kind,
                           const quarry::v1::Assignment& assignment,
                           const CancelFlag& cancel,
+                          absl::FunctionRef<CommitPermission()> ask_leader,
                           absl::FunctionRef<bool()> begin_commit);
 
 }  // namespace quarry::worker

@@ -2,7 +2,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/status_util.h"
 
 namespace quarry::worker {
@@ -10,6 +13,8 @@ namespace {
 
 constexpr int kMinReconnectBackoffMs = 100;
 constexpr int kMaxReconnectBackoffMs = 1000;
+// How often a RequestCommit call in flight checks its cancel flag.
+constexpr absl::Duration kCancelPollInterval = absl::Milliseconds(5);
 
 void PrepareContext(grpc::ClientContext& context, absl::Duration timeout) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
@@ -25,6 +30,41 @@ absl::Status WithAddress(const grpc::Status& status, absl::string_view rpc,
       converted.code(),
       absl::StrCat(rpc, " to leader ", address, ": ", converted.message()));
 }
+
+// ConnectWorker over gRPC. Owns the call's context (so Cancel() works even
+// before the call starts) and its reader. Read()/Finish() on one thread,
+// Cancel() on any (ClientContext::TryCancel is thread-safe).
+class GrpcCommandStream : public CommandStream {
+ public:
+  GrpcCommandStream(quarry::v1::ClusterService::Stub* stub,
+                    quarry::v1::ConnectWorkerRequest request,
+                    absl::Duration timeout, const std::string& address)
+      : stub_(stub), request_(std::move(request)), address_(address) {
+    // Fail fast while the leader is down: the caller reconnects with its
+    // own backoff.
+    context_.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  }
+
+  bool Read(quarry::v1::WorkerCommand* command) override {
+    if (reader_ == nullptr) reader_ = stub_->ConnectWorker(&context_, request_);
+    return reader_->Read(command);
+  }
+
+  absl::Status Finish() override {
+    if (reader_ == nullptr) return absl::CancelledError("stream never opened");
+    return WithAddress(reader_->Finish(), "ConnectWorker", address_);
+  }
+
+  void Cancel() override { context_.TryCancel(); }
+
+ private:
+  quarry::v1::ClusterService::Stub* const stub_;
+  const quarry::v1::ConnectWorkerRequest request_;
+  const std::string address_;
+  grpc::ClientContext context_;
+  // Declared after context_: destroyed before it.
+  std::unique_ptr<grpc::ClientReader<quarry::v1::WorkerCommand>> reader_;
+};
 
 }  // namespace
 
@@ -79,6 +119,54 @@ absl::Status GrpcLeaderClient::ReportWorkerState(
   const InFlight in_flight(this, &context);
   return WithAddress(stub_->ReportWorkerState(&context, request, &response),
                      "ReportWorkerState", address_);
+}
+
+absl::StatusOr<quarry::v1::RequestCommitResponse>
+GrpcLeaderClient::RequestCommit(const quarry::v1::RequestCommitRequest& request,
+                                absl::Duration timeout,
+                                const CancelFlag* cancel) {
+  if (cancel != nullptr && cancel->cancelled()) {
+    return absl::CancelledError("attempt cancelled");
+  }
+  grpc::ClientContext context;
+  PrepareContext(context, timeout);
+  quarry::v1::RequestCommitResponse response;
+  const InFlight in_flight(this, &context);
+  // The callback API, so the wait can watch `cancel` too.
+  absl::Notification done;
+  grpc::Status status;
+  stub_->async()->RequestCommit(&context, &request, &response,
+                                [&done, &status](grpc::Status result) {
+                                  status = std::move(result);
+                                  done.Notify();
+                                });
+  bool cancelled = false;
+  while (!done.WaitForNotificationWithTimeout(kCancelPollInterval)) {
+    if (!cancelled && cancel != nullptr && cancel->cancelled()) {
+      context.TryCancel();
+      cancelled = true;
+    }
+  }
+  if (cancelled) return absl::CancelledError("attempt cancelled");
+  if (!status.ok()) return WithAddress(status, "RequestCommit", address_);
+  return response;
+}
+
+absl::Status GrpcLeaderClient::DeregisterWorker(
+    const quarry::v1::DeregisterWorkerRequest& request,
+    absl::Duration timeout) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  quarry::v1::DeregisterWorkerResponse response;
+  const InFlight in_flight(this, &context);
+  return WithAddress(stub_->DeregisterWorker(&context, request, &response),
+                     "DeregisterWorker", address_);
+}
+
+std::unique_ptr<CommandStream> GrpcLeaderClient::ConnectWorker(
+    const quarry::v1::ConnectWorkerRequest& request, absl::Duration timeout) {
+  return std::make_unique<GrpcCommandStream>(stub_.get(), request, timeout,
+                                             address_);
 }
 
 void GrpcLeaderClient::CancelCallsInFlight() {

@@ -1,9 +1,15 @@
 // quarry-worker: runs attempts for a Quarry leader.
 //
 //   quarry-worker --leader=127.0.0.1:7070 --listen=0.0.0.0:7100 --slots=8
+//
+// SIGTERM or SIGINT (or `quarry worker drain ID`) drains the worker: it
+// takes no new attempts, lets the running ones finish for up to
+// --drain_grace, cancels the rest (the leader runs them elsewhere), leaves
+// the cluster and exits 0. A second signal cancels at once.
 
 #include <glog/logging.h>
 
+#include <csignal>
 #include <cstdint>
 #include <iostream>
 #include <string>
@@ -13,7 +19,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "common/server_util.h"
+#include "worker/signal_watcher.h"
 #include "worker/worker_server.h"
 
 ABSL_FLAG(std::string, leader, "127.0.0.1:7070",
@@ -29,8 +37,17 @@ ABSL_FLAG(std::string, id, "",
           "worker id, [A-Za-z0-9._-]{1,128}; default: <hostname>-<port>");
 ABSL_FLAG(std::string, label, "",
           "labels for the leader, comma separated: key=value,key2=value2");
+ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(30),
+          "on SIGTERM or a drain request, how long running attempts may "
+          "take to finish before they are cancelled (e.g. 30s, 2m, 0)");
 
 namespace {
+
+std::string SignalName(int signal) {
+  if (signal == SIGTERM) return "SIGTERM";
+  if (signal == SIGINT) return "SIGINT";
+  return absl::StrCat("signal ", signal);
+}
 
 int Fail(const absl::Status& status) {
   std::cerr << "quarry-worker: " << status.message() << std::endl;
@@ -44,7 +61,7 @@ int main(int argc, char** argv) {
       argc, argv,
       "quarry-worker runs Quarry tasks in a fixed number of slots.\n"
       "Usage: quarry-worker --leader=HOST:PORT [--listen=HOST:PORT] "
-      "[--slots=N] [--id=NAME] [--label=k=v,...]");
+      "[--slots=N] [--id=NAME] [--label=k=v,...] [--drain_grace=30s]");
   if (positional.size() > 1) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("unexpected argument \"", positional[1],
@@ -61,6 +78,7 @@ int main(int argc, char** argv) {
       quarry::worker::ParseLabels(absl::GetFlag(FLAGS_label));
   if (!labels.ok()) return Fail(labels.status());
   config.labels = *std::move(labels);
+  config.drain.grace = absl::GetFlag(FLAGS_drain_grace);
   if (absl::Status valid = quarry::worker::ValidateWorkerConfig(config);
       !valid.ok()) {
     return Fail(valid);
@@ -73,7 +91,19 @@ int main(int argc, char** argv) {
             << (*worker)->address() << " with " << (*worker)->slots()
             << " slots, leader " << config.leader;
 
-  quarry::WaitForTerminationSignal();
-  (*worker)->Shutdown();
+  quarry::worker::WorkerServer& server = **worker;
+  // Declared after `worker`: stops watching before the worker goes away.
+  const quarry::worker::SignalWatcher signals(
+      {SIGTERM, SIGINT}, [&server](int signal, int count) {
+        if (count == 1) {
+          server.RequestDrain(SignalName(signal));
+        } else {
+          LOG(INFO) << "second signal (" << SignalName(signal)
+                    << "): cancelling running attempts now";
+          server.SkipDrainGrace();
+        }
+      });
+  server.WaitForDrainRequest();
+  server.Drain();
   return 0;
 }

@@ -15,8 +15,11 @@ bool ShouldLogFailure(int failures) {
 
 }  // namespace
 
-Reporter::Reporter(Options options, LeaderClient* leader)
-    : options_(std::move(options)), leader_(leader) {
+Reporter::Reporter(Options options, LeaderClient* leader,
+                   RegisteredCallback on_registered)
+    : options_(std::move(options)),
+      leader_(leader),
+      on_registered_(std::move(on_registered)) {
   absl::MutexLock lock(&mu_);
   stats_.heartbeat_interval = options_.default_heartbeat;
 }
@@ -43,6 +46,29 @@ void Reporter::Stop() {
   // answer; a report cut short this way is resent by the final report.
   leader_->CancelCallsInFlight();
   if (thread_.joinable()) thread_.join();
+}
+
+void Reporter::RegisterAgain(int64_t registrations) {
+  absl::MutexLock lock(&mu_);
+  if (stats_.registrations <= registrations) register_again_ = true;
+}
+
+void Reporter::SetDraining() {
+  absl::MutexLock lock(&mu_);
+  stats_.draining = true;
+  report_now_ = true;
+}
+
+bool Reporter::Flush(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  // A report already in flight may have been built before this call.
+  const int64_t wanted = reports_started_ + 1;
+  report_now_ = true;
+  auto done = [this, wanted]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return last_acknowledged_report_ >= wanted &&
+           stats_.acknowledged >= enqueued_;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
 }
 
 bool Reporter::stopping() const {
@@ -96,18 +122,27 @@ bool Reporter::TryRegister(int& failures) {
           : options_.default_heartbeat;
   LOG(INFO) << "worker " << options_.registration.worker_id()
             << " registered with the leader; heartbeat every " << heartbeat;
-  absl::MutexLock lock(&mu_);
-  stats_.registered = true;
-  ++stats_.registrations;
-  stats_.heartbeat_interval = heartbeat;
+  int64_t registrations = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    stats_.registered = true;
+    registrations = ++stats_.registrations;
+    stats_.heartbeat_interval = heartbeat;
+    register_again_ = false;  // Done: this registration is the new one.
+  }
+  if (on_registered_) on_registered_(registrations);
   return true;
 }
 
 absl::Status Reporter::SendReport(
-    const std::vector<quarry::v1::AttemptStatus>& batch,
+    const std::vector<quarry::v1::AttemptStatus>& batch, int64_t seq,
     absl::Duration timeout) {
   quarry::v1::ReportWorkerStateRequest request;
   request.set_worker_id(options_.registration.worker_id());
+  {
+    absl::MutexLock lock(&mu_);
+    request.set_draining(stats_.draining);
+  }
   request.mutable_attempts()->Reserve(static_cast<int>(batch.size()));
   for (const quarry::v1::AttemptStatus& status : batch) {
     *request.add_attempts() = status;
@@ -117,6 +152,7 @@ absl::Status Reporter::SendReport(
   if (status.ok()) {
     ++stats_.reports_ok;
     stats_.acknowledged += static_cast<int64_t>(batch.size());
+    last_acknowledged_report_ = std::max(last_acknowledged_report_, seq);
   } else {
     ++stats_.calls_failed;
   }
@@ -143,20 +179,33 @@ void Reporter::Run() {
       last_report = absl::InfinitePast();  // Report (and resend) at once.
     }
     absl::Duration heartbeat;
+    int64_t seq = 0;
     {
       absl::MutexLock lock(&mu_);
       heartbeat = stats_.heartbeat_interval;
       if (batch.empty()) {
         auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return !pending_.empty() || stopping_;
+          return !pending_.empty() || stopping_ || report_now_ ||
+                 register_again_;
         };
         mu_.AwaitWithDeadline(absl::Condition(&has_work),
                               last_report + heartbeat);
       }
       if (stopping_) break;
+      if (register_again_) {
+        LOG(WARNING) << "the leader does not know worker "
+                     << options_.registration.worker_id()
+                     << " (its command stream says); registering again";
+        register_again_ = false;
+        registered = false;
+        stats_.registered = false;
+        continue;
+      }
+      report_now_ = false;
       TakePending(batch);
+      seq = ++reports_started_;
     }
-    const absl::Status status = SendReport(batch, options_.rpc_timeout);
+    const absl::Status status = SendReport(batch, seq, options_.rpc_timeout);
     if (status.ok()) {
       if (failures > 0) {
         LOG(INFO) << "reporting to the leader again after " << failures
@@ -191,13 +240,15 @@ void Reporter::Run() {
 
   // One last report of whatever is queued, so the leader need not wait for
   // a probe to learn how the last attempts ended.
+  int64_t seq = 0;
   {
     absl::MutexLock lock(&mu_);
     TakePending(batch);
+    seq = ++reports_started_;
   }
   if (registered && !batch.empty()) {
     const absl::Status status =
-        SendReport(batch, options_.final_report_timeout);
+        SendReport(batch, seq, options_.final_report_timeout);
     if (!status.ok()) {
       LOG(WARNING) << "final report of " << batch.size()
                    << " attempts failed: " << status;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -31,10 +32,14 @@ namespace quarry::worker {
 //    heartbeat_interval_ms the leader gave at registration (default 500 ms);
 //  - on a failed call keeps the batch and retries it after a backoff; on
 //    NOT_FOUND (the leader forgot the worker, e.g. it restarted) registers
-//    again and then resends the batch.
+//    again and then resends the batch. RegisterAgain() (the leader
+//    connection got NOT_FOUND) has the same effect;
+//  - once SetDraining() is called, marks every report draining=true and
+//    sends one at once.
 //
-// Thread-safe: Enqueue() is called by slot threads, Start()/Stop() by the
-// composition root, stats() by anyone. Shared state is guarded by mu_.
+// Thread-safe: Enqueue() is called by slot threads, RegisterAgain() by the
+// connection thread, SetDraining()/Flush() by the drain, Start()/Stop() by
+// the composition root, stats() by anyone. Shared state is guarded by mu_.
 class Reporter {
  public:
   struct Options {
@@ -58,10 +63,15 @@ class Reporter {
     int64_t calls_failed = 0;   // Failed calls of either kind.
     int64_t acknowledged = 0;   // Attempts the leader has acknowledged.
     absl::Duration heartbeat_interval;
+    bool draining = false;
   };
+  // Called on the reporter thread after each successful registration with
+  // the number of registrations so far (Stats::registrations).
+  using RegisteredCallback = std::function<void(int64_t registrations)>;
 
-  // `leader` must outlive the reporter.
-  Reporter(Options options, LeaderClient* leader);
+  // `leader` must outlive the reporter. `on_registered` may be null.
+  Reporter(Options options, LeaderClient* leader,
+           RegisteredCallback on_registered = nullptr);
   Reporter(const Reporter&) = delete;
   Reporter& operator=(const Reporter&) = delete;
   // Stops (see Stop()).
@@ -73,6 +83,19 @@ class Reporter {
   // Queues a finished attempt for the next report and wakes the thread.
   void Enqueue(const quarry::v1::AttemptStatus& status)
       ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Registers again (then resends what is queued), unless the reporter
+  // has registered more than `registrations` times already: someone else
+  // noticed first. Returns at once.
+  void RegisterAgain(int64_t registrations) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // From now on every report says draining=true; sends one at once.
+  void SetDraining() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Sends a report at once (even an empty one) and waits until the leader
+  // has acknowledged it and every attempt enqueued so far. Returns false
+  // on timeout.
+  bool Flush(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops the thread: cancels the leader call in flight, then makes one
   // last try (if registered) to send what is queued, bounded by
@@ -90,9 +113,10 @@ class Reporter {
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
   // Registers once; returns whether it worked.
   bool TryRegister(int& failures) ABSL_LOCKS_EXCLUDED(mu_);
-  // Sends `batch`; returns the call's status.
+  // Sends `batch` as report number `seq`; returns the call's status.
   absl::Status SendReport(const std::vector<quarry::v1::AttemptStatus>& batch,
-                          absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
+                          int64_t seq, absl::Duration timeout)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Moves queued attempts into `batch`, up to max_batch in all.
   void TakePending(std::vector<quarry::v1::AttemptStatus>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -102,10 +126,17 @@ class Reporter {
 
   const Options options_;
   LeaderClient* const leader_;
+  const RegisteredCallback on_registered_;
 
   mutable absl::Mutex mu_;
   std::deque<quarry::v1::AttemptStatus> pending_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Send a report now even if nothing is queued (SetDraining, Flush).
+  bool report_now_ ABSL_GUARDED_BY(mu_) = false;
+  bool register_again_ ABSL_GUARDED_BY(mu_) = false;
+  // Report calls are numbered as they start; the last acknowledged one.
+  int64_t reports_started_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_acknowledged_report_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t enqueued_ ABSL_GUARDED_BY(mu_) = 0;
   Stats stats_ ABSL_GUARDED_BY(mu_);
 

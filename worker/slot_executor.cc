@@ -21,12 +21,14 @@ using quarry::v1::EXECUTION_STATUS_RUNNING;
 // thread. `cancel` is thread-safe.
 
 SlotExecutor::SlotExecutor(const Options& options, const KindRegistry* kinds,
-                           const Clock* clock, FinishedCallback on_finished)
+                           const Clock* clock, FinishedCallback on_finished,
+                           CommitRequester ask_commit)
     : options_(options),
       slot_count_(options.slots),
       kinds_(kinds),
       clock_(clock),
-      on_finished_(std::move(on_finished)) {
+      on_finished_(std::move(on_finished)),
+      ask_commit_(std::move(ask_commit)) {
   CHECK_GE(slot_count_, 1) << "a worker needs at least one slot";
   CHECK(kinds_ != nullptr);
   CHECK(clock_ != nullptr);
@@ -57,6 +59,9 @@ absl::Status SlotExecutor::Start(const quarry::v1::Assignment& assignment) {
   absl::MutexLock lock(&mu_);
   if (shutting_down_) {
     return absl::FailedPreconditionError("worker is shutting down");
+  }
+  if (draining_) {
+    return absl::FailedPreconditionError("worker is draining");
   }
   if (attempts_.contains(id)) {
     return absl::AlreadyExistsError(
@@ -143,6 +148,34 @@ std::optional<AttemptStatus> SlotExecutor::GetAttempt(
   return it->second->status;
 }
 
+void SlotExecutor::StartDraining() {
+  absl::MutexLock lock(&mu_);
+  draining_ = true;
+}
+
+bool SlotExecutor::WaitUntilIdle(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const Slot& slot : slots_) {
+      if (slot.attempt != nullptr) return false;
+    }
+    return true;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&idle), timeout);
+}
+
+std::vector<std::string> SlotExecutor::CancelRunning() {
+  std::vector<std::string> cancelled;
+  absl::MutexLock lock(&mu_);
+  for (const Slot& slot : slots_) {
+    AttemptRecord* record = slot.attempt;
+    if (record == nullptr || record->committing) continue;
+    record->cancel.Cancel();
+    cancelled.push_back(record->status.attempt_id());
+  }
+  return cancelled;
+}
+
 void SlotExecutor::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
@@ -191,12 +224,22 @@ AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record) {
   if (!kind.ok()) {
     outcome.error = std::string(kind.status().message());
   } else {
-    outcome = RunAttempt(**kind, assignment, record->cancel, [this, record] {
+    auto ask_leader = [this, record]() -> CommitPermission {
+      if (ask_commit_ == nullptr) {
+        quarry::v1::RequestCommitResponse granted;
+        granted.set_granted(true);
+        return granted;
+      }
+      return ask_commit_(record->assignment.attempt_id(), record->cancel);
+    };
+    auto begin_commit = [this, record] {
       absl::MutexLock lock(&mu_);
       if (record->cancel.cancelled()) return false;
       record->committing = true;
       return true;
-    });
+    };
+    outcome = RunAttempt(**kind, assignment, record->cancel, ask_leader,
+                         begin_commit);
   }
 
   if (outcome.status == EXECUTION_STATUS_FAILED) {

@@ -13,10 +13,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "common/clock.h"
+#include "quarry/v1/cluster_service.pb.h"
 #include "quarry/v1/types.pb.h"
 #include "worker/cancel_flag.h"
 #include "worker/kinds/kind_registry.h"
@@ -47,6 +49,12 @@ class SlotExecutor {
   // while blocking for long.
   using FinishedCallback =
       std::function<void(const quarry::v1::AttemptStatus& status)>;
+  // Asks the leader whether attempt `attempt_id` may commit its output
+  // (CommitGate::Ask). Called on a slot thread; returns CANCELLED promptly
+  // once `cancel` is set.
+  using CommitRequester =
+      std::function<absl::StatusOr<quarry::v1::RequestCommitResponse>(
+          const std::string& attempt_id, const CancelFlag& cancel)>;
 
   // What GetWorkerState reports.
   struct State {
@@ -55,8 +63,11 @@ class SlotExecutor {
   };
 
   // `kinds` and `clock` must outlive the executor. Starts the slot threads.
+  // Attempts with an output_path ask `ask_commit` before they commit; when
+  // it is null every commit is allowed (tests of the executor alone).
   SlotExecutor(const Options& options, const KindRegistry* kinds,
-               const Clock* clock, FinishedCallback on_finished);
+               const Clock* clock, FinishedCallback on_finished,
+               CommitRequester ask_commit = nullptr);
   SlotExecutor(const SlotExecutor&) = delete;
   SlotExecutor& operator=(const SlotExecutor&) = delete;
   // Shuts down (see Shutdown()).
@@ -64,7 +75,8 @@ class SlotExecutor {
 
   // Starts `assignment` in slot assignment.slot(). Refuses (with a reason
   // the leader can show) an empty or already known attempt id,
-  // FAILED_PRECONDITION for a busy slot or a worker shutting down,
+  // FAILED_PRECONDITION for a busy slot or a worker draining or shutting
+  // down,
   // OUT_OF_RANGE for a slot index outside [0, slots), NOT_FOUND for a kind
   // this worker does not have. Bad settings or inputs are not refused: the
   // attempt runs and ends FAILED with a clear error.
@@ -83,6 +95,16 @@ class SlotExecutor {
   // The status of one known attempt, or nullopt.
   std::optional<quarry::v1::AttemptStatus> GetAttempt(
       absl::string_view attempt_id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Refuses every later Start() ("worker is draining"); running attempts
+  // carry on. Idempotent.
+  void StartDraining() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Waits until no slot holds an attempt; false after `timeout`.
+  bool WaitUntilIdle(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Cancel() for every running attempt; returns their ids.
+  std::vector<std::string> CancelRunning() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops taking work, cancels every running attempt and joins the slot
   // threads. Attempts stopped this way end CANCELLED and commit nothing, so
@@ -121,6 +143,7 @@ class SlotExecutor {
   const KindRegistry* const kinds_;
   const Clock* const clock_;
   const FinishedCallback on_finished_;
+  const CommitRequester ask_commit_;
 
   absl::Mutex mu_;
   std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
@@ -129,6 +152,7 @@ class SlotExecutor {
   // Ids of finished attempts, oldest first.
   std::deque<std::string> finished_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
 
   // Touched only by the constructor and Shutdown().
   std::vector<std::thread> threads_;

@@ -66,6 +66,11 @@ absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
   if (absl::Status s = ValidateHostPort(config.leader, "--leader"); !s.ok()) {
     return s;
   }
+  if (config.drain.grace < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--drain_grace must not be negative, got ",
+                     absl::FormatDuration(config.drain.grace)));
+  }
   if (!config.worker_id.empty()) {
     if (absl::Status s = ValidateWorkerId(config.worker_id, "--id"); !s.ok()) {
       return s;
@@ -92,11 +97,14 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   SlotExecutor::Options executor_options;
   executor_options.slots = config.slots;
   // No attempt can start before SetIdentity() below, which comes after
-  // reporter_ exists, so the callback always finds it.
+  // reporter_ and commit_gate_ exist, so the callbacks always find them.
   worker->executor_ = std::make_unique<SlotExecutor>(
       executor_options, worker->kinds_.get(), &worker->clock_,
       [self](const quarry::v1::AttemptStatus& status) {
         self->reporter_->Enqueue(status);
+      },
+      [self](const std::string& attempt_id, const CancelFlag& cancel) {
+        return self->commit_gate_->Ask(attempt_id, cancel);
       });
   worker->service_ =
       std::make_unique<WorkerServiceImpl>(worker->executor_.get());
@@ -120,30 +128,72 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
       !valid.ok()) {
     return valid;
   }
+  const std::string& id = worker->worker_id_;
+  LeaderClient* const leader_client = worker->leader_.get();
 
   Reporter::Options reporter_options = config.reporter;
   quarry::v1::RegisterWorkerRequest& registration =
       reporter_options.registration;
-  registration.set_worker_id(worker->worker_id_);
+  registration.set_worker_id(id);
   registration.set_address(worker->address_);
   registration.set_slots(config.slots);
   for (const auto& [key, value] : config.labels) {
     (*registration.mutable_labels())[key] = value;
   }
-  worker->reporter_ = std::make_unique<Reporter>(std::move(reporter_options),
-                                                 worker->leader_.get());
-  worker->service_->SetIdentity(worker->worker_id_, worker->address_);
+  worker->commit_gate_ =
+      std::make_unique<CommitGate>(config.commit, id, leader_client);
+  // The connection and the reporter call each other; neither calls before
+  // Start() below.
+  worker->connection_ = std::make_unique<LeaderConnection>(
+      config.connection, id, leader_client,
+      LeaderConnection::Callbacks{
+          [self] { self->RequestDrain("the leader sent KIND_DRAIN"); },
+          [self](int64_t registrations) {
+            self->reporter_->RegisterAgain(registrations);
+          }});
+  worker->reporter_ = std::make_unique<Reporter>(
+      std::move(reporter_options), leader_client,
+      [self](int64_t registrations) {
+        self->connection_->OnRegistered(registrations);
+      });
+  worker->drainer_ =
+      std::make_unique<Drainer>(config.drain, id, worker->executor_.get(),
+                                worker->reporter_.get(), leader_client);
+  worker->service_->SetIdentity(id, worker->address_);
   worker->reporter_->Start();
+  worker->connection_->Start();
   return worker;
 }
 
 WorkerServer::~WorkerServer() { Shutdown(); }
+
+void WorkerServer::RequestDrain(absl::string_view reason) {
+  if (drainer_ != nullptr) drainer_->Request(reason);
+}
+
+void WorkerServer::SkipDrainGrace() {
+  if (drainer_ != nullptr) drainer_->SkipGrace();
+}
+
+bool WorkerServer::WaitForDrainRequest(absl::Duration timeout) {
+  return drainer_ != nullptr && drainer_->WaitForRequest(timeout);
+}
+
+Drainer::Result WorkerServer::Drain() {
+  Drainer::Result result;
+  if (drainer_ != nullptr && !shut_down_) result = drainer_->Run();
+  Shutdown();
+  return result;
+}
 
 void WorkerServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   if (executor_ != nullptr) executor_->Shutdown();
   if (reporter_ != nullptr) reporter_->Stop();
+  // After the last report: the leader then sees CANCELLED attempts rather
+  // than attempts LOST with the worker.
+  if (connection_ != nullptr) connection_->Stop();
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + kServerShutdownGrace));
   }

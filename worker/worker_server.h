@@ -11,8 +11,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
+#include "worker/commit_gate.h"
+#include "worker/drainer.h"
 #include "worker/kinds/kind_registry.h"
 #include "worker/leader_client.h"
+#include "worker/leader_connection.h"
 #include "worker/reporter.h"
 #include "worker/slot_executor.h"
 #include "worker/worker_service.h"
@@ -34,8 +37,12 @@ struct WorkerConfig {
   std::string leader = "127.0.0.1:7070";
   int slots = 4;
   std::map<std::string, std::string> labels;
-  // Timing of the reporter (tests shorten it).
+  // Timing of the reporter, the commit permission, the command stream and
+  // the drain (--drain_grace); tests shorten them.
   Reporter::Options reporter;
+  CommitGate::Options commit;
+  LeaderConnection::Options connection;
+  Drainer::Options drain;
 };
 
 // Checks every field; errors name the flag ("--slots must be ...").
@@ -49,10 +56,12 @@ absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
 std::string Hostname();
 
 // The composition root of a worker process: builds the kind registry, the
-// slot executor, the WorkerService and its gRPC server, and the reporter
-// that registers with the leader and reports completions. Owns all of them.
-// Thread-safe for its accessors; Start() and Shutdown() are called by the
-// main thread (or a test).
+// slot executor, the WorkerService and its gRPC server, the reporter that
+// registers with the leader and reports completions, the commit gate, the
+// leader connection (command stream) and the drainer. Owns all of them.
+// Thread-safe for its accessors, RequestDrain() and SkipDrainGrace();
+// Start(), Drain() and Shutdown() are called by the main thread (or a
+// test).
 class WorkerServer {
  public:
   // Starts serving at once and registers with the leader in the
@@ -66,9 +75,24 @@ class WorkerServer {
   WorkerServer& operator=(const WorkerServer&) = delete;
   ~WorkerServer();
 
+  // Starts draining (see Drainer): new attempts are refused and the
+  // leader is told at once. Called on SIGTERM (signal thread) or when the
+  // leader sends KIND_DRAIN (connection thread). Returns at once;
+  // idempotent.
+  void RequestDrain(absl::string_view reason);
+  // Ends the drain's grace period now (a second signal).
+  void SkipDrainGrace();
+  // Blocks until a drain is requested or `timeout`; returns whether it was.
+  bool WaitForDrainRequest(absl::Duration timeout = absl::InfiniteDuration());
+
+  // Drains (requesting it if needed): lets running attempts finish within
+  // the grace period, cancels the rest, sends a final report, deregisters,
+  // then Shutdown()s. Blocks until done. Call once, before Shutdown().
+  Drainer::Result Drain();
+
   // Stops taking work, cancels running attempts (they end CANCELLED and
-  // commit nothing), sends a last report, and stops the server.
-  // Idempotent.
+  // commit nothing), sends a last report, closes the command stream and
+  // stops the server. Idempotent.
   void Shutdown();
 
   const std::string& worker_id() const { return worker_id_; }
@@ -78,6 +102,7 @@ class WorkerServer {
   int slots() const { return executor_->slot_count(); }
   SlotExecutor* executor() { return executor_.get(); }
   Reporter* reporter() { return reporter_.get(); }
+  LeaderConnection* connection() { return connection_.get(); }
 
  private:
   WorkerServer() = default;
@@ -87,11 +112,16 @@ class WorkerServer {
   int port_ = 0;
   bool shut_down_ = false;
 
-  // Declared in build order; destroyed in reverse.
+  // Destroyed in reverse order, after Shutdown() has stopped every thread
+  // (the slot threads use the commit gate and the reporter; the reporter
+  // and the connection call each other; the connection calls the drainer).
   RealClock clock_;
   std::unique_ptr<LeaderClient> leader_;
   std::unique_ptr<KindRegistry> kinds_;
+  std::unique_ptr<CommitGate> commit_gate_;
   std::unique_ptr<Reporter> reporter_;
+  std::unique_ptr<LeaderConnection> connection_;
+  std::unique_ptr<Drainer> drainer_;
   std::unique_ptr<SlotExecutor> executor_;
   std::unique_ptr<WorkerServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;

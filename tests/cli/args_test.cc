@@ -174,6 +174,37 @@ TEST(ParseArgsTest, HelpForms) {
   ExpectUsageError({"help", "nope"}, "unknown command 'nope'");
 }
 
+TEST(ParseArgsTest, WorkerDrain) {
+  absl::StatusOr<ParsedCommand> cmd =
+      Parse({"worker", "drain", "worker-1", "--json"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->command, Command::kWorkerDrain);
+  EXPECT_EQ(cmd->worker_id, "worker-1");
+  EXPECT_TRUE(cmd->json);
+  EXPECT_EQ(cmd->EffectiveTimeout(), kDefaultTimeout);
+  cmd = Parse({"--timeout", "3", "worker", "drain", "--", "-odd"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->worker_id, "-odd");
+
+  ExpectUsageError({"worker"}, "'worker' needs a command: drain");
+  ExpectUsageError({"worker", "frob", "w1"},
+                   "unknown 'worker' command 'frob' (want: drain)");
+  ExpectUsageError({"worker", "drain"}, "'worker drain' needs a WORKER_ID");
+  ExpectUsageError({"worker", "drain", "a", "b"}, "unexpected argument 'b'");
+  ExpectUsageError({"worker", "drain", "a", "--tasks"},
+                   "option --tasks does not apply to 'worker drain'");
+  ExpectUsageError({"drain", "w1"}, "unknown command 'drain'");
+
+  EXPECT_EQ(Parse({"help", "worker", "drain"})->help_topic,
+            Command::kWorkerDrain);
+  EXPECT_EQ(Parse({"help", "worker"})->help_topic, Command::kWorkerDrain);
+  EXPECT_EQ(Parse({"worker", "drain", "--help"})->help_topic,
+            Command::kWorkerDrain);
+  EXPECT_EQ(Parse({"worker", "--help"})->help_topic, Command::kWorkerDrain);
+  ExpectUsageError({"help", "worker", "drain", "x"},
+                   "unexpected argument 'x' for 'help'");
+}
+
 TEST(ParseJobStateTest, AcceptsNamesInAnyCase) {
   EXPECT_EQ(*ParseJobState("pending"), quarry::v1::JOB_STATE_PENDING);
   EXPECT_EQ(*ParseJobState("RUNNING"), quarry::v1::JOB_STATE_RUNNING);

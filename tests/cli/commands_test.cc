@@ -263,6 +263,37 @@ TEST_F(CommandsTest, ClusterWaitForTimesOutWithExit4) {
                                      "workers ALIVE after 200ms (0 ALIVE)"));
 }
 
+TEST_F(CommandsTest, WorkerDrainPrintsTheNewStatus) {
+  Outcome result = Run({"worker", "drain", "worker-1"});
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(result.out, "worker-1 DRAINING\n");
+  EXPECT_EQ(result.err, "");
+  EXPECT_THAT(cluster_.drained(), ElementsAre("worker-1"));
+
+  result = Run({"worker", "drain", "worker-1", "--json"});
+  ASSERT_EQ(result.code, 0) << result.err;
+  v1::DrainWorkerResponse response;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(result.out, &response).ok())
+      << result.out;
+  EXPECT_EQ(response.worker().status(), v1::WORKER_STATUS_DRAINING);
+  EXPECT_THAT(result.out, HasSubstr("\"status\": \"WORKER_STATUS_DRAINING\""));
+
+  result = Run({"worker", "drain", "worker-9"});
+  EXPECT_EQ(result.code, kExitRefused);
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, "quarry: NOT_FOUND: worker worker-9 not found\n");
+
+  result = Run({"worker", "drain", "worker-1"}, kDeadLeader);
+  EXPECT_EQ(result.code, kExitUnreachable);
+  EXPECT_THAT(result.err,
+              StartsWith("quarry: UNAVAILABLE: leader 127.0.0.1:1"));
+
+  result = Run({"worker", "drain"});
+  EXPECT_EQ(result.code, kExitUsage);
+  EXPECT_EQ(result.err, "quarry: 'worker drain' needs a WORKER_ID\n");
+}
+
 TEST_F(CommandsTest, UnreachableLeaderExits4) {
   Outcome result = Run({"status", kJobId}, kDeadLeader);
   EXPECT_EQ(result.code, kExitUnreachable);
@@ -302,6 +333,9 @@ TEST_F(CommandsTest, HelpListsEveryCommandAndOption) {
     EXPECT_THAT(result.out, HasSubstr("  --" + std::string(option.name)));
   }
   EXPECT_THAT(result.out, HasSubstr("Exit codes:"));
+  const Outcome drain = Run({"worker", "drain", "--help"});
+  EXPECT_EQ(drain.code, 0);
+  EXPECT_THAT(drain.out, StartsWith("Usage: quarry worker drain WORKER_ID\n"));
   const Outcome submit = Run({"submit", "--help"});
   EXPECT_EQ(submit.code, 0);
   EXPECT_THAT(submit.out, StartsWith("Usage: quarry submit --kind KIND"));

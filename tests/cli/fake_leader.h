@@ -167,7 +167,8 @@ class FakeJobService final : public v1::JobService::Service {
 };
 
 // A ClusterService whose worker becomes ALIVE on the `alive_on_call`-th
-// GetCluster. Thread-safe.
+// GetCluster, and which drains "worker-1" (and knows no other worker).
+// Thread-safe.
 class FakeClusterService final : public v1::ClusterService::Service {
  public:
   void set_alive_on_call(int call) {
@@ -177,6 +178,27 @@ class FakeClusterService final : public v1::ClusterService::Service {
   int calls() {
     absl::MutexLock lock(&mu_);
     return calls_;
+  }
+  std::vector<std::string> drained() {
+    absl::MutexLock lock(&mu_);
+    return drained_;
+  }
+
+  grpc::Status DrainWorker(grpc::ServerContext*,
+                           const v1::DrainWorkerRequest* request,
+                           v1::DrainWorkerResponse* response) override {
+    absl::MutexLock lock(&mu_);
+    drained_.push_back(request->worker_id());
+    if (request->worker_id() != "worker-1") {
+      return {grpc::StatusCode::NOT_FOUND,
+              "worker " + request->worker_id() + " not found"};
+    }
+    v1::Worker& worker = *response->mutable_worker();
+    worker.set_id("worker-1");
+    worker.set_address("127.0.0.1:7101");
+    worker.set_slots(2);
+    worker.set_status(v1::WORKER_STATUS_DRAINING);
+    return grpc::Status::OK;
   }
 
   grpc::Status GetCluster(grpc::ServerContext*, const v1::GetClusterRequest*,
@@ -199,6 +221,7 @@ class FakeClusterService final : public v1::ClusterService::Service {
   absl::Mutex mu_;
   int alive_on_call_ ABSL_GUARDED_BY(mu_) = 1;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> drained_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace quarry::cli::testing

@@ -86,7 +86,8 @@ TEST(FaultTest, KilledWorkerTasksAreRedispatchedAndOutputIsExact) {
   std::map<int, std::string> on_victim;  // task index -> attempt id
   const absl::Time wait_deadline = absl::Now() + absl::Seconds(20);
   while (on_victim.empty() && absl::Now() < wait_deadline) {
-    for (const auto& task : GetJobWithTasks(cluster, *id).tasks()) {
+    const quarry::v1::GetJobResponse now = GetJobWithTasks(cluster, *id);
+    for (const auto& task : now.tasks()) {
       if (task.worker_id() == "worker-2" &&
           task.status() == quarry::v1::EXECUTION_STATUS_RUNNING) {
         on_victim[task.index()] = task.attempt_id();
@@ -102,7 +103,8 @@ TEST(FaultTest, KilledWorkerTasksAreRedispatchedAndOutputIsExact) {
   absl::Duration redispatched = absl::InfiniteDuration();
   while (absl::Now() - killed_at < absl::Seconds(10)) {
     bool all_moved = true;
-    for (const auto& task : GetJobWithTasks(cluster, *id).tasks()) {
+    const quarry::v1::GetJobResponse now = GetJobWithTasks(cluster, *id);
+    for (const auto& task : now.tasks()) {
       auto lost = on_victim.find(task.index());
       if (lost == on_victim.end()) continue;
       all_moved &= task.attempt_id() != lost->second &&
@@ -138,7 +140,8 @@ TEST(FaultTest, KilledWorkerTasksAreRedispatchedAndOutputIsExact) {
   EXPECT_THAT(ListDir(cluster.dir() + "/out"),
               ::testing::ElementsAreArray(ExpectedParts(8, {"result.tsv"})));
   std::set<std::string> attempts;
-  for (const auto& task : GetJobWithTasks(cluster, *id).tasks()) {
+  const quarry::v1::GetJobResponse final_state = GetJobWithTasks(cluster, *id);
+  for (const auto& task : final_state.tasks()) {
     EXPECT_TRUE(attempts.insert(task.attempt_id()).second);
   }
   EXPECT_GE(job->attempts_started(), 9 + static_cast<int>(on_victim.size()));

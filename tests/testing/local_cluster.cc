@@ -98,7 +98,9 @@ absl::Status LocalCluster::StartWorker(const std::string& id, int slots,
                                        const std::vector<std::string>& flags) {
   std::vector<std::string> argv = {
       WorkerBinary(), "--leader=" + leader_address_, "--listen=127.0.0.1:0",
-      absl::StrCat("--slots=", slots), "--id=" + id};
+      absl::StrCat("--slots=", slots), "--id=" + id,
+      // SIGTERM drains: keep a test's teardown short.
+      "--drain_grace=2s"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   absl::StatusOr<Subprocess> worker =
       Subprocess::Start(argv, absl::StrCat(dir(), "/worker-", id, ".log"));

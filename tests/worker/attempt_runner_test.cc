@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/worker/fake_leader_client.h"
 #include "tests/worker/test_util.h"
 #include "worker/kinds/builtin_kinds.h"
 
@@ -14,6 +18,7 @@ namespace {
 using quarry::v1::EXECUTION_STATUS_CANCELLED;
 using quarry::v1::EXECUTION_STATUS_DONE;
 using quarry::v1::EXECUTION_STATUS_FAILED;
+using testing::FakeLeaderClient;
 using testing::FileExists;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -26,7 +31,35 @@ AttemptOutcome RunWithCommit(const JobKind& kind,
                              const quarry::v1::Assignment& assignment,
                              bool allow_commit = true) {
   CancelFlag cancel;
-  return RunAttempt(kind, assignment, cancel, [&] { return allow_commit; });
+  return RunAttempt(
+      kind, assignment, cancel,
+      []() -> CommitPermission { return FakeLeaderClient::Granted(); },
+      [&] { return allow_commit; });
+}
+
+// Runs `assignment` with the leader answering `permission`; counts the
+// questions and the commits begun.
+struct AskedRun {
+  AttemptOutcome outcome;
+  int asked = 0;
+  int began_commit = 0;
+};
+AskedRun RunAsking(const JobKind& kind,
+                   const quarry::v1::Assignment& assignment,
+                   const CommitPermission& permission) {
+  CancelFlag cancel;
+  AskedRun run;
+  run.outcome = RunAttempt(
+      kind, assignment, cancel,
+      [&]() -> CommitPermission {
+        ++run.asked;
+        return permission;
+      },
+      [&] {
+        ++run.began_commit;
+        return true;
+      });
+  return run;
 }
 
 TEST(RunAttemptTest, DoneCommitsTheOutput) {
@@ -78,7 +111,12 @@ TEST(RunAttemptTest, CancelledBeforeStartDoesNothing) {
   AttemptOutcome outcome = RunAttempt(
       *NewNoopKind(),
       MakeAssignment("job-000001.0.1", "noop", {}, dir.Join("part-00000")),
-      cancel, [&] { return asked = true; });
+      cancel,
+      [&]() -> CommitPermission {
+        asked = true;
+        return FakeLeaderClient::Granted();
+      },
+      [&] { return asked = true; });
   EXPECT_EQ(outcome.status, EXECUTION_STATUS_CANCELLED);
   EXPECT_FALSE(asked);
   EXPECT_THAT(ListDir(dir.path()), IsEmpty());
@@ -122,6 +160,135 @@ TEST(RunAttemptTest, MissingOutputDirectoryFails) {
       MakeAssignment("job-000001.0.1", "noop", {}, dir.Join("no/part-00000")));
   EXPECT_EQ(outcome.status, EXECUTION_STATUS_FAILED);
   EXPECT_THAT(outcome.error, HasSubstr("does not exist"));
+}
+
+TEST(RunAttemptTest, GrantedCommitIsAskedOnceAndCommits) {
+  TempDir dir;
+  const std::string out = dir.Join("part-00000");
+  const AskedRun run = RunAsking(
+      *NewNoopKind(), MakeAssignment("job-000001.0.1", "noop", {}, out),
+      FakeLeaderClient::Granted());
+  EXPECT_EQ(run.outcome.status, EXECUTION_STATUS_DONE) << run.outcome.error;
+  EXPECT_EQ(run.asked, 1);
+  EXPECT_EQ(run.began_commit, 1);
+  EXPECT_EQ(ReadFileOrMissing(out), "");
+  EXPECT_THAT(ListDir(dir.Join(".quarry-staging")), IsEmpty());
+}
+
+TEST(RunAttemptTest, RefusedCommitLeavesNoFileAndIsCancelled) {
+  TempDir dir;
+  const std::string in = dir.WriteFile("in.txt", "a b\n");
+  const std::string out = dir.Join("part-00000");
+  const AskedRun run = RunAsking(
+      *NewWordCountMapKind(),
+      MakeAssignment("job-000001.0.1", "wordcount", {in}, out),
+      FakeLeaderClient::Refused("attempt job-000001.0.1 was superseded"));
+  EXPECT_EQ(run.outcome.status, EXECUTION_STATUS_CANCELLED);
+  EXPECT_EQ(run.outcome.error,
+            "commit refused by the leader: attempt job-000001.0.1 was "
+            "superseded");
+  EXPECT_EQ(run.began_commit, 0);
+  EXPECT_FALSE(FileExists(out));
+  EXPECT_THAT(ListDir(dir.Join(".quarry-staging")), IsEmpty());
+}
+
+TEST(RunAttemptTest, NoCommitPermissionFails) {
+  TempDir dir;
+  const std::string out = dir.Join("part-00000");
+  const AskedRun run = RunAsking(
+      *NewNoopKind(), MakeAssignment("job-000001.0.1", "noop", {}, out),
+      absl::DeadlineExceededError("gave up after 15s: leader down"));
+  EXPECT_EQ(run.outcome.status, EXECUTION_STATUS_FAILED);
+  EXPECT_EQ(run.outcome.error,
+            "no commit permission from the leader: gave up after 15s: leader "
+            "down");
+  EXPECT_EQ(run.began_commit, 0);
+  EXPECT_FALSE(FileExists(out));
+  EXPECT_THAT(ListDir(dir.Join(".quarry-staging")), IsEmpty());
+}
+
+TEST(RunAttemptTest, CancelledWhileAskingIsCancelled) {
+  TempDir dir;
+  const std::string out = dir.Join("part-00000");
+  const AskedRun run = RunAsking(
+      *NewNoopKind(), MakeAssignment("job-000001.0.1", "noop", {}, out),
+      absl::CancelledError("attempt cancelled"));
+  EXPECT_EQ(run.outcome.status, EXECUTION_STATUS_CANCELLED);
+  EXPECT_EQ(run.outcome.error, "");
+  EXPECT_FALSE(FileExists(out));
+  EXPECT_THAT(ListDir(dir.Join(".quarry-staging")), IsEmpty());
+}
+
+TEST(RunAttemptTest, AttemptsWithoutOutputDoNotAsk) {
+  const AskedRun run =
+      RunAsking(*NewNoopKind(), MakeAssignment("job-000001.0.1", "noop"),
+                absl::UnavailableError("must not be asked"));
+  EXPECT_EQ(run.outcome.status, EXECUTION_STATUS_DONE) << run.outcome.error;
+  EXPECT_EQ(run.asked, 0);
+}
+
+TEST(RunAttemptTest, FlakyFailsExactlyKAttemptsThenCommitsLikeNoop) {
+  TempDir dir;
+  const std::string out = dir.Join("part-00000");
+  auto kind = NewFlakyKind();
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    quarry::v1::Assignment assignment =
+        MakeAssignment(absl::StrCat("job-000001.0.", attempt), "flaky", {}, out,
+                       {{"fail_attempts", "2"}});
+    assignment.set_attempt_number(attempt);
+    const AskedRun run =
+        RunAsking(*kind, assignment, FakeLeaderClient::Granted());
+    if (attempt <= 2) {
+      EXPECT_EQ(run.outcome.status, EXECUTION_STATUS_FAILED) << attempt;
+      EXPECT_EQ(run.outcome.error,
+                absl::StrCat("flaky: attempt ", attempt,
+                             " of the first 2 fails on purpose"));
+      EXPECT_EQ(run.asked, 0);
+      EXPECT_FALSE(FileExists(out));
+    } else {
+      EXPECT_EQ(run.outcome.status, EXECUTION_STATUS_DONE)
+          << attempt << ": " << run.outcome.error;
+      EXPECT_EQ(run.outcome.summary, "");
+      EXPECT_EQ(ReadFileOrMissing(out), "");  // The same for every attempt.
+    }
+  }
+  EXPECT_THAT(ListDir(dir.Join(".quarry-staging")), IsEmpty());
+}
+
+TEST(RunAttemptTest, DelayMsWaitsBeforeTheKindRuns) {
+  const absl::Time start = absl::Now();
+  const AttemptOutcome outcome = RunWithCommit(
+      *NewNoopKind(),
+      MakeAssignment("job-000001.0.1", "noop", {}, "", {{"delay_ms", "50"}}));
+  EXPECT_EQ(outcome.status, EXECUTION_STATUS_DONE) << outcome.error;
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(50));
+}
+
+TEST(RunAttemptTest, CancelDuringDelayWritesNothing) {
+  TempDir dir;
+  CancelFlag cancel;
+  bool asked = false;
+  AttemptOutcome outcome;
+  const absl::Time start = absl::Now();
+  std::thread runner([&] {
+    outcome = RunAttempt(
+        *NewLineCountKind(),
+        MakeAssignment("job-000001.0.1", "linecount", {"/dev/null"},
+                       dir.Join("part-00000"), {{"delay_ms", "3600000"}}),
+        cancel,
+        [&]() -> CommitPermission {
+          asked = true;
+          return FakeLeaderClient::Granted();
+        },
+        [] { return true; });
+  });
+  cancel.Cancel();
+  runner.join();
+  EXPECT_EQ(outcome.status, EXECUTION_STATUS_CANCELLED);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_FALSE(asked);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_THAT(ListDir(dir.path()), IsEmpty());  // Not even a staging dir.
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "tests/worker/fake_leader_client.h"
 
@@ -63,8 +64,11 @@ class ReporterTest : public ::testing::Test {
   }
 
   // Starts a reporter and waits for its first (empty) report.
-  void StartAndWaitForFirstReport(Reporter::Options options) {
-    reporter_ = std::make_unique<Reporter>(std::move(options), &leader_);
+  void StartAndWaitForFirstReport(
+      Reporter::Options options,
+      Reporter::RegisteredCallback on_registered = nullptr) {
+    reporter_ = std::make_unique<Reporter>(std::move(options), &leader_,
+                                           std::move(on_registered));
     reporter_->Start();
     ASSERT_TRUE(leader_.WaitUntil([](const std::vector<Call>& calls, int) {
       return CountOkReports(calls) >= 1;
@@ -187,6 +191,54 @@ TEST_F(ReporterTest, StopSendsWhatIsQueued) {
   reporter_->Stop();
   EXPECT_EQ(FakeLeaderClient::AcknowledgedIds(leader_.calls()),
             std::vector<std::string>{"a"});
+}
+
+TEST_F(ReporterTest, DrainingIsReportedAtOnceAndInEveryLaterReport) {
+  StartAndWaitForFirstReport(FastOptions());
+  EXPECT_FALSE(leader_.calls().back().report.draining());
+  reporter_->SetDraining();
+  // The heartbeat is an hour away: only SetDraining() triggers this one.
+  ASSERT_TRUE(leader_.WaitUntil([](const std::vector<Call>& calls, int) {
+    return !calls.back().is_register && calls.back().report.draining();
+  }));
+  reporter_->Enqueue(Finished("a"));
+  ASSERT_TRUE(WaitForAcknowledged({"a"}));
+  EXPECT_TRUE(leader_.calls().back().report.draining());
+  EXPECT_TRUE(reporter_->stats().draining);
+}
+
+TEST_F(ReporterTest, FlushSendsAReportAndWaitsForIt) {
+  StartAndWaitForFirstReport(FastOptions());
+  const int reports = CountOkReports(leader_.calls());
+  EXPECT_TRUE(reporter_->Flush(absl::Seconds(10)));
+  EXPECT_GT(CountOkReports(leader_.calls()), reports);
+
+  leader_.HoldReports(true);
+  EXPECT_FALSE(reporter_->Flush(absl::Milliseconds(20)));
+  leader_.HoldReports(false);
+  EXPECT_TRUE(reporter_->Flush(absl::Seconds(10)));
+}
+
+TEST_F(ReporterTest, RegisterAgainUnlessSomeoneDidAlready) {
+  std::vector<int64_t> seen;
+  absl::Mutex mu;
+  StartAndWaitForFirstReport(FastOptions(), [&](int64_t registrations) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(registrations);
+  });
+  // The command stream opened after registration 1 got NOT_FOUND.
+  reporter_->RegisterAgain(1);
+  ASSERT_TRUE(leader_.WaitUntil([](const std::vector<Call>& calls, int) {
+    int registrations = 0;
+    for (const Call& call : calls) registrations += call.is_register;
+    return registrations == 2 && !calls.back().is_register;
+  }));
+  // A stale request (registration 1 is history) changes nothing.
+  reporter_->RegisterAgain(1);
+  EXPECT_TRUE(reporter_->Flush(absl::Seconds(10)));
+  EXPECT_EQ(reporter_->stats().registrations, 2);
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(seen, ElementsAre(1, 2));
 }
 
 }  // namespace

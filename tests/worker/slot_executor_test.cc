@@ -6,7 +6,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/worker/test_util.h"
@@ -34,13 +38,16 @@ constexpr absl::string_view kHour = "3600000";
 
 class SlotExecutorTest : public ::testing::Test {
  protected:
-  void MakeExecutor(int slots, SlotExecutor::Options options = {}) {
+  void MakeExecutor(int slots, SlotExecutor::Options options = {},
+                    SlotExecutor::CommitRequester ask_commit = nullptr) {
     options.slots = slots;
     executor_ = std::make_unique<SlotExecutor>(
-        options, kinds_.get(), &clock_, [this](const AttemptStatus& status) {
+        options, kinds_.get(), &clock_,
+        [this](const AttemptStatus& status) {
           if (hook_) hook_(status);
           completions_.Add(status);
-        });
+        },
+        std::move(ask_commit));
   }
 
   std::optional<AttemptStatus> Find(const SlotExecutor::State& state,
@@ -227,6 +234,82 @@ TEST_F(SlotExecutorTest, ShutdownCancelsRunningAttempts) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(refused.message(), HasSubstr("shutting down"));
   executor_->Shutdown();  // Idempotent.
+}
+
+TEST_F(SlotExecutorTest, DrainingRefusesNewWorkAndLetsRunningWorkGoOn) {
+  MakeExecutor(2);
+  ASSERT_TRUE(executor_->Start(Sleep("job-000001.0.1", 0)).ok());
+  executor_->StartDraining();
+  const absl::Status refused = executor_->Start(Sleep("job-000001.1.1", 1));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.message(), "worker is draining");
+  EXPECT_FALSE(executor_->WaitUntilIdle(absl::Milliseconds(10)));
+  EXPECT_EQ(executor_->GetAttempt("job-000001.0.1")->status(),
+            EXECUTION_STATUS_RUNNING);
+
+  EXPECT_THAT(executor_->CancelRunning(), ElementsAre("job-000001.0.1"));
+  EXPECT_TRUE(executor_->WaitUntilIdle(absl::Seconds(10)));
+  EXPECT_EQ(completions_.WaitFor("job-000001.0.1").status(),
+            EXECUTION_STATUS_CANCELLED);
+  EXPECT_THAT(executor_->CancelRunning(), IsEmpty());
+}
+
+TEST_F(SlotExecutorTest, AsksTheLeaderBeforeCommitting) {
+  std::vector<std::string> asked;
+  absl::Mutex mu;
+  MakeExecutor(1, {},
+               [&](const std::string& attempt_id, const CancelFlag& cancel)
+                   -> absl::StatusOr<quarry::v1::RequestCommitResponse> {
+                 absl::MutexLock lock(&mu);
+                 asked.push_back(attempt_id);
+                 quarry::v1::RequestCommitResponse response;
+                 response.set_granted(attempt_id == "job-000001.0.2");
+                 response.set_reason("superseded");
+                 return response;
+               });
+  TempDir dir;
+  const std::string out = dir.Join("part-00000");
+  ASSERT_TRUE(
+      executor_->Start(MakeAssignment("job-000001.0.1", "noop", {}, out)).ok());
+  const AttemptStatus refused = completions_.WaitFor("job-000001.0.1");
+  EXPECT_EQ(refused.status(), EXECUTION_STATUS_CANCELLED);
+  EXPECT_EQ(refused.error(), "commit refused by the leader: superseded");
+  EXPECT_FALSE(FileExists(out));
+
+  ASSERT_TRUE(
+      executor_->Start(MakeAssignment("job-000001.0.2", "noop", {}, out)).ok());
+  EXPECT_EQ(completions_.WaitFor("job-000001.0.2").status(),
+            EXECUTION_STATUS_DONE);
+  EXPECT_TRUE(FileExists(out));
+  ASSERT_TRUE(executor_->Start(MakeAssignment("job-000001.1.1", "noop")).ok());
+  completions_.WaitFor("job-000001.1.1");
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(asked, ElementsAre("job-000001.0.1", "job-000001.0.2"));
+}
+
+TEST_F(SlotExecutorTest, CancelWhileWaitingForPermissionCommitsNothing) {
+  absl::Notification asking;
+  MakeExecutor(1, {},
+               [&](const std::string& attempt_id, const CancelFlag& cancel)
+                   -> absl::StatusOr<quarry::v1::RequestCommitResponse> {
+                 asking.Notify();
+                 cancel.WaitFor(absl::InfiniteDuration());
+                 return absl::CancelledError("attempt cancelled");
+               });
+  TempDir dir;
+  const std::string out = dir.Join("part-00000");
+  ASSERT_TRUE(
+      executor_->Start(MakeAssignment("job-000001.0.1", "noop", {}, out)).ok());
+  ASSERT_TRUE(asking.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  // Still in its slot while it waits.
+  EXPECT_EQ(executor_->Snapshot().slots[0].attempt_id(), "job-000001.0.1");
+  EXPECT_THAT(executor_->Cancel({"job-000001.0.1"}),
+              ElementsAre("job-000001.0.1"));
+  const AttemptStatus status = completions_.WaitFor("job-000001.0.1");
+  EXPECT_EQ(status.status(), EXECUTION_STATUS_CANCELLED);
+  EXPECT_EQ(status.error(), "");
+  EXPECT_FALSE(FileExists(out));
+  EXPECT_THAT(ListDir(dir.Join(".quarry-staging")), IsEmpty());
 }
 
 }  // namespace

@@ -8,82 +8,19 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "tests/worker/fake_leader_client.h"
 #include "tests/worker/test_util.h"
+#include "tests/worker/worker_server_fixture.h"
 
 namespace quarry::worker {
 namespace {
 
 using quarry::v1::AttemptStatus;
-using testing::FakeLeaderClient;
 using ::testing::HasSubstr;
 using testing::MakeAssignment;
 using testing::ReadFileOrMissing;
 using testing::TempDir;
-using Call = FakeLeaderClient::Call;
 
-// A WorkerServer on 127.0.0.1 with a fake leader, driven over real gRPC.
-class WorkerServerTest : public ::testing::Test {
- protected:
-  void StartWorker(WorkerConfig config) {
-    config.reporter.initial_backoff = absl::Milliseconds(1);
-    config.reporter.max_backoff = absl::Milliseconds(5);
-    auto leader = std::make_unique<FakeLeaderClient>();
-    leader_ = leader.get();
-    absl::StatusOr<std::unique_ptr<WorkerServer>> worker =
-        WorkerServer::Start(config, std::move(leader));
-    ASSERT_TRUE(worker.ok()) << worker.status();
-    worker_ = *std::move(worker);
-    stub_ = quarry::v1::WorkerService::NewStub(grpc::CreateChannel(
-        worker_->address(), grpc::InsecureChannelCredentials()));
-  }
-
-  WorkerConfig LocalConfig() {
-    WorkerConfig config;
-    config.worker_id = "w-test";
-    config.slots = 2;
-    config.labels = {{"zone", "a"}};
-    return config;
-  }
-
-  grpc::Status Start(const quarry::v1::Assignment& assignment) {
-    quarry::v1::StartTasksRequest request;
-    request.set_worker_id(worker_->worker_id());
-    *request.add_assignments() = assignment;
-    quarry::v1::StartTasksResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    grpc::Status status = stub_->StartTasks(&context, request, &response);
-    if (status.ok() && response.rejected_size() > 0) {
-      return grpc::Status(grpc::StatusCode::ABORTED,
-                          response.rejected(0).reason());
-    }
-    return status;
-  }
-
-  // The reported final status of `attempt_id`, waiting for it.
-  AttemptStatus WaitForReport(absl::string_view attempt_id) {
-    AttemptStatus found;
-    EXPECT_TRUE(leader_->WaitUntil([&](const std::vector<Call>& calls, int) {
-      for (const Call& call : calls) {
-        if (call.is_register || !call.answer.ok()) continue;
-        for (const AttemptStatus& attempt : call.report.attempts()) {
-          if (attempt.attempt_id() == attempt_id) {
-            found = attempt;
-            return true;
-          }
-        }
-      }
-      return false;
-    })) << "no report of "
-        << attempt_id;
-    return found;
-  }
-
-  FakeLeaderClient* leader_ = nullptr;  // Owned by worker_.
-  std::unique_ptr<WorkerServer> worker_;
-  std::unique_ptr<quarry::v1::WorkerService::Stub> stub_;
-};
+class WorkerServerTest : public testing::WorkerServerFixture {};
 
 TEST_F(WorkerServerTest, RegistersRunsAWordCountAndReportsIt) {
   StartWorker(LocalConfig());
@@ -176,6 +113,12 @@ TEST(WorkerConfigTest, ValidatesEveryFlag) {
   config.listen = "127.0.0.1:0";
   config.worker_id = "bad id!";
   EXPECT_THAT(ValidateWorkerConfig(config).message(), HasSubstr("--id"));
+  config.worker_id = "";
+  config.drain.grace = absl::Seconds(-1);
+  EXPECT_THAT(ValidateWorkerConfig(config).message(),
+              HasSubstr("--drain_grace"));
+  config.drain.grace = absl::ZeroDuration();
+  EXPECT_TRUE(ValidateWorkerConfig(config).ok());
 }
 
 TEST(WorkerConfigTest, ParsesLabels) {

@@ -53,6 +53,11 @@ std::unique_ptr<JobKind> NewSleepKind();
 // noop: does nothing; writes nothing. Summary: empty.
 std::unique_ptr<JobKind> NewNoopKind();
 
+// flaky (setting "fail_attempts" = K): attempts 1..K of every task fail
+// ("flaky: attempt 2 of the first 3 fails on purpose"); later attempts
+// succeed exactly like noop, whatever their number.
+std::unique_ptr<JobKind> NewFlakyKind();
+
 }  // namespace quarry::worker
 
 #endif  // QUARRY_WORKER_KINDS_BUILTIN_KINDS_H_

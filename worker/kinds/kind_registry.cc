@@ -40,6 +40,7 @@ std::unique_ptr<KindRegistry> NewBuiltInKindRegistry(size_t chunk_size) {
   registry->Register("sha256", false, NewSha256Kind(chunk_size));
   registry->Register("sleep", false, NewSleepKind());
   registry->Register("noop", false, NewNoopKind());
+  registry->Register("flaky", false, NewFlakyKind());
   return registry;
 }
 

@@ -1,6 +1,8 @@
-// The sleep and noop kinds, for tests and benchmarks. Neither writes
-// anything; an output_path still gets an (empty) committed file.
+// The sleep, noop and flaky kinds, for tests, benchmarks and chaos runs.
+// None writes anything; an output_path still gets an (empty) committed
+// file.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -12,6 +14,7 @@ namespace quarry::worker {
 namespace {
 
 constexpr int64_t kMaxSleepMs = int64_t{24} * 3600 * 1000;
+constexpr int64_t kMaxFailAttempts = 100;
 
 class SleepKind : public JobKind {
  public:
@@ -42,7 +45,38 @@ class NoopKind : public JobKind {
   }
 };
 
+class FlakyKind : public JobKind {
+ public:
+  absl::StatusOr<std::string> Run(const KindContext& context) const override {
+    if (context.cancel.cancelled()) {
+      return absl::CancelledError("attempt cancelled");
+    }
+    const auto& settings = context.assignment.settings();
+    auto it = settings.find("fail_attempts");
+    int64_t fail_attempts = -1;
+    if (it == settings.end() || !absl::SimpleAtoi(it->second, &fail_attempts) ||
+        fail_attempts < 0 || fail_attempts > kMaxFailAttempts) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "settings.fail_attempts must be an integer in [0, ", kMaxFailAttempts,
+          "], got \"", it == settings.end() ? "" : it->second, "\""));
+    }
+    // attempt_number is 1-based; a leader that does not set it means 1.
+    const int64_t attempt =
+        std::max<int64_t>(1, context.assignment.attempt_number());
+    if (attempt <= fail_attempts) {
+      return absl::AbortedError(absl::StrCat("flaky: attempt ", attempt,
+                                             " of the first ", fail_attempts,
+                                             " fails on purpose"));
+    }
+    return std::string();
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<JobKind> NewFlakyKind() {
+  return std::make_unique<FlakyKind>();
+}
 
 std::unique_ptr<JobKind> NewSleepKind() {
   return std::make_unique<SleepKind>();

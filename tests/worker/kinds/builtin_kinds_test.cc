@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/worker/kinds/kind_test_util.h"
 #include "tests/worker/test_util.h"
@@ -164,10 +165,42 @@ TEST(NoopTest, DoesNothing) {
   EXPECT_EQ(run.summary, "");
 }
 
+TEST(FlakyTest, FailsTheFirstAttemptsThenSucceedsLikeNoop) {
+  auto kind = NewFlakyKind();
+  for (int attempt = 1; attempt <= 5; ++attempt) {
+    quarry::v1::Assignment assignment =
+        MakeAssignment(absl::StrCat("job-000001.0.", attempt), "flaky", {}, "",
+                       {{"fail_attempts", "3"}});
+    assignment.set_attempt_number(attempt);
+    const KindRun run = RunKind(*kind, assignment);
+    if (attempt <= 3) {
+      EXPECT_FALSE(run.status.ok()) << attempt;
+      EXPECT_NE(run.status.code(), absl::StatusCode::kCancelled);
+      EXPECT_EQ(run.status.message(),
+                absl::StrCat("flaky: attempt ", attempt,
+                             " of the first 3 fails on purpose"));
+    } else {
+      EXPECT_TRUE(run.status.ok()) << attempt << ": " << run.status;
+      EXPECT_EQ(run.output, "");
+      EXPECT_EQ(run.summary, "");
+    }
+  }
+}
+
+TEST(FlakyTest, ZeroNeverFailsAndBadSettingsFail) {
+  KindRun run = RunNamed(NewFlakyKind(), "flaky", {}, {{"fail_attempts", "0"}});
+  EXPECT_TRUE(run.status.ok()) << run.status;
+  run = RunNamed(NewFlakyKind(), "flaky", {}, {{"fail_attempts", "many"}});
+  EXPECT_EQ(run.status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(run.status.message(), HasSubstr("settings.fail_attempts"));
+  run = RunNamed(NewFlakyKind(), "flaky", {});
+  EXPECT_EQ(run.status.code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(KindRegistryTest, FindsEveryBuiltInKind) {
   auto registry = NewBuiltInKindRegistry();
   for (const char* name :
-       {"wordcount", "linecount", "grep", "sha256", "sleep", "noop"}) {
+       {"wordcount", "linecount", "grep", "sha256", "sleep", "noop", "flaky"}) {
     EXPECT_TRUE(registry->Find(name, false).ok()) << name;
   }
   EXPECT_TRUE(registry->Find("wordcount", true).ok());
