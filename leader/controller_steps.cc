@@ -16,7 +16,7 @@ using quarry::v1::ExecutionStatus;
 using quarry::v1::WorkerStatus;
 
 // (1) Cluster health: silence turns a worker SUSPECT, then DEAD (its
-// attempts are LOST); long-dead workers are forgotten; live ones are probed.
+// attempts are LOST); long-dead workers are forgotten; all are probed.
 void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
   for (auto it = workers_.begin(); it != workers_.end();) {
     WorkerRuntime& worker = *it->second;
@@ -55,8 +55,13 @@ void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
         now - worker.heartbeat_written >= options_.heartbeat_interval) {
       dirty_workers_.insert(worker.record.id());  // Refresh the stored age.
     }
+    // Dead workers are still probed, less often, to notice one that was
+    // only cut off and comes back.
+    const absl::Duration probe_interval =
+        status == quarry::v1::WORKER_STATUS_DEAD ? options_.dead_after
+                                                 : options_.probe_interval;
     if (!worker.probe_in_flight &&
-        now - worker.last_probe_sent >= options_.probe_interval) {
+        now - worker.last_probe_sent >= probe_interval) {
       worker.probe_in_flight = true;
       worker.last_probe_sent = now;
       effects->probes.push_back({worker.client, worker.record.id(), now});

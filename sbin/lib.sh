@@ -9,7 +9,7 @@ QUARRY_PACKAGES=(
   cmake g++ ninja-build pkgconf
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   grpc-proto libabsl-dev libgoogle-glog-dev libre2-dev libssl-dev
-  libgtest-dev libgmock-dev clang-14 python3
+  libgtest-dev libgmock-dev clang-14 python3 jq
   bible-kjv
 )
 
