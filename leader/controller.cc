@@ -256,6 +256,9 @@ void Controller::Apply(Effects effects) {
   for (Effects::Probe& probe : effects.probes) {
     quarry::v1::GetWorkerStateRequest request;
     request.set_worker_id(probe.worker_id);
+    for (std::string& attempt_id : probe.attempt_ids) {
+      request.add_attempt_ids(std::move(attempt_id));
+    }
     probe.client->GetWorkerState(
         std::move(request), timeout,
         [this, worker_id = probe.worker_id, sent_at = probe.sent_at](

@@ -70,6 +70,7 @@ struct Controller::Effects {
     std::shared_ptr<WorkerClient> client;
     std::string worker_id;
     absl::Time sent_at;
+    std::vector<std::string> attempt_ids;  // Its live attempts, to reconcile.
   };
   // Jobs whose output must be tidied before their record is stored.
   std::vector<quarry::v1::Job> finalize;

@@ -64,7 +64,15 @@ void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
         now - worker.last_probe_sent >= probe_interval) {
       worker.probe_in_flight = true;
       worker.last_probe_sent = now;
-      effects->probes.push_back({worker.client, worker.record.id(), now});
+      Effects::Probe& probe = effects->probes.emplace_back();
+      probe.client = worker.client;
+      probe.worker_id = worker.record.id();
+      probe.sent_at = now;
+      for (const std::string& attempt_id : worker.slot_attempts) {
+        if (!attempt_id.empty() && attempt_id[0] != '!') {
+          probe.attempt_ids.push_back(attempt_id);
+        }
+      }
     }
     ++it;
   }

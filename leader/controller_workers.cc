@@ -78,6 +78,7 @@ absl::StatusOr<int64_t> Controller::OnWorkerConnected(
     const std::string& worker_id, std::shared_ptr<WorkerLink> link) {
   bool drain = false;
   int64_t id = 0;
+  std::shared_ptr<WorkerLink> replaced;
   {
     absl::MutexLock lock(&mu_);
     auto it = workers_.find(worker_id);
@@ -87,7 +88,9 @@ absl::StatusOr<int64_t> Controller::OnWorkerConnected(
     }
     WorkerRuntime& worker = *it->second;
     id = ++last_connection_id_;
-    worker.link = link;
+    // The newest stream wins; the one it replaces is closed, so a worker
+    // whose stream was taken over opens a fresh one (it is still alive).
+    replaced = std::exchange(worker.link, link);
     worker.connection_id = id;
     worker.disconnected = false;
     worker.last_seen = clock_->Now();
@@ -95,6 +98,7 @@ absl::StatusOr<int64_t> Controller::OnWorkerConnected(
     dirty_workers_.insert(worker_id);
     Wake();
   }
+  if (replaced != nullptr && replaced != link) replaced->Close();
   if (drain) link->SendDrain();
   return id;
 }

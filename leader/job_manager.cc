@@ -134,6 +134,8 @@ absl::StatusOr<quarry::v1::GetJobResultResponse> JobManager::Result(
   response.set_job_id(job_id);
   response.set_state(job->state());
   response.set_output_dir(job->spec().output_dir());
+  // A cancelled job's committed files are removed: it lists none.
+  if (job->state() == quarry::v1::JOB_STATE_CANCELLED) return response;
   for (const quarry::v1::Task& task : *tasks) {
     if (task.status() != quarry::v1::EXECUTION_STATUS_DONE) continue;
     if (task.is_reduce()) {

@@ -115,7 +115,7 @@ std::vector<std::string> SlotExecutor::Cancel(
   return cancelled;
 }
 
-SlotExecutor::State SlotExecutor::Snapshot() {
+SlotExecutor::State SlotExecutor::Snapshot(bool include_finished) {
   State state;
   absl::MutexLock lock(&mu_);
   PruneFinished(clock_->Now());
@@ -132,6 +132,12 @@ SlotExecutor::State SlotExecutor::Snapshot() {
     slot.set_attempt_id(record->status.attempt_id());
     slot.set_job_id(record->status.job_id());
     slot.set_task_index(record->status.task_index());
+  }
+  if (!include_finished) {
+    for (const Slot& slot : slots_) {
+      if (slot.attempt != nullptr) state.attempts.push_back(slot.attempt->status);
+    }
+    return state;
   }
   state.attempts.reserve(attempts_.size());
   for (const auto& [id, record] : attempts_) {

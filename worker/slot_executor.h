@@ -90,7 +90,9 @@ class SlotExecutor {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Every slot and every known attempt.
-  State Snapshot() ABSL_LOCKS_EXCLUDED(mu_);
+  // Every slot, and the attempts running now (with `include_finished`,
+  // also the ended ones still remembered).
+  State Snapshot(bool include_finished = true) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The status of one known attempt, or nullopt.
   std::optional<quarry::v1::AttemptStatus> GetAttempt(

@@ -62,7 +62,7 @@ grpc::Status WorkerServiceImpl::GetWorkerState(
   if (absl::Status mine = CheckMeantForMe(request->worker_id()); !mine.ok()) {
     return ToGrpcStatus(mine);
   }
-  SlotExecutor::State state = executor_->Snapshot();
+  SlotExecutor::State state = executor_->Snapshot(request->include_finished());
   response->set_worker_id(request->worker_id());
   response->set_slots(executor_->slot_count());
   for (quarry::v1::SlotState& slot : state.slots) {
@@ -72,6 +72,12 @@ grpc::Status WorkerServiceImpl::GetWorkerState(
   for (quarry::v1::AttemptStatus& attempt : state.attempts) {
     const std::string id = attempt.attempt_id();
     attempts[id] = std::move(attempt);
+  }
+  for (const std::string& id : request->attempt_ids()) {
+    if (attempts.contains(id)) continue;
+    if (std::optional<quarry::v1::AttemptStatus> known = executor_->GetAttempt(id)) {
+      attempts[id] = std::move(*known);
+    }
   }
   return grpc::Status::OK;
 }

@@ -65,9 +65,13 @@ class WorkerServiceTest : public ::testing::Test {
     return stub_->StartTasks(Context().get(), request, response);
   }
   grpc::Status GetWorkerState(absl::string_view worker_id,
-                              quarry::v1::GetWorkerStateResponse* response) {
+                              quarry::v1::GetWorkerStateResponse* response,
+                              std::vector<std::string> attempt_ids = {},
+                              bool include_finished = false) {
     quarry::v1::GetWorkerStateRequest request;
     request.set_worker_id(std::string(worker_id));
+    for (std::string& id : attempt_ids) request.add_attempt_ids(std::move(id));
+    request.set_include_finished(include_finished);
     return stub_->GetWorkerState(Context().get(), request, response);
   }
   grpc::Status CancelTasks(absl::string_view worker_id,
@@ -179,11 +183,28 @@ TEST_F(WorkerServiceTest, GetWorkerStateShowsSlotsAndAttempts) {
   EXPECT_EQ(state.slot_states(0).attempt_id(), "job-000001.0.1");
   EXPECT_EQ(state.slot_states(1).index(), 1);
   EXPECT_EQ(state.slot_states(1).status(), EXECUTION_STATUS_PENDING);
-  ASSERT_EQ(state.attempts_size(), 2);
-  EXPECT_EQ(state.attempts().at("job-000001.1.1").status(),
-            EXECUTION_STATUS_DONE);
+  // By default only what runs now: probes stay small however many
+  // attempts the worker remembers.
+  ASSERT_EQ(state.attempts_size(), 1);
   EXPECT_EQ(state.attempts().at("job-000001.0.1").status(),
             EXECUTION_STATUS_RUNNING);
+
+  // Ended attempts when asked for by id, or all of them.
+  for (bool include_finished : {false, true}) {
+    quarry::v1::GetWorkerStateResponse asked;
+    ASSERT_TRUE(GetWorkerState("w1", &asked,
+                               include_finished
+                                   ? std::vector<std::string>{}
+                                   : std::vector<std::string>{"job-000001.1.1",
+                                                              "job-000009.0.1"},
+                               include_finished)
+                    .ok());
+    ASSERT_EQ(asked.attempts_size(), 2);
+    EXPECT_EQ(asked.attempts().at("job-000001.1.1").status(),
+              EXECUTION_STATUS_DONE);
+    EXPECT_EQ(asked.attempts().at("job-000001.0.1").status(),
+              EXECUTION_STATUS_RUNNING);
+  }
 }
 
 TEST(WorkerServiceIdentityTest, UnavailableUntilTheIdentityIsSet) {

@@ -1,0 +1,188 @@
+#include "bench/bench_cluster.h"
+
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_util.h"
+
+namespace quarry::bench {
+namespace {
+
+constexpr absl::Duration kStartTimeout = absl::Seconds(20);
+constexpr absl::Duration kStopGrace = absl::Seconds(5);
+
+std::string Tail(const std::string& path, size_t max_lines) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  const size_t start = lines.size() > max_lines ? lines.size() - max_lines : 0;
+  std::string out;
+  for (size_t i = start; i < lines.size(); ++i) absl::StrAppend(&out, lines[i], "\n");
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
+}
+
+std::shared_ptr<grpc::Channel> NewPrivateChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+absl::StatusOr<std::unique_ptr<BenchCluster>> BenchCluster::Start(
+    const ClusterOptions& options, int workers, int slots) {
+  std::unique_ptr<BenchCluster> cluster(new BenchCluster(options));
+  if (absl::Status status = cluster->StartLeader(); !status.ok()) return status;
+  for (int i = 0; i < workers; ++i) {
+    absl::Status status = cluster->StartWorker(absl::StrCat("bench-w", i), slots);
+    if (!status.ok()) return status;
+  }
+  if (absl::Status status = cluster->WaitForAliveWorkers(workers, kStartTimeout);
+      !status.ok()) {
+    return status;
+  }
+  return cluster;
+}
+
+BenchCluster::~BenchCluster() { Shutdown().IgnoreError(); }
+
+absl::Status BenchCluster::StartLeader() {
+  const std::string port_file = options_.work_dir + "/leader.port";
+  std::filesystem::remove(port_file);
+  absl::StatusOr<ChildProcess> leader = ChildProcess::Start(
+      {options_.leader_binary, "--listen=127.0.0.1:0", "--port_file=" + port_file},
+      options_.work_dir + "/leader.log");
+  if (!leader.ok()) return leader.status();
+  leader_ = std::move(*leader);
+  const absl::Time deadline = absl::Now() + kStartTimeout;
+  int port = 0;
+  while (port <= 0) {
+    std::ifstream in(port_file);
+    if (in >> port && port > 0) break;
+    if (absl::StatusOr<int> code = leader_.Wait(absl::Milliseconds(10)); code.ok()) {
+      return absl::InternalError(absl::StrCat("quarry-leader exited with code ",
+                                              *code, "\n", LogTails()));
+    }
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("quarry-leader did not listen\n", LogTails()));
+    }
+  }
+  leader_address_ = absl::StrCat("127.0.0.1:", port);
+  auto channel = grpc::CreateChannel(leader_address_,
+                                     grpc::InsecureChannelCredentials());
+  jobs_ = quarry::v1::JobService::NewStub(channel);
+  cluster_ = quarry::v1::ClusterService::NewStub(channel);
+  return absl::OkStatus();
+}
+
+absl::Status BenchCluster::StartWorker(const std::string& id, int slots) {
+  absl::StatusOr<ChildProcess> worker = ChildProcess::Start(
+      {options_.worker_binary, "--leader=" + leader_address_,
+       "--listen=127.0.0.1:0", absl::StrCat("--slots=", slots), "--id=" + id,
+       "--drain_grace=2s"},
+      absl::StrCat(options_.work_dir, "/worker-", id, ".log"));
+  if (!worker.ok()) return worker.status();
+  workers_.insert_or_assign(id, std::move(*worker));
+  return absl::OkStatus();
+}
+
+absl::Status BenchCluster::WaitForAliveWorkers(int count,
+                                               absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  int alive = 0;
+  while (absl::Now() < deadline) {
+    quarry::v1::GetClusterResponse response;
+    grpc::Status status = cluster_->GetCluster(
+        ContextWithDeadline(absl::Seconds(2)).get(), {}, &response);
+    if (status.ok()) {
+      alive = 0;
+      for (const auto& worker : response.workers()) {
+        alive += worker.status() == quarry::v1::WORKER_STATUS_ALIVE;
+      }
+      if (alive >= count) return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Milliseconds(10));  // Registration has no event.
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      "only ", alive, " of ", count, " workers ALIVE\n", LogTails()));
+}
+
+absl::Status BenchCluster::Shutdown() {
+  std::string failures;
+  auto stop = [&failures](const std::string& name, ChildProcess& process) {
+    if (!process.running()) return;
+    const int code = process.Stop(kStopGrace);
+    if (code != 0) absl::StrAppend(&failures, name, " exited with ", code, "; ");
+  };
+  for (auto& [id, worker] : workers_) stop("worker " + id, worker);
+  stop("leader", leader_);
+  if (failures.empty()) return absl::OkStatus();
+  return absl::InternalError(failures);
+}
+
+absl::StatusOr<quarry::v1::SubmitJobResponse> BenchCluster::Submit(
+    const quarry::v1::JobSpec& spec) {
+  quarry::v1::SubmitJobRequest request;
+  *request.mutable_spec() = spec;
+  quarry::v1::SubmitJobResponse response;
+  grpc::Status status = jobs_->SubmitJob(
+      ContextWithDeadline(absl::Seconds(30)).get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<quarry::v1::Job> BenchCluster::WaitForJob(
+    const std::string& job_id, absl::Duration timeout) {
+  quarry::v1::WatchJobRequest request;
+  request.set_job_id(job_id);
+  auto context = ContextWithDeadline(timeout);
+  auto stream = jobs_->WatchJob(context.get(), request);
+  quarry::v1::JobEvent event;
+  quarry::v1::Job last;
+  while (stream->Read(&event)) last = std::move(*event.mutable_job());
+  grpc::Status status = stream->Finish();
+  if (!status.ok()) {
+    return absl::Status(
+        FromGrpcStatus(status).code(),
+        absl::StrCat("WatchJob ", job_id, ": ", status.error_message(),
+                     " (last state ", quarry::v1::JobState_Name(last.state()),
+                     ")\n", LogTails()));
+  }
+  return last;
+}
+
+absl::StatusOr<quarry::v1::GetJobResultResponse> BenchCluster::GetJobResult(
+    const std::string& job_id) {
+  quarry::v1::GetJobResultRequest request;
+  request.set_job_id(job_id);
+  quarry::v1::GetJobResultResponse response;
+  grpc::Status status = jobs_->GetJobResult(
+      ContextWithDeadline(absl::Seconds(30)).get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+std::string BenchCluster::LogTails() const {
+  std::string out;
+  std::error_code ignored;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(options_.work_dir, ignored)) {
+    if (entry.path().extension() != ".log") continue;
+    absl::StrAppend(&out, "--- ", entry.path().filename().string(), "\n",
+                    Tail(entry.path().string(), 15));
+  }
+  return out;
+}
+
+}  // namespace quarry::bench

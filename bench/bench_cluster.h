@@ -1,0 +1,78 @@
+#ifndef QUARRY_BENCH_BENCH_CLUSTER_H_
+#define QUARRY_BENCH_BENCH_CLUSTER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "bench/process.h"
+#include "quarry/v1/cluster_service.grpc.pb.h"
+#include "quarry/v1/job_service.grpc.pb.h"
+
+namespace quarry::bench {
+
+// Where the binaries under test are and where the cluster keeps its logs.
+struct ClusterOptions {
+  std::string leader_binary;
+  std::string worker_binary;
+  // A scratch directory for logs and the port file; must exist.
+  std::string work_dir;
+};
+
+// A real cluster on loopback for one benchmark scenario: one quarry-leader
+// on a free port and quarry-worker processes registered with it. Every RPC
+// has a deadline and every wait is bounded. The destructor stops every
+// process (SIGTERM, then SIGKILL). Owned by the driver's main thread; the
+// stubs are thread-safe and may be shared by client threads.
+class BenchCluster {
+ public:
+  // Starts the leader and `workers` workers with `slots` slots each, and
+  // waits until all are ALIVE.
+  static absl::StatusOr<std::unique_ptr<BenchCluster>> Start(
+      const ClusterOptions& options, int workers, int slots);
+  ~BenchCluster();
+
+  // Stops every process; an error names those that did not exit cleanly.
+  absl::Status Shutdown();
+
+  absl::StatusOr<quarry::v1::SubmitJobResponse> Submit(
+      const quarry::v1::JobSpec& spec);
+  // Follows the job with WatchJob until it is terminal (or `timeout`).
+  absl::StatusOr<quarry::v1::Job> WaitForJob(const std::string& job_id,
+                                             absl::Duration timeout);
+  absl::StatusOr<quarry::v1::GetJobResultResponse> GetJobResult(
+      const std::string& job_id);
+
+  quarry::v1::JobService::Stub& jobs() { return *jobs_; }
+  const std::string& leader_address() const { return leader_address_; }
+  // The last lines of every process log, for failure messages.
+  std::string LogTails() const;
+
+ private:
+  explicit BenchCluster(ClusterOptions options) : options_(std::move(options)) {}
+  absl::Status StartLeader();
+  absl::Status StartWorker(const std::string& id, int slots);
+  absl::Status WaitForAliveWorkers(int count, absl::Duration timeout);
+
+  ClusterOptions options_;
+  ChildProcess leader_;
+  std::map<std::string, ChildProcess> workers_;
+  std::string leader_address_;
+  std::unique_ptr<quarry::v1::JobService::Stub> jobs_;
+  std::unique_ptr<quarry::v1::ClusterService::Stub> cluster_;
+};
+
+// A client context whose deadline is `timeout` from now.
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout);
+
+// A channel to `address` with its own TCP connection (not shared with other
+// channels to the same address), for client threads.
+std::shared_ptr<grpc::Channel> NewPrivateChannel(const std::string& address);
+
+}  // namespace quarry::bench
+
+#endif  // QUARRY_BENCH_BENCH_CLUSTER_H_

@@ -1,0 +1,78 @@
+// The wordcount scenario: a 256 MiB corpus through the cluster, checked
+// against (and compared with) a single-threaded in-process count.
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bench/corpus.h"
+#include "bench/scenarios.h"
+
+namespace quarry::bench {
+namespace {
+
+constexpr int kWorkers = 2;
+constexpr int kSlots = 2;
+constexpr double kRatioTarget = 1.6;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+}  // namespace
+
+absl::Status RunWordcount(const BenchConfig& config, Report& report) {
+  const int files = config.smoke ? 4 : 256;
+  const int64_t bytes_per_file = config.smoke ? 64 << 10 : 1 << 20;
+  absl::StatusOr<std::vector<std::string>> corpus =
+      EnsureCorpus(config.cache_dir, files, bytes_per_file);
+  if (!corpus.ok()) return corpus.status();
+  if (absl::Status warm = WarmPageCache(*corpus); !warm.ok()) return warm;
+  const double mib = TotalBytes(*corpus) / kMiB;
+
+  absl::StatusOr<std::unique_ptr<BenchCluster>> cluster =
+      internal::StartScenarioCluster(config, "wordcount", kWorkers, kSlots);
+  if (!cluster.ok()) return cluster.status();
+  quarry::v1::JobSpec spec;
+  spec.set_kind("wordcount");
+  for (const std::string& path : *corpus) spec.add_inputs(path);
+  spec.set_output_dir(config.cluster.work_dir + "/wordcount/out");
+  spec.set_overwrite(true);
+  std::string job_id;
+  absl::StatusOr<double> seconds = internal::RunJobToDone(
+      **cluster, spec, absl::Seconds(30) + absl::Seconds(mib), &job_id);
+  if (!seconds.ok()) return seconds.status();
+  absl::StatusOr<quarry::v1::GetJobResultResponse> result =
+      (*cluster)->GetJobResult(job_id);
+  if (!result.ok()) return result.status();
+  if (absl::Status status = (*cluster)->Shutdown(); !status.ok()) return status;
+
+  const double baseline_start = internal::NowSeconds();
+  absl::StatusOr<WordCounts> want = CountWords(*corpus);
+  const double baseline_seconds = internal::NowSeconds() - baseline_start;
+  if (!want.ok()) return want.status();
+  absl::StatusOr<WordCounts> got = ReadResultTsv(result->result_path());
+  if (!got.ok()) return got.status();
+  absl::Status same = CompareCounts(*want, *got);
+
+  const double rate = mib / *seconds;
+  const double baseline_rate = mib / baseline_seconds;
+  const double ratio = rate / baseline_rate;
+  report.Emit(Figure("wordcount")
+                  .Add("files", files)
+                  .Add("mib", mib)
+                  .Add("workers", kWorkers)
+                  .Add("slots", kSlots)
+                  .Add("seconds", *seconds)
+                  .Add("mib_per_s", rate)
+                  .Add("baseline_seconds", baseline_seconds)
+                  .Add("baseline_mib_per_s", baseline_rate)
+                  .Add("ratio", ratio)
+                  .Add("distinct_words", static_cast<long long>(want->size()))
+                  .Add("result_matches_baseline", same.ok()));
+  report.AddRow("wordcount", "cluster MiB/s", absl::StrFormat("%.1f", rate), "",
+                "");
+  report.AddRow("wordcount", "baseline MiB/s (1 thread)",
+                absl::StrFormat("%.1f", baseline_rate), "", "");
+  report.AddRow("wordcount", "cluster / baseline", absl::StrFormat("%.2f", ratio),
+                ">= 1.6", Verdict(ratio >= kRatioTarget));
+  return same;
+}
+
+}  // namespace quarry::bench
