@@ -17,6 +17,7 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 constexpr absl::Duration kCancelWait = absl::Seconds(2);
 constexpr absl::Duration kWatchPoll = absl::Seconds(1);
+constexpr absl::Duration kProgressInterval = absl::Milliseconds(20);
 
 absl::Status CheckJobId(const std::string& job_id) {
   if (job_id.empty()) return absl::InvalidArgumentError("job_id is required");
@@ -183,20 +184,31 @@ absl::Status JobManager::Watch(
   if (absl::Status ok = CheckJobId(job_id); !ok.ok()) return ok;
   Job last_sent;
   bool sent_any = false;
+  absl::Time last_send = absl::InfinitePast();
   uint64_t version = notifier_->version();
   while (!cancelled()) {
     absl::StatusOr<Job> job = store_->GetJob(job_id);
     if (!job.ok()) return job.status();
+    absl::Duration wait = kWatchPoll;
     if (!sent_any ||
         !google::protobuf::util::MessageDifferencer::Equals(*job, last_sent)) {
-      quarry::v1::JobEvent event;
-      *event.mutable_job() = *job;
-      if (!send(event)) return absl::CancelledError("the watcher went away");
-      last_sent = std::move(*job);
-      sent_any = true;
+      // A new state goes out at once; mere progress at most every
+      // kProgressInterval, so a busy job does not flood its watchers.
+      const absl::Time now = absl::Now();
+      const bool new_state = !sent_any || job->state() != last_sent.state();
+      if (new_state || now - last_send >= kProgressInterval) {
+        quarry::v1::JobEvent event;
+        *event.mutable_job() = *job;
+        if (!send(event)) return absl::CancelledError("the watcher went away");
+        last_sent = std::move(*job);
+        last_send = now;
+        sent_any = true;
+      } else {
+        wait = last_send + kProgressInterval - now;
+      }
     }
     if (IsFinished(last_sent.state())) return absl::OkStatus();
-    version = notifier_->WaitForChange(version, kWatchPoll);
+    version = notifier_->WaitForChange(version, wait);
   }
   return absl::CancelledError("the watcher went away");
 }
