@@ -14,23 +14,7 @@ namespace {
 constexpr absl::Duration kStartTimeout = absl::Seconds(20);
 constexpr absl::Duration kStopGrace = absl::Seconds(5);
 
-std::string Tail(const std::string& path, size_t max_lines) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  const size_t start = lines.size() > max_lines ? lines.size() - max_lines : 0;
-  std::string out;
-  for (size_t i = start; i < lines.size(); ++i) absl::StrAppend(&out, lines[i], "\n");
-  return out;
-}
-
 }  // namespace
-
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  return context;
-}
 
 std::shared_ptr<grpc::Channel> NewPrivateChannel(const std::string& address) {
   grpc::ChannelArguments args;
@@ -59,7 +43,7 @@ BenchCluster::~BenchCluster() { Shutdown().IgnoreError(); }
 absl::Status BenchCluster::StartLeader() {
   const std::string port_file = options_.work_dir + "/leader.port";
   std::filesystem::remove(port_file);
-  absl::StatusOr<ChildProcess> leader = ChildProcess::Start(
+  absl::StatusOr<testing::Subprocess> leader = testing::Subprocess::Start(
       {options_.leader_binary, "--listen=127.0.0.1:0", "--port_file=" + port_file},
       options_.work_dir + "/leader.log");
   if (!leader.ok()) return leader.status();
@@ -87,7 +71,7 @@ absl::Status BenchCluster::StartLeader() {
 }
 
 absl::Status BenchCluster::StartWorker(const std::string& id, int slots) {
-  absl::StatusOr<ChildProcess> worker = ChildProcess::Start(
+  absl::StatusOr<testing::Subprocess> worker = testing::Subprocess::Start(
       {options_.worker_binary, "--leader=" + leader_address_,
        "--listen=127.0.0.1:0", absl::StrCat("--slots=", slots), "--id=" + id,
        "--drain_grace=2s"},
@@ -120,7 +104,7 @@ absl::Status BenchCluster::WaitForAliveWorkers(int count,
 
 absl::Status BenchCluster::Shutdown() {
   std::string failures;
-  auto stop = [&failures](const std::string& name, ChildProcess& process) {
+  auto stop = [&failures](const std::string& name, testing::Subprocess& process) {
     if (!process.running()) return;
     const int code = process.Stop(kStopGrace);
     if (code != 0) absl::StrAppend(&failures, name, " exited with ", code, "; ");
@@ -180,7 +164,7 @@ std::string BenchCluster::LogTails() const {
        std::filesystem::directory_iterator(options_.work_dir, ignored)) {
     if (entry.path().extension() != ".log") continue;
     absl::StrAppend(&out, "--- ", entry.path().filename().string(), "\n",
-                    Tail(entry.path().string(), 15));
+                    testing::TailOfFile(entry.path().string(), 15));
   }
   return out;
 }

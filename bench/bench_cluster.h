@@ -9,7 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "bench/process.h"
+#include "tests/testing/rpc.h"
+#include "tests/testing/subprocess.h"
 #include "quarry/v1/cluster_service.grpc.pb.h"
 #include "quarry/v1/job_service.grpc.pb.h"
 
@@ -59,15 +60,15 @@ class BenchCluster {
   absl::Status WaitForAliveWorkers(int count, absl::Duration timeout);
 
   ClusterOptions options_;
-  ChildProcess leader_;
-  std::map<std::string, ChildProcess> workers_;
+  testing::Subprocess leader_;
+  std::map<std::string, testing::Subprocess> workers_;
   std::string leader_address_;
   std::unique_ptr<quarry::v1::JobService::Stub> jobs_;
   std::unique_ptr<quarry::v1::ClusterService::Stub> cluster_;
 };
 
-// A client context whose deadline is `timeout` from now.
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout);
+using testing::ContextWithDeadline;
+
 
 // A channel to `address` with its own TCP connection (not shared with other
 // channels to the same address), for client threads.

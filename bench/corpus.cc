@@ -10,7 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "bench/process.h"
+#include "tests/testing/subprocess.h"
 
 namespace quarry::bench {
 namespace {
@@ -41,9 +41,11 @@ absl::StatusOr<std::string> BibleText(const std::string& cache_dir) {
         "the `bible` command is missing: apt-get install bible-kjv");
   }
   const std::string partial = path + ".partial";
-  absl::StatusOr<int> code =
-      RunToFile({bible, "-f", kBibleRange}, partial, absl::Seconds(120));
-  if (!code.ok()) return code.status();
+  absl::StatusOr<testing::Subprocess> run = testing::Subprocess::Start(
+      {bible, "-f", kBibleRange}, partial, /*stderr_path=*/"/dev/null");
+  if (!run.ok()) return run.status();
+  absl::StatusOr<int> code = run->Wait(absl::Seconds(120));
+  if (!code.ok()) return code.status();  // The destructor kills it.
   if (*code != 0) {
     return absl::InternalError(absl::StrCat("bible exited with code ", *code));
   }

@@ -25,7 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "bench/process.h"
+#include "tests/testing/subprocess.h"
 #include "bench/scenarios.h"
 
 ABSL_FLAG(std::string, scenarios, "throughput,latency,wordcount,reads",
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
       "Benchmarks a local Quarry cluster. --scenarios=throughput,latency,"
       "wordcount,reads --smoke --cache_dir=DIR");
   absl::ParseCommandLine(argc, argv);
-  quarry::bench::InstallCleanupHandlers();
+  quarry::testing::InstallCleanupHandlers();
 
   std::vector<std::string> names =
       absl::StrSplit(absl::GetFlag(FLAGS_scenarios), ',', absl::SkipEmpty());

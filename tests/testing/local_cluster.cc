@@ -31,27 +31,12 @@ absl::StatusOr<int> AwaitPortFile(const std::string& path, Subprocess& leader,
   return absl::DeadlineExceededError("quarry-leader did not start listening");
 }
 
-std::string Tail(const std::string& path, size_t max_lines) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  const size_t start = lines.size() > max_lines ? lines.size() - max_lines : 0;
-  std::string out;
-  for (size_t i = start; i < lines.size(); ++i) absl::StrAppend(&out, lines[i], "\n");
-  return out;
-}
-
 }  // namespace
 
 std::string LeaderBinary() { return QUARRY_LEADER_BIN; }
 std::string WorkerBinary() { return QUARRY_WORKER_BIN; }
 std::string CliBinary() { return QUARRY_CLI_BIN; }
 
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  return context;
-}
 
 absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
     const std::vector<std::string>& leader_flags) {
@@ -171,7 +156,7 @@ std::string LocalCluster::LogTails() const {
   for (const auto& entry : std::filesystem::directory_iterator(dir())) {
     if (entry.path().extension() != ".log") continue;
     absl::StrAppend(&out, "--- ", entry.path().filename().string(), "\n",
-                    Tail(entry.path().string(), 15));
+                    TailOfFile(entry.path().string(), 15));
   }
   return out;
 }

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "quarry/v1/cluster_service.grpc.pb.h"
 #include "quarry/v1/job_service.grpc.pb.h"
+#include "tests/testing/rpc.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
@@ -71,9 +72,6 @@ class LocalCluster {
   std::unique_ptr<quarry::v1::ClusterService::Stub> cluster_;
 };
 
-// A client context whose deadline is `timeout` from now.
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
-    absl::Duration timeout = absl::Seconds(10));
 
 }  // namespace quarry::testing
 
