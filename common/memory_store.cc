@@ -22,6 +22,36 @@ MemoryStore::JobEntry* MemoryStore::FindJob(absl::string_view job_id) {
   return &it->second;
 }
 
+namespace {
+
+bool HasFixedFields(const Task& task) {
+  return !task.inputs().empty() || !task.output_path().empty() ||
+         task.is_reduce();
+}
+
+// The changing fields of `task`, serialized (the index and the fixed
+// fields left out).
+std::string SerializeChanging(const Task& task) {
+  if (!HasFixedFields(task)) return task.SerializeAsString();
+  Task changing = task;
+  changing.clear_index();
+  changing.clear_inputs();
+  changing.clear_output_path();
+  changing.clear_is_reduce();
+  return changing.SerializeAsString();
+}
+
+std::string SerializeFixed(const Task& task) {
+  if (!HasFixedFields(task)) return std::string();
+  Task fixed;
+  *fixed.mutable_inputs() = task.inputs();
+  fixed.set_output_path(task.output_path());
+  fixed.set_is_reduce(task.is_reduce());
+  return fixed.SerializeAsString();
+}
+
+}  // namespace
+
 absl::Status MemoryStore::CreateJob(const Job& job,
                                     const std::vector<Task>& tasks) {
   std::optional<int64_t> sequence = ParseJobId(job.id());
@@ -29,13 +59,21 @@ absl::Status MemoryStore::CreateJob(const Job& job,
     return absl::InvalidArgumentError(
         absl::StrCat("job id \"", job.id(), "\" is malformed"));
   }
+  // Serialize before taking the lock: a job can have a million tasks.
+  JobEntry entry;
+  entry.job = job;
+  entry.fixed.reserve(tasks.size());
+  entry.changing.reserve(tasks.size());
+  for (const Task& task : tasks) {
+    entry.fixed.push_back(SerializeFixed(task));
+    entry.changing.push_back(SerializeChanging(task));
+  }
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = jobs_.try_emplace(*sequence);
   if (!inserted) {
     return absl::AlreadyExistsError(absl::StrCat("job ", job.id(), " exists"));
   }
-  it->second.job = job;
-  it->second.tasks = tasks;
+  it->second = std::move(entry);
   return absl::OkStatus();
 }
 
@@ -51,6 +89,9 @@ absl::Status MemoryStore::UpdateJob(const Job& job) {
 
 absl::Status MemoryStore::UpdateTasks(absl::string_view job_id,
                                       const std::vector<Task>& tasks) {
+  std::vector<std::string> serialized;
+  serialized.reserve(tasks.size());
+  for (const Task& task : tasks) serialized.push_back(SerializeChanging(task));
   absl::MutexLock lock(&mu_);
   JobEntry* entry = FindJob(job_id);
   if (entry == nullptr) {
@@ -58,17 +99,19 @@ absl::Status MemoryStore::UpdateTasks(absl::string_view job_id,
   }
   for (const Task& task : tasks) {
     if (task.index() < 0 ||
-        task.index() >= static_cast<int32_t>(entry->tasks.size())) {
+        task.index() >= static_cast<int32_t>(entry->changing.size())) {
       return absl::InvalidArgumentError(
           absl::StrCat("job ", job_id, " has no task ", task.index()));
     }
-    entry->tasks[task.index()] = task;
+  }
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    entry->changing[tasks[i].index()] = std::move(serialized[i]);
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<Job> MemoryStore::GetJob(absl::string_view job_id) {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   JobEntry* entry = FindJob(job_id);
   if (entry == nullptr) {
     return absl::NotFoundError(absl::StrCat("job ", job_id, " not found"));
@@ -78,12 +121,21 @@ absl::StatusOr<Job> MemoryStore::GetJob(absl::string_view job_id) {
 
 absl::StatusOr<std::vector<Task>> MemoryStore::GetTasks(
     absl::string_view job_id) {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   JobEntry* entry = FindJob(job_id);
   if (entry == nullptr) {
     return absl::NotFoundError(absl::StrCat("job ", job_id, " not found"));
   }
-  return entry->tasks;
+  std::vector<Task> tasks(entry->changing.size());
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (!tasks[i].ParseFromString(entry->fixed[i]) ||
+        !tasks[i].MergeFromString(entry->changing[i])) {
+      return absl::DataLossError(
+          absl::StrCat("job ", job_id, ": task ", i, " is corrupt"));
+    }
+    tasks[i].set_index(static_cast<int32_t>(i));
+  }
+  return tasks;
 }
 
 absl::StatusOr<JobPage> MemoryStore::ListJobs(quarry::v1::JobState state,
@@ -96,7 +148,7 @@ absl::StatusOr<JobPage> MemoryStore::ListJobs(quarry::v1::JobState state,
         absl::StrCat("page_token \"", page_token, "\" is malformed"));
   }
   JobPage page;
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   for (auto it = std::make_reverse_iterator(jobs_.lower_bound(before));
        it != jobs_.rend(); ++it) {
     const Job& job = it->second.job;
@@ -125,7 +177,7 @@ absl::Status MemoryStore::DeleteWorker(absl::string_view worker_id) {
 }
 
 absl::StatusOr<std::vector<quarry::v1::Worker>> MemoryStore::ListWorkers() {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   std::vector<quarry::v1::Worker> workers;
   workers.reserve(workers_.size());
   for (const auto& [id, worker] : workers_) workers.push_back(worker);

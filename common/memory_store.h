@@ -12,7 +12,11 @@
 namespace quarry {
 
 // The embedded default Store: everything in this process's memory, lost when
-// it exits. Thread-safe: every call takes mu_ briefly.
+// it exits. Tasks are kept serialized (a few dozen bytes each, as a Redis
+// backend would keep them), so a job of a million tasks stays small; reads
+// of a job record never touch its tasks. Thread-safe: writers take mu_
+// exclusively and briefly, readers share it, so concurrent GetJob calls do
+// not queue behind one another.
 class MemoryStore : public Store {
  public:
   absl::StatusOr<int64_t> NextJobSequence() override;
@@ -33,10 +37,15 @@ class MemoryStore : public Store {
  private:
   struct JobEntry {
     quarry::v1::Job job;
-    std::vector<quarry::v1::Task> tasks;
+    // Per task, serialized quarry.v1.Task messages: the fixed fields
+    // (inputs, output_path, is_reduce; empty for a task that has none) and
+    // the changing ones (the rest but the index, which is the position).
+    std::vector<std::string> fixed;
+    std::vector<std::string> changing;
   };
   // The entry of `job_id`, or nullptr.
-  JobEntry* FindJob(absl::string_view job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  JobEntry* FindJob(absl::string_view job_id)
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   int64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;

@@ -30,12 +30,17 @@ class Store {
   // Returns a fresh job sequence number: 1, 2, 3, ...
   virtual absl::StatusOr<int64_t> NextJobSequence() = 0;
 
-  // Stores a new job with all its tasks. ALREADY_EXISTS if the id is taken.
+  // Stores a new job with all its tasks (task i has index i).
+  // ALREADY_EXISTS if the id is taken.
   virtual absl::Status CreateJob(const quarry::v1::Job& job,
                                  const std::vector<quarry::v1::Task>& tasks) = 0;
   // Replaces the record of an existing job (its tasks are kept).
   virtual absl::Status UpdateJob(const quarry::v1::Job& job) = 0;
-  // Replaces the given tasks of an existing job, matched by index.
+  // Updates the given tasks of an existing job, matched by index: replaces
+  // what changes while a job runs (status, attempts, attempt_id,
+  // worker_id, error, summary, output_bytes). The fixed fields set by
+  // CreateJob (inputs, output_path, is_reduce) are kept; callers leave
+  // them empty (the controller sends only what changed).
   virtual absl::Status UpdateTasks(
       absl::string_view job_id, const std::vector<quarry::v1::Task>& tasks) = 0;
 

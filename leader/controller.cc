@@ -85,8 +85,7 @@ void Controller::RunOnce(absl::Time now) {
   Apply(std::move(effects));
 }
 
-void Controller::OnJobSubmitted(const quarry::v1::Job& job,
-                                std::vector<quarry::v1::Task> tasks) {
+void Controller::OnJobSubmitted(const quarry::v1::Job& job, TaskPlan tasks) {
   absl::MutexLock lock(&mu_);
   submitted_.emplace_back(job, std::move(tasks));
   Wake();
@@ -132,22 +131,45 @@ Controller::JobRuntime* Controller::FindJob(const std::string& job_id) {
   return it == jobs_.end() ? nullptr : it->second.get();
 }
 
+int32_t Controller::WorkerName(const std::string& worker_id) {
+  auto [it, inserted] = worker_name_index_.try_emplace(
+      worker_id, static_cast<int32_t>(worker_names_.size()));
+  if (inserted) worker_names_.push_back(worker_id);
+  return it->second;
+}
+
+quarry::v1::Task Controller::TaskRecord(const JobRuntime& job,
+                                        int32_t index) const {
+  const TaskRuntime& runtime = job.tasks[index];
+  quarry::v1::Task task;
+  task.set_index(index);
+  task.set_status(runtime.execution_status());
+  task.set_attempts(runtime.attempts);
+  if (runtime.attempts > 0) {
+    task.set_attempt_id(FormatAttemptId(job.job.id(), index, runtime.attempts));
+  }
+  if (runtime.worker >= 0) task.set_worker_id(worker_names_[runtime.worker]);
+  if (auto it = job.errors.find(index); it != job.errors.end()) {
+    task.set_error(it->second);
+  }
+  if (auto it = job.summaries.find(index); it != job.summaries.end()) {
+    task.set_summary(it->second);
+  }
+  task.set_output_bytes(runtime.output_bytes);
+  return task;
+}
+
 void Controller::IngestEvents(absl::Time now, Effects* effects) {
-  for (auto& [job, tasks] : submitted_) {
+  for (auto& [job, plan] : submitted_) {
     auto runtime = std::make_unique<JobRuntime>();
     runtime->sequence = ParseJobId(job.id()).value_or(0);
     runtime->job = std::move(job);
-    runtime->tasks = std::move(tasks);
-    runtime->failures.assign(runtime->tasks.size(), 0);
-    runtime->dispatches.assign(runtime->tasks.size(), 0);
-    for (const quarry::v1::Task& task : runtime->tasks) {
-      if (task.is_reduce()) {
-        runtime->reduce_index = task.index();
-      } else {
-        runtime->runnable.push_back(task.index());
-        ++runtime->maps_remaining;
-      }
-    }
+    runtime->plan = std::move(plan);
+    runtime->tasks.resize(runtime->plan.task_count());
+    runtime->maps_remaining = runtime->plan.map_count;
+    const auto& timeout = runtime->job.spec().task_timeout();
+    runtime->task_timeout =
+        absl::Seconds(timeout.seconds()) + absl::Nanoseconds(timeout.nanos());
     runtime->dirty = false;  // Stored as submitted.
     jobs_[runtime->sequence] = std::move(runtime);
   }

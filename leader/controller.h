@@ -19,6 +19,7 @@
 #include "common/store.h"
 #include "leader/change_notifier.h"
 #include "leader/output_finalizer.h"
+#include "leader/task_plan.h"
 #include "leader/worker_client.h"
 #include "leader/worker_link.h"
 #include "quarry/v1/cluster_service.pb.h"
@@ -74,9 +75,8 @@ class Controller {
   void RunOnce(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Events. Each returns quickly and wakes the loop.
-  // A job already written to the store as PENDING.
-  void OnJobSubmitted(const quarry::v1::Job& job,
-                      std::vector<quarry::v1::Task> tasks)
+  // A job already written to the store as PENDING, with its tasks.
+  void OnJobSubmitted(const quarry::v1::Job& job, TaskPlan tasks)
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status OnRegisterWorker(const quarry::v1::RegisterWorkerRequest& request)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -121,11 +121,13 @@ class Controller {
   }
 
  private:
+  struct TaskRuntime;
   struct JobRuntime;
   struct WorkerRuntime;
   struct AttemptRef {
     std::string job_id;
     int32_t task_index = 0;
+    int32_t attempt_number = 0;
     std::string worker_id;
     int32_t slot = 0;
     bool accepted = false;          // The worker confirmed it runs.
@@ -211,6 +213,12 @@ class Controller {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   JobRuntime* FindJob(const std::string& job_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The index of `worker_id` in worker_names_ (added if new).
+  int32_t WorkerName(const std::string& worker_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What the store keeps of task `index` that changes while the job runs.
+  quarry::v1::Task TaskRecord(const JobRuntime& job, int32_t index) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   quarry::v1::Worker WorkerRecord(const WorkerRuntime& worker) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -227,8 +235,8 @@ class Controller {
   int64_t rpcs_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Inbox: events recorded by handlers, consumed by the next RunOnce.
-  std::vector<std::pair<quarry::v1::Job, std::vector<quarry::v1::Task>>>
-      submitted_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<quarry::v1::Job, TaskPlan>> submitted_
+      ABSL_GUARDED_BY(mu_);
   // (reporting worker id, status).
   std::vector<std::pair<std::string, quarry::v1::AttemptStatus>> reported_
       ABSL_GUARDED_BY(mu_);
@@ -254,6 +262,10 @@ class Controller {
   absl::flat_hash_map<std::string, std::string> output_dirs_in_use_
       ABSL_GUARDED_BY(mu_);
   std::vector<std::string> forgotten_workers_ ABSL_GUARDED_BY(mu_);
+  // Every worker id ever seen, interned: tasks name their worker by index.
+  std::vector<std::string> worker_names_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int32_t> worker_name_index_
+      ABSL_GUARDED_BY(mu_);
 
   std::thread thread_;
 };

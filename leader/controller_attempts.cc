@@ -44,13 +44,13 @@ void Count(quarry::v1::TaskCounts& counts, ExecutionStatus status, int delta) {
 
 void Controller::SetTaskStatus(JobRuntime& job, int32_t index,
                                ExecutionStatus status) {
-  quarry::v1::Task& task = job.tasks[index];
-  if (task.status() == status) return;
-  Count(*job.job.mutable_task_counts(), task.status(), -1);
+  TaskRuntime& task = job.tasks[index];
+  if (task.execution_status() == status) return;
+  Count(*job.job.mutable_task_counts(), task.execution_status(), -1);
   Count(*job.job.mutable_task_counts(), status, +1);
-  task.set_status(status);
+  task.status = static_cast<uint8_t>(status);
   job.dirty = true;
-  job.dirty_tasks.insert(index);
+  job.MarkDirty(index);
 }
 
 void Controller::ApplyAttemptStatus(const std::string& worker_id,
@@ -118,39 +118,40 @@ void Controller::EndAttempt(const std::string& attempt_id,
   if (job == nullptr) return;
   --job->live_attempts;
   if (job->finished) return;
-  quarry::v1::Task& task = job->tasks[ref.task_index];
-  if (task.attempt_id() != attempt_id) return;  // Superseded.
-
   const int32_t index = ref.task_index;
-  job->dirty_tasks.insert(index);
+  TaskRuntime& task = job->tasks[index];
+  if (task.attempts != ref.attempt_number) return;  // Superseded.
+
+  job->MarkDirty(index);
   if (status == quarry::v1::EXECUTION_STATUS_DONE) {
-    task.clear_error();
+    job->errors.erase(index);
     if (report != nullptr) {
-      task.set_summary(report->summary());
-      task.set_output_bytes(report->output_bytes());
+      if (!report->summary().empty()) job->summaries[index] = report->summary();
+      task.output_bytes = report->output_bytes();
     }
     SetTaskStatus(*job, index, quarry::v1::EXECUTION_STATUS_DONE);
-    if (!task.is_reduce() && --job->maps_remaining == 0 &&
-        job->reduce_index >= 0) {
-      job->runnable.push_back(job->reduce_index);
+    if (!job->plan.is_reduce(index) && --job->maps_remaining == 0 &&
+        job->plan.has_reduce) {
+      job->queued.push_back(job->plan.map_count);
     }
     return;
   }
-  task.set_error(error);
-  if (counts_as_failure) ++job->failures[index];
+  job->errors[index] = error;
+  if (counts_as_failure) ++task.failures;
   const int32_t max_attempts = job->job.spec().max_attempts();
   std::string reason;
-  if (job->failures[index] >= max_attempts) {
-    reason = absl::StrCat("failed ", job->failures[index], " of ",
-                          max_attempts, " attempts, last: ", error);
-  } else if (job->dispatches[index] >=
-             max_attempts + options_.max_dispatches_per_task) {
-    reason = absl::StrCat("could not be started in ",
-                          job->dispatches[index], " tries, last: ", error);
+  if (task.failures >= max_attempts) {
+    reason = absl::StrCat("failed ", task.failures, " of ", max_attempts,
+                          " attempts, last: ", error);
+  } else if (task.attempts >= max_attempts + options_.max_dispatches_per_task) {
+    reason = absl::StrCat("could not be started in ", task.attempts,
+                          " tries, last: ", error);
   }
   if (!reason.empty()) {
     const std::string input =
-        task.inputs().empty() ? "" : absl::StrCat(" (", task.inputs(0), ")");
+        job->plan.map_inputs.empty() || job->plan.is_reduce(index)
+            ? ""
+            : absl::StrCat(" (", job->plan.map_inputs[index], ")");
     job->failure_reasons.push_back(
         absl::StrCat("task ", index, input, ": ", reason));
     SetTaskStatus(*job, index, quarry::v1::EXECUTION_STATUS_FAILED);
@@ -160,7 +161,7 @@ void Controller::EndAttempt(const std::string& attempt_id,
             << quarry::v1::ExecutionStatus_Name(status) << " (" << error
             << "); task re-queued";
   SetTaskStatus(*job, index, quarry::v1::EXECUTION_STATUS_PENDING);
-  job->runnable.push_front(index);  // Retries go first.
+  job->queued.push_front(index);  // Retries go first.
 }
 
 void Controller::HandleStartResult(StartResult result, absl::Time now,

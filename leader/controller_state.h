@@ -11,30 +11,78 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "leader/controller.h"
+#include "leader/task_plan.h"
 
 namespace quarry {
+
+// One task as the controller tracks it: 24 bytes whatever the job's size
+// (its inputs and outputs are in the job's TaskPlan, its attempt id follows
+// from the job id, its index and `attempts`; errors and summaries, which
+// few tasks have, are kept beside it).
+struct Controller::TaskRuntime {
+  int32_t attempts = 0;  // Attempts started (sent to a worker) so far.
+  int32_t failures = 0;  // Failed attempts that count against max_attempts.
+  int32_t worker = -1;   // Where the current (or last) attempt runs: an
+                         // index into worker_names_; -1 before the first.
+  uint8_t status = quarry::v1::EXECUTION_STATUS_PENDING;
+  bool dirty = false;    // Listed in JobRuntime::dirty_tasks.
+  int64_t output_bytes = 0;
+
+  quarry::v1::ExecutionStatus execution_status() const {
+    return static_cast<quarry::v1::ExecutionStatus>(status);
+  }
+};
 
 // A job the controller runs (or finishes: a finished job stays until its
 // last live attempt has ended, so its output can be tidied).
 struct Controller::JobRuntime {
   int64_t sequence = 0;
   quarry::v1::Job job;
-  std::vector<quarry::v1::Task> tasks;
-  std::vector<int32_t> failures;    // Failed attempts per task.
-  std::vector<int32_t> dispatches;  // Attempts sent per task.
-  std::deque<int32_t> runnable;     // Tasks waiting for a slot, in order.
+  TaskPlan plan;
+  std::vector<TaskRuntime> tasks;
+  // Last error of the tasks that have one; summaries of DONE tasks.
+  absl::flat_hash_map<int32_t, std::string> errors;
+  absl::flat_hash_map<int32_t, std::string> summaries;
+  // Tasks waiting for a slot, in order: `queued` (retries at the front,
+  // the reduce task at the back) first, then the map tasks
+  // [next_fresh, map_count) that have never been dispatched.
+  std::deque<int32_t> queued;
+  int32_t next_fresh = 0;
   int32_t maps_remaining = 0;       // Non-reduce tasks not yet DONE.
-  int32_t reduce_index = -1;        // The reduce task, or -1.
   int32_t live_attempts = 0;        // Attempts in attempts_ for this job.
+  absl::Duration task_timeout;      // Zero: no limit.
   std::vector<std::string> failure_reasons;  // Of permanently failed tasks.
   bool finished = false;            // Reached a terminal state.
   bool dirty = true;                // The job record must be stored.
-  absl::flat_hash_set<int32_t> dirty_tasks;
+  std::vector<int32_t> dirty_tasks;  // Tasks whose record must be stored.
+
+  int64_t runnable() const {
+    return static_cast<int64_t>(queued.size()) + plan.map_count - next_fresh;
+  }
+  // The next runnable task; runnable() must be > 0.
+  int32_t PopRunnable() {
+    if (queued.empty()) return next_fresh++;
+    const int32_t index = queued.front();
+    queued.pop_front();
+    return index;
+  }
+  void ClearRunnable() {
+    queued.clear();
+    next_fresh = plan.map_count;
+  }
+  void MarkDirty(int32_t index) {
+    TaskRuntime& task = tasks[index];
+    if (!task.dirty) {
+      task.dirty = true;
+      dirty_tasks.push_back(index);
+    }
+  }
 };
 
 // A registered worker as the controller tracks it.
 struct Controller::WorkerRuntime {
   quarry::v1::Worker record;  // id, address, slots, labels, status, times.
+  int32_t name = -1;          // Its id's index in worker_names_.
   // Per slot: the live attempt id, "" when free, or "!<id>" when the worker
   // reports it busy with an attempt the leader does not run (stale work).
   std::vector<std::string> slot_attempts;

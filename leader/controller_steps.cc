@@ -103,14 +103,17 @@ void Controller::RefreshJobs(absl::Time now, Effects* effects) {
 }
 
 void Controller::EnforceTaskTimeouts(absl::Time now, Effects* effects) {
+  bool any_limit = false;
+  for (const auto& [sequence, job] : jobs_) {
+    any_limit |= !job->finished && job->task_timeout > absl::ZeroDuration();
+  }
+  if (!any_limit) return;  // The common case: no pass over the attempts.
   std::vector<std::pair<std::string, absl::Duration>> expired;
   for (const auto& [attempt_id, ref] : attempts_) {
     if (!ref.accepted) continue;
     const JobRuntime* job = FindJob(ref.job_id);
     if (job == nullptr || job->finished) continue;
-    const auto& timeout = job->job.spec().task_timeout();
-    const absl::Duration limit =
-        absl::Seconds(timeout.seconds()) + absl::Nanoseconds(timeout.nanos());
+    const absl::Duration limit = job->task_timeout;
     if (limit > absl::ZeroDuration() && now - ref.accepted_at > limit) {
       expired.emplace_back(attempt_id, limit);
     }
@@ -143,13 +146,14 @@ void Controller::FinishJob(JobRuntime& job, quarry::v1::JobState state,
   *job.job.mutable_end_time() = ToProtoTime(now);
   if (!job.job.has_start_time()) *job.job.mutable_start_time() = ToProtoTime(now);
   job.dirty = true;
-  job.runnable.clear();
-  for (quarry::v1::Task& task : job.tasks) {
-    const ExecutionStatus status = task.status();
+  job.ClearRunnable();
+  for (int32_t index = 0; index < static_cast<int32_t>(job.tasks.size());
+       ++index) {
+    const ExecutionStatus status = job.tasks[index].execution_status();
     if (status == quarry::v1::EXECUTION_STATUS_PENDING ||
         status == quarry::v1::EXECUTION_STATUS_ASSIGNED ||
         status == quarry::v1::EXECUTION_STATUS_RUNNING) {
-      SetTaskStatus(job, task.index(), quarry::v1::EXECUTION_STATUS_CANCELLED);
+      SetTaskStatus(job, index, quarry::v1::EXECUTION_STATUS_CANCELLED);
     }
   }
   // Stop the job's live attempts; they leave attempts_ when reported.
@@ -184,26 +188,26 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
   }
   if (schedulable.empty()) return;
   int64_t runnable = 0;
-  for (const auto& [sequence, job] : jobs_) runnable += job->runnable.size();
+  for (const auto& [sequence, job] : jobs_) runnable += job->runnable();
   const std::vector<int32_t> placement = SpreadTasks(free_slots, runnable);
   if (placement.empty()) return;
 
   std::vector<quarry::v1::StartTasksRequest> batches(schedulable.size());
   auto job_it = jobs_.begin();
   for (int32_t target : placement) {
-    while (job_it->second->runnable.empty()) ++job_it;
+    while (job_it->second->runnable() == 0) ++job_it;
     JobRuntime& job = *job_it->second;
-    const int32_t index = job.runnable.front();
-    job.runnable.pop_front();
+    const int32_t index = job.PopRunnable();
+    TaskRuntime& task = job.tasks[index];
     // A retry goes to another worker than its last one where one has room;
     // whoever gave up a slot for it takes a later task instead.
-    const std::string& last_worker = job.tasks[index].worker_id();
-    if (schedulable[target]->record.id() == last_worker ||
+    const int32_t last_worker = task.worker;
+    if (schedulable[target]->name == last_worker ||
         schedulable[target]->free_slots == 0) {
       for (int32_t other = 0; other < static_cast<int32_t>(schedulable.size());
            ++other) {
         if (schedulable[other]->free_slots > 0 &&
-            schedulable[other]->record.id() != last_worker) {
+            schedulable[other]->name != last_worker) {
           target = other;
           break;
         }
@@ -219,18 +223,15 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
     int32_t slot = 0;
     while (!worker.slot_attempts[slot].empty()) ++slot;
 
-    quarry::v1::Task& task = job.tasks[index];
-    task.set_attempts(task.attempts() + 1);
-    ++job.dispatches[index];
+    ++task.attempts;
+    task.worker = worker.name;
     const std::string attempt_id =
-        FormatAttemptId(job.job.id(), index, task.attempts());
-    task.set_attempt_id(attempt_id);
-    task.set_worker_id(worker.record.id());
+        FormatAttemptId(job.job.id(), index, task.attempts);
     SetTaskStatus(job, index, quarry::v1::EXECUTION_STATUS_ASSIGNED);
     job.job.set_attempts_started(job.job.attempts_started() + 1);
     ++job.live_attempts;
-    attempts_[attempt_id] =
-        AttemptRef{job.job.id(), index, worker.record.id(), slot, false, {}};
+    attempts_[attempt_id] = AttemptRef{job.job.id(), index,  task.attempts,
+                                       worker.record.id(), slot, false, {}};
     worker.slot_attempts[slot] = attempt_id;
     --worker.free_slots;
     dirty_workers_.insert(worker.record.id());
@@ -243,11 +244,13 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
     assignment->set_task_index(index);
     assignment->set_slot(slot);
     assignment->set_kind(job.job.spec().kind());
-    assignment->set_is_reduce(task.is_reduce());
-    *assignment->mutable_inputs() = task.inputs();
-    assignment->set_output_path(task.output_path());
+    assignment->set_is_reduce(job.plan.is_reduce(index));
+    job.plan.AddInputs(index, assignment->mutable_inputs());
+    if (!job.plan.output_dir.empty()) {
+      assignment->set_output_path(job.plan.OutputPath(index));
+    }
     *assignment->mutable_settings() = job.job.spec().settings();
-    assignment->set_attempt_number(task.attempts());
+    assignment->set_attempt_number(task.attempts);
   }
   for (size_t i = 0; i < batches.size(); ++i) {
     if (batches[i].assignments().empty()) continue;
@@ -293,7 +296,10 @@ void Controller::CollectWrites(absl::Time now, Effects* effects) {
     if (!job.dirty_tasks.empty()) {
       std::vector<quarry::v1::Task> tasks;
       tasks.reserve(job.dirty_tasks.size());
-      for (int32_t index : job.dirty_tasks) tasks.push_back(job.tasks[index]);
+      for (int32_t index : job.dirty_tasks) {
+        tasks.push_back(TaskRecord(job, index));
+        job.tasks[index].dirty = false;
+      }
       effects->task_writes.emplace_back(job.job.id(), std::move(tasks));
       job.dirty_tasks.clear();
     }

@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/time_util.h"
 #include "leader/controller.h"
 #include "leader/controller_state.h"
@@ -30,6 +31,7 @@ absl::Status Controller::OnRegisterWorker(
   std::shared_ptr<WorkerLink> old_link;
   {
     absl::MutexLock lock(&mu_);
+    worker->name = WorkerName(request.worker_id());
     auto it = workers_.find(request.worker_id());
     if (it != workers_.end()) {
       // A restart: whatever it ran before is gone.
@@ -138,13 +140,15 @@ quarry::v1::RequestCommitResponse Controller::OnCommitRequest(
   if (job == nullptr || job->finished) {
     return refuse(absl::StrCat("job ", it->second.job_id, " has ended"));
   }
-  const quarry::v1::Task& task = job->tasks[it->second.task_index];
-  if (task.attempt_id() != attempt_id) {
-    return refuse(absl::StrCat("attempt ", attempt_id, " was superseded by ",
-                               task.attempt_id()));
+  const int32_t index = it->second.task_index;
+  const TaskRuntime& task = job->tasks[index];
+  if (task.attempts != it->second.attempt_number) {
+    return refuse(absl::StrCat(
+        "attempt ", attempt_id, " was superseded by ",
+        FormatAttemptId(job->job.id(), index, task.attempts)));
   }
-  if (task.status() == quarry::v1::EXECUTION_STATUS_DONE) {
-    return refuse(absl::StrCat("task ", task.index(), " is already committed"));
+  if (task.execution_status() == quarry::v1::EXECUTION_STATUS_DONE) {
+    return refuse(absl::StrCat("task ", index, " is already committed"));
   }
   response.set_granted(true);
   return response;

@@ -70,10 +70,12 @@ absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
   }
   *job.mutable_spec() = std::move(plan->spec);
   job.set_state(quarry::v1::JOB_STATE_PENDING);
-  job.set_task_count(static_cast<int32_t>(plan->tasks.size()));
+  job.set_task_count(plan->tasks.task_count());
   job.mutable_task_counts()->set_pending(job.task_count());
   *job.mutable_create_time() = ToProtoTime(clock_->Now());
-  if (absl::Status created = store_->CreateJob(job, plan->tasks);
+  // The only time a proto per task is made: the store keeps its own compact
+  // copy, the controller the plan.
+  if (absl::Status created = store_->CreateJob(job, plan->tasks.MakeTasks());
       !created.ok()) {
     return release(created);
   }

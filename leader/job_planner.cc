@@ -180,27 +180,11 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
     }
   }
 
-  plan.tasks.reserve(task_count + (kind->has_reduce ? 1 : 0));
-  for (int64_t i = 0; i < task_count; ++i) {
-    Task& task = plan.tasks.emplace_back();
-    task.set_index(static_cast<int32_t>(i));
-    if (!files.empty()) task.add_inputs(files[i]);
-    if (!output_dir.empty()) {
-      task.set_output_path((output_dir / PartFileName(task.index())).string());
-    }
-    task.set_status(quarry::v1::EXECUTION_STATUS_PENDING);
-  }
-  if (kind->has_reduce) {
-    Task& reduce = plan.tasks.emplace_back();
-    reduce.set_index(static_cast<int32_t>(task_count));
-    reduce.set_is_reduce(true);
-    for (int64_t i = 0; i < task_count; ++i) {
-      reduce.add_inputs(plan.tasks[i].output_path());
-    }
-    reduce.set_output_path(
-        (output_dir / std::string(kResultFileName)).string());
-    reduce.set_status(quarry::v1::EXECUTION_STATUS_PENDING);
-  }
+  TaskPlan& tasks = plan.tasks;
+  tasks.map_count = static_cast<int32_t>(task_count);
+  tasks.map_inputs = std::move(files);
+  tasks.output_dir = output_dir.string();
+  tasks.has_reduce = kind->has_reduce;
   return plan;
 }
 

@@ -5,14 +5,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "leader/task_plan.h"
 #include "quarry/v1/types.pb.h"
 
 namespace quarry {
 
-// The tasks of a validated job, ready to store.
+// A validated job and its tasks (compact: see TaskPlan).
 struct JobPlan {
   quarry::v1::JobSpec spec;  // Normalized: absolute paths, max_attempts set.
-  std::vector<quarry::v1::Task> tasks;
+  TaskPlan tasks;
 };
 
 // Limits that keep one submission from overwhelming the leader.

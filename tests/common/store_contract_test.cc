@@ -67,6 +67,48 @@ TEST_P(StoreContractTest, JobsAndTasksRoundTrip) {
   EXPECT_FALSE(store_->UpdateTasks("job-000001", {done}).ok());
 }
 
+TEST_P(StoreContractTest, TaskUpdatesKeepTheFixedFields) {
+  std::vector<quarry::v1::Task> tasks = TwoTasks();
+  tasks[0].add_inputs("/in/a");
+  tasks[0].set_output_path("/out/part-00000");
+  tasks[1].add_inputs("/out/part-00000");
+  tasks[1].set_output_path("/out/result.tsv");
+  tasks[1].set_is_reduce(true);
+  ASSERT_TRUE(store_->CreateJob(MakeJob(1, quarry::v1::JOB_STATE_PENDING), tasks).ok());
+
+  quarry::v1::Task update;  // Only what changed, as the controller sends it.
+  update.set_index(1);
+  update.set_status(quarry::v1::EXECUTION_STATUS_FAILED);
+  update.set_attempts(2);
+  update.set_attempt_id("job-000001.1.2");
+  update.set_worker_id("w1");
+  update.set_error("boom");
+  ASSERT_TRUE(store_->UpdateTasks("job-000001", {update}).ok());
+  update.set_status(quarry::v1::EXECUTION_STATUS_DONE);
+  update.clear_error();
+  update.set_summary("3 words");
+  update.set_output_bytes(12);
+  ASSERT_TRUE(store_->UpdateTasks("job-000001", {update}).ok());
+
+  auto stored = store_->GetTasks("job-000001");
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 2u);
+  const quarry::v1::Task& reduce = (*stored)[1];
+  EXPECT_EQ(reduce.index(), 1);
+  EXPECT_THAT(reduce.inputs(), ElementsAre("/out/part-00000"));
+  EXPECT_EQ(reduce.output_path(), "/out/result.tsv");
+  EXPECT_TRUE(reduce.is_reduce());
+  EXPECT_EQ(reduce.status(), quarry::v1::EXECUTION_STATUS_DONE);
+  EXPECT_EQ(reduce.attempts(), 2);
+  EXPECT_EQ(reduce.attempt_id(), "job-000001.1.2");
+  EXPECT_EQ(reduce.worker_id(), "w1");
+  EXPECT_EQ(reduce.error(), "");  // Replaced, not merged.
+  EXPECT_EQ(reduce.summary(), "3 words");
+  EXPECT_EQ(reduce.output_bytes(), 12);
+  EXPECT_THAT((*stored)[0].inputs(), ElementsAre("/in/a"));
+  EXPECT_EQ((*stored)[0].status(), quarry::v1::EXECUTION_STATUS_UNSPECIFIED);
+}
+
 TEST_P(StoreContractTest, UnknownJobsAreNotFound) {
   EXPECT_EQ(store_->GetJob("job-000009").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store_->GetJob("bogus").status().code(), absl::StatusCode::kNotFound);

@@ -43,12 +43,15 @@ class JobPlannerTest : public ::testing::Test {
 TEST_F(JobPlannerTest, ExpandsDirectoriesRecursivelyInSortedOrder) {
   absl::StatusOr<JobPlan> plan = PlanJob(Spec("linecount"));
   ASSERT_TRUE(plan.ok()) << plan.status();
-  ASSERT_EQ(plan->tasks.size(), 3u);
+  const std::vector<quarry::v1::Task> tasks = plan->tasks.MakeTasks();
+  ASSERT_EQ(tasks.size(), 3u);
   const std::string in = dir_.path() + "/in/";
-  EXPECT_EQ(plan->tasks[0].inputs(0), in + "a.txt");
-  EXPECT_EQ(plan->tasks[1].inputs(0), in + "b.txt");
-  EXPECT_EQ(plan->tasks[2].inputs(0), in + "sub/c.txt");
-  EXPECT_EQ(plan->tasks[2].output_path(), dir_.path() + "/out/part-00002");
+  EXPECT_EQ(tasks[0].inputs(0), in + "a.txt");
+  EXPECT_EQ(tasks[1].inputs(0), in + "b.txt");
+  EXPECT_EQ(tasks[2].inputs(0), in + "sub/c.txt");
+  EXPECT_EQ(tasks[2].output_path(), dir_.path() + "/out/part-00002");
+  EXPECT_EQ(tasks[2].index(), 2);
+  EXPECT_FALSE(tasks[2].is_reduce());
   EXPECT_EQ(plan->spec.max_attempts(), 3);
 }
 
@@ -57,11 +60,18 @@ TEST_F(JobPlannerTest, WordcountGetsAReduceTaskLast) {
   spec.add_inputs(dir_.path() + "/in/a.txt");  // A duplicate is dropped.
   absl::StatusOr<JobPlan> plan = PlanJob(spec);
   ASSERT_TRUE(plan.ok()) << plan.status();
-  ASSERT_EQ(plan->tasks.size(), 4u);
-  const quarry::v1::Task& reduce = plan->tasks[3];
+  const std::vector<quarry::v1::Task> tasks = plan->tasks.MakeTasks();
+  ASSERT_EQ(tasks.size(), 4u);
+  const quarry::v1::Task& reduce = tasks[3];
   EXPECT_TRUE(reduce.is_reduce());
   EXPECT_EQ(reduce.output_path(), dir_.path() + "/out/result.tsv");
-  EXPECT_EQ(reduce.inputs_size(), 3);
+  ASSERT_EQ(reduce.inputs_size(), 3);
+  EXPECT_EQ(reduce.inputs(2), dir_.path() + "/out/part-00002");
+  // The plan read back from stored tasks is the same plan.
+  const TaskPlan again = TaskPlan::FromTasks(tasks, plan->tasks.output_dir);
+  EXPECT_EQ(again.map_inputs, plan->tasks.map_inputs);
+  EXPECT_EQ(again.map_count, 3);
+  EXPECT_TRUE(again.has_reduce);
 }
 
 TEST_F(JobPlannerTest, NoopNeedsNeitherInputsNorOutput) {
@@ -70,8 +80,12 @@ TEST_F(JobPlannerTest, NoopNeedsNeitherInputsNorOutput) {
   (*spec.mutable_settings())["tasks"] = "7";
   absl::StatusOr<JobPlan> plan = PlanJob(spec);
   ASSERT_TRUE(plan.ok()) << plan.status();
-  EXPECT_EQ(plan->tasks.size(), 7u);
-  EXPECT_EQ(plan->tasks[0].output_path(), "");
+  EXPECT_EQ(plan->tasks.task_count(), 7);
+  EXPECT_TRUE(plan->tasks.map_inputs.empty());
+  const std::vector<quarry::v1::Task> tasks = plan->tasks.MakeTasks();
+  ASSERT_EQ(tasks.size(), 7u);
+  EXPECT_EQ(tasks[0].output_path(), "");
+  EXPECT_EQ(tasks[0].inputs_size(), 0);
 }
 
 TEST_F(JobPlannerTest, BadInputIsRefusedNamingTheField) {
