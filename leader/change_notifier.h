@@ -8,35 +8,57 @@
 
 namespace quarry {
 
-// A version number that the controller bumps after each step that changed
-// the store, so that readers (WatchJob streams) wake at once instead of
-// polling. Owns its own small lock, never the controller's. Thread-safe.
+// Version numbers that the controller bumps after each step that changed
+// the store, so that readers (WatchJob streams, CancelJob) wake at once
+// instead of polling: `any` on every change, `states` only when some job
+// changed state (e.g. RUNNING -> DONE). A watcher that has just sent
+// progress waits on `states` alone, so a busy controller does not wake it
+// on every step. Owns its own small lock, never the controller's.
+// Thread-safe.
 class ChangeNotifier {
  public:
-  uint64_t version() const {
-    absl::MutexLock lock(&mu_);
-    return version_;
-  }
+  struct Versions {
+    uint64_t any = 0;
+    uint64_t states = 0;
+  };
 
-  void Notify() {
+  Versions versions() const {
     absl::MutexLock lock(&mu_);
-    ++version_;
+    return versions_;
+  }
+  uint64_t version() const { return versions().any; }
+
+  // Something changed; `state_changed`: some job changed state.
+  void Notify(bool state_changed = false) {
+    absl::MutexLock lock(&mu_);
+    ++versions_.any;
+    if (state_changed) ++versions_.states;
   }
 
   // Waits until the version differs from `seen` or `timeout` passes;
   // returns the current version.
   uint64_t WaitForChange(uint64_t seen, absl::Duration timeout) const {
+    Versions versions;
+    versions.any = seen;
+    return WaitFor(versions, /*states_only=*/false, timeout).any;
+  }
+
+  // Waits until `seen.states` (with `states_only`) or `seen.any` is out of
+  // date, or `timeout` passes; returns the current versions.
+  Versions WaitFor(Versions seen, bool states_only,
+                   absl::Duration timeout) const {
     absl::MutexLock lock(&mu_);
-    auto changed = [this, seen]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return version_ != seen;
+    auto changed = [this, seen, states_only]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return states_only ? versions_.states != seen.states
+                         : versions_.any != seen.any;
     };
     mu_.AwaitWithTimeout(absl::Condition(&changed), timeout);
-    return version_;
+    return versions_;
   }
 
  private:
   mutable absl::Mutex mu_;
-  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  Versions versions_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace quarry

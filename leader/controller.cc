@@ -238,7 +238,7 @@ void Controller::Apply(Effects effects) {
   }
   if (!effects.task_writes.empty() || !effects.job_writes.empty() ||
       !effects.worker_writes.empty() || !effects.worker_deletes.empty()) {
-    notifier_->Notify();
+    notifier_->Notify(effects.state_changed);
   }
 
   // RPCs last: the store already shows what they start.
@@ -253,11 +253,16 @@ void Controller::Apply(Effects effects) {
         std::move(batch.request), timeout,
         [this, result = std::move(result)](
             absl::StatusOr<quarry::v1::StartTasksResponse> response) mutable {
+          // Attempts all started need no step of their own: the next one
+          // (their completion report, at the latest the tick) records them.
+          const bool urgent =
+              !response.ok() || !response->rejected().empty();
           absl::MutexLock lock(&mu_);
+          result.received_at = clock_->Now();
           result.response = std::move(response);
           start_results_.push_back(std::move(result));
           --rpcs_in_flight_;
-          Wake();
+          if (urgent) Wake();
         });
   }
   for (Effects::CancelBatch& batch : effects.cancels) {

@@ -137,6 +137,7 @@ class Controller {
   struct StartResult {
     std::string worker_id;
     std::vector<std::string> attempt_ids;
+    absl::Time received_at;  // Leader time of the answer.
     absl::StatusOr<quarry::v1::StartTasksResponse> response;
   };
   struct ProbeResult {

@@ -183,7 +183,9 @@ void Controller::HandleStartResult(StartResult result, absl::Time now,
     quarry::v1::AttemptStatus running;
     running.set_attempt_id(attempt_id);
     running.set_status(quarry::v1::EXECUTION_STATUS_RUNNING);
-    ApplyAttemptStatus(result.worker_id, running, now, effects);
+    // The attempt runs since the answer came, maybe a tick before now.
+    ApplyAttemptStatus(result.worker_id, running,
+                       std::min(now, result.received_at), effects);
   }
   for (const auto& rejected : result.response->rejected()) {
     EndAttempt(rejected.attempt_id(), quarry::v1::EXECUTION_STATUS_FAILED,

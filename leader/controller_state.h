@@ -130,6 +130,8 @@ struct Controller::Effects {
   std::vector<StartBatch> starts;
   std::vector<CancelBatch> cancels;
   std::vector<Probe> probes;
+  // Some job changed state (watchers waiting for one wake up).
+  bool state_changed = false;
   std::vector<std::shared_ptr<WorkerLink>> drains;
   std::vector<std::shared_ptr<WorkerLink>> closes;
 };

@@ -92,6 +92,7 @@ void Controller::RefreshJobs(absl::Time now, Effects* effects) {
       job.job.set_state(quarry::v1::JOB_STATE_RUNNING);
       *job.job.mutable_start_time() = ToProtoTime(now);
       job.dirty = true;
+      effects->state_changed = true;
     }
     if (counts.failed() > 0) {
       FinishJob(job, quarry::v1::JOB_STATE_FAILED,
@@ -141,6 +142,7 @@ void Controller::FinishJob(JobRuntime& job, quarry::v1::JobState state,
                            const std::string& error, absl::Time now,
                            Effects* effects) {
   job.finished = true;
+  effects->state_changed = true;
   job.job.set_state(state);
   job.job.set_error(error);
   *job.job.mutable_end_time() = ToProtoTime(now);

@@ -2,8 +2,6 @@
 
 #include <utility>
 
-#include <google/protobuf/util/message_differencer.h>
-
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/time_util.h"
@@ -179,6 +177,28 @@ absl::StatusOr<Job> JobManager::Cancel(const std::string& job_id) {
   }
 }
 
+namespace {
+
+// Whether `a` and `b` show the same progress. The spec and ids never
+// change; comparing the fields that do is much cheaper than a reflective
+// comparison of whole messages, and watchers compare after every step.
+bool SameProgress(const Job& a, const Job& b) {
+  const quarry::v1::TaskCounts& x = a.task_counts();
+  const quarry::v1::TaskCounts& y = b.task_counts();
+  return a.state() == b.state() && x.pending() == y.pending() &&
+         x.assigned() == y.assigned() && x.running() == y.running() &&
+         x.done() == y.done() && x.failed() == y.failed() &&
+         x.cancelled() == y.cancelled() &&
+         a.attempts_started() == b.attempts_started() &&
+         a.start_time().seconds() == b.start_time().seconds() &&
+         a.start_time().nanos() == b.start_time().nanos() &&
+         a.end_time().seconds() == b.end_time().seconds() &&
+         a.end_time().nanos() == b.end_time().nanos() &&
+         a.error() == b.error();
+}
+
+}  // namespace
+
 absl::Status JobManager::Watch(
     const std::string& job_id,
     const std::function<bool(const quarry::v1::JobEvent&)>& send,
@@ -187,13 +207,14 @@ absl::Status JobManager::Watch(
   Job last_sent;
   bool sent_any = false;
   absl::Time last_send = absl::InfinitePast();
-  uint64_t version = notifier_->version();
+  ChangeNotifier::Versions seen = notifier_->versions();
   while (!cancelled()) {
     absl::StatusOr<Job> job = store_->GetJob(job_id);
     if (!job.ok()) return job.status();
     absl::Duration wait = kWatchPoll;
-    if (!sent_any ||
-        !google::protobuf::util::MessageDifferencer::Equals(*job, last_sent)) {
+    // Between sends of mere progress only a new state ends the wait.
+    bool states_only = false;
+    if (!sent_any || !SameProgress(*job, last_sent)) {
       // A new state goes out at once; mere progress at most every
       // kProgressInterval, so a busy job does not flood its watchers.
       const absl::Time now = absl::Now();
@@ -207,10 +228,11 @@ absl::Status JobManager::Watch(
         sent_any = true;
       } else {
         wait = last_send + kProgressInterval - now;
+        states_only = true;
       }
     }
     if (IsFinished(last_sent.state())) return absl::OkStatus();
-    version = notifier_->WaitForChange(version, wait);
+    seen = notifier_->WaitFor(seen, states_only, wait);
   }
   return absl::CancelledError("the watcher went away");
 }

@@ -31,10 +31,17 @@ void Reporter::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-void Reporter::Enqueue(const quarry::v1::AttemptStatus& status) {
+void Reporter::Enqueue(const quarry::v1::AttemptStatus& status,
+                       bool more_coming) {
   absl::MutexLock lock(&mu_);
   pending_.push_back(status);
   ++enqueued_;
+  if (!more_coming) {
+    holding_ = false;
+  } else if (!holding_) {
+    holding_ = true;
+    hold_until_ = absl::Now() + options_.coalesce_window;
+  }
 }
 
 void Reporter::Stop() {
@@ -190,6 +197,14 @@ void Reporter::Run() {
         };
         mu_.AwaitWithDeadline(absl::Condition(&has_work),
                               last_report + heartbeat);
+        // More completions announced: wait for them, briefly.
+        auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !holding_ || stopping_ || report_now_ || register_again_;
+        };
+        if (holding_) {
+          mu_.AwaitWithDeadline(absl::Condition(&released), hold_until_);
+        }
+        holding_ = false;
       }
       if (stopping_) break;
       if (register_again_) {

@@ -27,7 +27,10 @@ namespace quarry::worker {
 //  - sends every queued AttemptStatus in one ReportWorkerState call (at most
 //    `max_batch` per call); completions that arrive while a call is in
 //    flight go into the next call. Enqueue() wakes it at once, so a
-//    completion reaches the leader within about a millisecond on loopback;
+//    completion reaches the leader within about a millisecond on loopback,
+//    unless the slot executor says more attempts are about to end
+//    (`more_coming`): then it waits for them, at most `coalesce_window`
+//    after the first, so a burst of short attempts travels in one call;
 //  - with nothing to send, sends an empty report (a heartbeat) every
 //    heartbeat_interval_ms the leader gave at registration (default 500 ms);
 //  - on a failed call keeps the batch and retries it after a backoff; on
@@ -52,6 +55,8 @@ class Reporter {
     // Used when the leader does not name a heartbeat interval.
     absl::Duration default_heartbeat = absl::Milliseconds(500);
     size_t max_batch = 1000;
+    // How long a completion may wait for others announced as coming.
+    absl::Duration coalesce_window = absl::Milliseconds(1);
     // Stop() gives the last report this long.
     absl::Duration final_report_timeout = absl::Seconds(1);
   };
@@ -81,8 +86,10 @@ class Reporter {
   void Start() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Queues a finished attempt for the next report and wakes the thread.
-  void Enqueue(const quarry::v1::AttemptStatus& status)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // `more_coming`: other attempts are likely to end within moments; the
+  // report waits for them (see the class comment).
+  void Enqueue(const quarry::v1::AttemptStatus& status,
+               bool more_coming = false) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Registers again (then resends what is queued), unless the reporter
   // has registered more than `registrations` times already: someone else
@@ -133,6 +140,9 @@ class Reporter {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Send a report now even if nothing is queued (SetDraining, Flush).
   bool report_now_ ABSL_GUARDED_BY(mu_) = false;
+  // The queue waits for announced completions until hold_until_.
+  bool holding_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time hold_until_ ABSL_GUARDED_BY(mu_);
   bool register_again_ ABSL_GUARDED_BY(mu_) = false;
   // Report calls are numbered as they start; the last acknowledged one.
   int64_t reports_started_ ABSL_GUARDED_BY(mu_) = 0;

@@ -45,18 +45,43 @@ SlotExecutor::SlotExecutor(const Options& options, const KindRegistry* kinds,
 SlotExecutor::~SlotExecutor() { Shutdown(); }
 
 absl::Status SlotExecutor::Start(const quarry::v1::Assignment& assignment) {
+  const quarry::v1::Assignment* one[] = {&assignment};
+  return StartAll(one).front();
+}
+
+std::vector<absl::Status> SlotExecutor::StartAll(
+    absl::Span<const quarry::v1::Assignment* const> assignments) {
+  // Copy the assignments and look up their kinds before taking the lock: a
+  // reduce step can carry thousands of inputs.
+  std::vector<std::unique_ptr<AttemptRecord>> records;
+  std::vector<absl::StatusOr<const JobKind*>> kinds;
+  records.reserve(assignments.size());
+  kinds.reserve(assignments.size());
+  for (const quarry::v1::Assignment* assignment : assignments) {
+    kinds.push_back(kinds_->Find(assignment->kind(), assignment->is_reduce()));
+    auto record = std::make_unique<AttemptRecord>();
+    record->assignment = *assignment;
+    records.push_back(std::move(record));
+  }
+  std::vector<absl::Status> results;
+  results.reserve(assignments.size());
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  PruneFinished(now);
+  for (size_t i = 0; i < records.size(); ++i) {
+    results.push_back(StartLocked(std::move(records[i]), kinds[i], now));
+  }
+  return results;
+}
+
+absl::Status SlotExecutor::StartLocked(
+    std::unique_ptr<AttemptRecord> record,
+    const absl::StatusOr<const JobKind*>& kind, absl::Time now) {
+  const quarry::v1::Assignment& assignment = record->assignment;
   const std::string& id = assignment.attempt_id();
   if (id.empty()) {
     return absl::InvalidArgumentError("attempt_id is required");
   }
-  absl::StatusOr<const JobKind*> kind =
-      kinds_->Find(assignment.kind(), assignment.is_reduce());
-  // Copy the assignment before taking the lock: a reduce step can carry
-  // thousands of inputs.
-  auto record = std::make_unique<AttemptRecord>();
-  record->assignment = assignment;
-
-  absl::MutexLock lock(&mu_);
   if (shutting_down_) {
     return absl::FailedPreconditionError("worker is shutting down");
   }
@@ -81,8 +106,6 @@ absl::Status SlotExecutor::Start(const quarry::v1::Assignment& assignment) {
   }
   if (!kind.ok()) return kind.status();
 
-  const absl::Time now = clock_->Now();
-  PruneFinished(now);
   AttemptStatus& status = record->status;
   status.set_attempt_id(id);
   status.set_job_id(assignment.job_id());
@@ -90,11 +113,23 @@ absl::Status SlotExecutor::Start(const quarry::v1::Assignment& assignment) {
   status.set_slot(index);
   status.set_status(EXECUTION_STATUS_RUNNING);
   *status.mutable_start_time() = ToProtoTime(now);
+  record->start_time = now;
   slot.attempt = record.get();
   slot.has_new_work = true;
-  attempts_.emplace(id, std::move(record));
   VLOG(1) << "slot " << index << " starts attempt " << id;
+  attempts_.emplace(id, std::move(record));
   return absl::OkStatus();
+}
+
+bool SlotExecutor::RunsAttemptYoungerThan(absl::Duration window) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time since = clock_->Now() - window;
+  for (const Slot& slot : slots_) {
+    if (slot.attempt != nullptr && slot.attempt->start_time > since) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::vector<std::string> SlotExecutor::Cancel(

@@ -82,6 +82,16 @@ class SlotExecutor {
   // attempt runs and ends FAILED with a clear error.
   absl::Status Start(const quarry::v1::Assignment& assignment)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Start() for each assignment, all under one lock, so that the slot
+  // threads wake together and their completions can travel in one report.
+  // Returns one status per assignment, in order.
+  std::vector<absl::Status> StartAll(
+      absl::Span<const quarry::v1::Assignment* const> assignments)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Whether some slot runs an attempt that started less than `window` ago
+  // (so it may well end in a moment: the reporter waits for it briefly).
+  bool RunsAttemptYoungerThan(absl::Duration window) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Asks the given attempts to stop; a stopped attempt ends CANCELLED and
   // commits nothing. Returns the ids that were running and are now being
@@ -123,6 +133,7 @@ class SlotExecutor {
     CancelFlag cancel;
     // Set once the output is being committed: too late to cancel.
     bool committing = false;
+    absl::Time start_time = absl::InfinitePast();
     absl::Time end_time = absl::InfinitePast();
   };
   struct Slot {
@@ -132,6 +143,10 @@ class SlotExecutor {
     bool has_new_work = false;
   };
 
+  // Start() once the kind is looked up and `record` holds the assignment.
+  absl::Status StartLocked(std::unique_ptr<AttemptRecord> record,
+                           const absl::StatusOr<const JobKind*>& kind,
+                           absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The body of slot thread `index`.
   void RunSlot(int index) ABSL_LOCKS_EXCLUDED(mu_);
   // Runs one attempt on the calling slot thread; returns its final status.

@@ -100,8 +100,12 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   // reporter_ and commit_gate_ exist, so the callbacks always find them.
   worker->executor_ = std::make_unique<SlotExecutor>(
       executor_options, worker->kinds_.get(), &worker->clock_,
-      [self](const quarry::v1::AttemptStatus& status) {
-        self->reporter_->Enqueue(status);
+      [self, window = config.reporter.coalesce_window](
+          const quarry::v1::AttemptStatus& status) {
+        // Attempts that started with this one (one StartTasks batch) will
+        // likely end with it: report them together.
+        self->reporter_->Enqueue(
+            status, self->executor_->RunsAttemptYoungerThan(window));
       },
       [self](const std::string& attempt_id, const CancelFlag& cancel) {
         return self->commit_gate_->Ask(attempt_id, cancel);

@@ -42,15 +42,17 @@ grpc::Status WorkerServiceImpl::StartTasks(
   if (absl::Status mine = CheckMeantForMe(request->worker_id()); !mine.ok()) {
     return ToGrpcStatus(mine);
   }
-  for (const quarry::v1::Assignment& assignment : request->assignments()) {
-    const absl::Status started = executor_->Start(assignment);
-    if (started.ok()) {
-      response->add_accepted_attempt_ids(assignment.attempt_id());
+  const auto& assignments = request->assignments();
+  const std::vector<absl::Status> started = executor_->StartAll(
+      absl::MakeConstSpan(assignments.data(), assignments.size()));
+  for (int i = 0; i < assignments.size(); ++i) {
+    if (started[i].ok()) {
+      response->add_accepted_attempt_ids(assignments[i].attempt_id());
       continue;
     }
     quarry::v1::RejectedAssignment* rejected = response->add_rejected();
-    rejected->set_attempt_id(assignment.attempt_id());
-    rejected->set_reason(std::string(started.message()));
+    rejected->set_attempt_id(assignments[i].attempt_id());
+    rejected->set_reason(std::string(started[i].message()));
   }
   return grpc::Status::OK;
 }
