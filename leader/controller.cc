@@ -39,7 +39,11 @@ void Controller::Stop() {
     stopping_ = true;
     Wake();
   }
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+    LOG(INFO) << "controller tick durations: "
+              << TickStats::Format(tick_stats_.Get());
+  }
   // RPC callbacks touch this object: wait for them (bounded by deadlines).
   absl::MutexLock lock(&mu_);
   auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
@@ -54,8 +58,15 @@ void Controller::Stop() {
 void Controller::Wake() { wake_requested_ = true; }
 
 void Controller::Loop() {
+  constexpr absl::Duration kStatsLogInterval = absl::Minutes(1);
   absl::Time next_tick = absl::Now() + options_.tick;
+  absl::Time next_stats_log = absl::Now() + kStatsLogInterval;
   while (true) {
+    if (absl::Now() >= next_stats_log) {
+      next_stats_log = absl::Now() + kStatsLogInterval;
+      LOG(INFO) << "controller tick durations: "
+                << TickStats::Format(tick_stats_.Get());
+    }
     {
       absl::MutexLock lock(&mu_);
       auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
@@ -71,6 +82,7 @@ void Controller::Loop() {
 }
 
 void Controller::RunOnce(absl::Time now) {
+  const absl::Time started = absl::Now();  // Real time, even under a FakeClock.
   Effects effects;
   {
     absl::MutexLock lock(&mu_);
@@ -83,6 +95,7 @@ void Controller::RunOnce(absl::Time now) {
                        effects.probes.size();
   }
   Apply(std::move(effects));
+  tick_stats_.Record(absl::Now() - started);
 }
 
 void Controller::OnJobSubmitted(const quarry::v1::Job& job, TaskPlan tasks) {

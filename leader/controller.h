@@ -20,6 +20,7 @@
 #include "leader/change_notifier.h"
 #include "leader/output_finalizer.h"
 #include "leader/task_plan.h"
+#include "leader/tick_stats.h"
 #include "leader/worker_client.h"
 #include "leader/worker_link.h"
 #include "quarry/v1/cluster_service.pb.h"
@@ -32,8 +33,12 @@ struct ControllerOptions {
   absl::Duration tick = absl::Milliseconds(100);
   // Deadline of every leader→worker RPC.
   absl::Duration worker_rpc_timeout = absl::Seconds(2);
-  // A worker is probed (GetWorkerState) at most this often.
+  // A worker silent this long is probed (GetWorkerState); at most this
+  // often.
   absl::Duration probe_interval = absl::Milliseconds(100);
+  // A worker that is never silent (it reports all the time) is still
+  // probed this often, to reconcile the attempts it runs.
+  absl::Duration reconcile_interval = absl::Seconds(1);
   // Silence after which a worker is SUSPECT (no new work) and DEAD (its
   // attempts are LOST and their tasks re-queued).
   absl::Duration suspect_after = absl::Milliseconds(500);
@@ -42,6 +47,9 @@ struct ControllerOptions {
   absl::Duration forget_dead_after = absl::Minutes(10);
   // Told to workers at registration.
   absl::Duration heartbeat_interval = absl::Milliseconds(500);
+  // A worker record whose slots changed (but not its status) is stored at
+  // most this often, so GetCluster's slot view may lag this much.
+  absl::Duration slot_write_interval = absl::Milliseconds(100);
   // A task that could not even be started (worker refused it, RPC failed)
   // this many times beyond its max_attempts fails, so a broken cluster
   // cannot loop forever.
@@ -119,6 +127,10 @@ class Controller {
   absl::Duration heartbeat_interval() const {
     return options_.heartbeat_interval;
   }
+
+  // How long RunOnce steps took so far (the step under the lock plus
+  // applying its effects). The loop also logs it every minute and at Stop.
+  TickStats::Summary tick_stats() const { return tick_stats_.Get(); }
 
  private:
   struct TaskRuntime;
@@ -268,6 +280,7 @@ class Controller {
   absl::flat_hash_map<std::string, int32_t> worker_name_index_
       ABSL_GUARDED_BY(mu_);
 
+  TickStats tick_stats_;
   std::thread thread_;
 };
 

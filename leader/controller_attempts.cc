@@ -68,7 +68,10 @@ void Controller::ApplyAttemptStatus(const std::string& worker_id,
       if (!it->second.accepted) {
         it->second.accepted = true;
         it->second.accepted_at = now;
-        dirty_workers_.insert(worker_id);  // Its slot now shows RUNNING.
+        // Its slot now shows RUNNING.
+        if (auto w = workers_.find(worker_id); w != workers_.end()) {
+          w->second->slots_changed = true;
+        }
         if (JobRuntime* job = FindJob(it->second.job_id);
             job != nullptr && !job->finished) {
           SetTaskStatus(*job, it->second.task_index,
@@ -111,7 +114,7 @@ void Controller::EndAttempt(const std::string& attempt_id,
         slots[ref.slot] == attempt_id) {
       slots[ref.slot].clear();
       ++worker->second->free_slots;
-      dirty_workers_.insert(ref.worker_id);
+      worker->second->slots_changed = true;
     }
   }
   JobRuntime* job = FindJob(ref.job_id);
@@ -245,11 +248,11 @@ void Controller::HandleProbeResult(ProbeResult result, absl::Time now,
     if (busy && mine.empty() && !attempts_.contains(slot.attempt_id())) {
       mine = absl::StrCat("!", slot.attempt_id());
       --worker.free_slots;
-      dirty_workers_.insert(worker.record.id());
+      worker.slots_changed = true;
     } else if (!busy && !mine.empty() && mine[0] == '!') {
       mine.clear();
       ++worker.free_slots;
-      dirty_workers_.insert(worker.record.id());
+      worker.slots_changed = true;
     }
   }
 }
@@ -263,7 +266,7 @@ void Controller::ReleaseStaleSlot(const std::string& worker_id,
         absl::string_view(slot).substr(1) == status.attempt_id()) {
       slot.clear();
       ++worker->second->free_slots;
-      dirty_workers_.insert(worker_id);
+      worker->second->slots_changed = true;
     }
   }
 }

@@ -90,6 +90,9 @@ struct Controller::WorkerRuntime {
   std::shared_ptr<WorkerClient> client;
   absl::Time last_seen;
   absl::Time heartbeat_written;  // last_seen as last stored.
+  absl::Time written_at = absl::InfinitePast();  // When last stored.
+  // Its slots changed since it was last stored (written lazily).
+  bool slots_changed = false;
   absl::Time last_probe_sent = absl::InfinitePast();
   bool probe_in_flight = false;
   // The last RPC to it failed: it gets no new work until it answers a probe.

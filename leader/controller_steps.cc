@@ -51,17 +51,26 @@ void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
       it = workers_.erase(it);
       continue;
     }
-    if (worker.last_seen != worker.heartbeat_written &&
-        now - worker.heartbeat_written >= options_.heartbeat_interval) {
-      dirty_workers_.insert(worker.record.id());  // Refresh the stored age.
+    // What changes all the time (slots, the heartbeat's age) is stored
+    // lazily: a cluster of a thousand busy workers would otherwise rewrite
+    // every record on every step.
+    if ((worker.slots_changed &&
+         now - worker.written_at >= options_.slot_write_interval) ||
+        (worker.last_seen != worker.heartbeat_written &&
+         now - worker.heartbeat_written >= options_.heartbeat_interval)) {
+      dirty_workers_.insert(worker.record.id());
     }
-    // Dead workers are still probed, less often, to notice one that was
-    // only cut off and comes back.
+    // A worker silent for probe_interval is probed; one that reports all
+    // the time (busy) only every reconcile_interval, to reconcile the
+    // attempts it runs. Dead workers are still probed, less often, to
+    // notice one that was only cut off and comes back.
     const absl::Duration probe_interval =
         status == quarry::v1::WORKER_STATUS_DEAD ? options_.dead_after
                                                  : options_.probe_interval;
-    if (!worker.probe_in_flight &&
-        now - worker.last_probe_sent >= probe_interval) {
+    const absl::Duration since_probe = now - worker.last_probe_sent;
+    if (!worker.probe_in_flight && since_probe >= probe_interval &&
+        (now - worker.last_seen >= probe_interval ||
+         since_probe >= options_.reconcile_interval)) {
       worker.probe_in_flight = true;
       worker.last_probe_sent = now;
       Effects::Probe& probe = effects->probes.emplace_back();
@@ -236,7 +245,7 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
                                        worker.record.id(), slot, false, {}};
     worker.slot_attempts[slot] = attempt_id;
     --worker.free_slots;
-    dirty_workers_.insert(worker.record.id());
+    worker.slots_changed = true;
 
     quarry::v1::StartTasksRequest& batch = batches[target];
     batch.set_worker_id(worker.record.id());
@@ -315,6 +324,8 @@ void Controller::CollectWrites(absl::Time now, Effects* effects) {
     auto worker = workers_.find(id);
     if (worker != workers_.end()) {
       worker->second->heartbeat_written = worker->second->last_seen;
+      worker->second->written_at = now;
+      worker->second->slots_changed = false;
       effects->worker_writes.push_back(WorkerRecord(*worker->second));
     }
   }
