@@ -38,14 +38,36 @@ absl::StatusOr<std::unique_ptr<BenchCluster>> BenchCluster::Start(
   return cluster;
 }
 
+absl::StatusOr<std::unique_ptr<BenchCluster>> BenchCluster::StartSimulated(
+    const ClusterOptions& options, int workers, int slots,
+    const std::vector<std::string>& leader_flags) {
+  std::unique_ptr<BenchCluster> cluster(new BenchCluster(options));
+  if (absl::Status status = cluster->StartLeader(leader_flags); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = cluster->StartSimulatedWorkers(workers, slots);
+      !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = cluster->WaitForAliveWorkers(
+          workers, kStartTimeout + absl::Milliseconds(20) * workers);
+      !status.ok()) {
+    return status;
+  }
+  return cluster;
+}
+
 BenchCluster::~BenchCluster() { Shutdown().IgnoreError(); }
 
-absl::Status BenchCluster::StartLeader() {
+absl::Status BenchCluster::StartLeader(const std::vector<std::string>& flags) {
   const std::string port_file = options_.work_dir + "/leader.port";
   std::filesystem::remove(port_file);
-  absl::StatusOr<testing::Subprocess> leader = testing::Subprocess::Start(
-      {options_.leader_binary, "--listen=127.0.0.1:0", "--port_file=" + port_file},
-      options_.work_dir + "/leader.log");
+  std::vector<std::string> argv = {options_.leader_binary,
+                                   "--listen=127.0.0.1:0",
+                                   "--port_file=" + port_file};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  absl::StatusOr<testing::Subprocess> leader =
+      testing::Subprocess::Start(argv, leader_log());
   if (!leader.ok()) return leader.status();
   leader_ = std::move(*leader);
   const absl::Time deadline = absl::Now() + kStartTimeout;
@@ -81,6 +103,17 @@ absl::Status BenchCluster::StartWorker(const std::string& id, int slots) {
   return absl::OkStatus();
 }
 
+absl::Status BenchCluster::StartSimulatedWorkers(int workers, int slots) {
+  absl::StatusOr<testing::Subprocess> simulator = testing::Subprocess::Start(
+      {options_.sim_workers_binary, "--leader=" + leader_address_,
+       "--listen=127.0.0.1:0", absl::StrCat("--workers=", workers),
+       absl::StrCat("--slots=", slots)},
+      options_.work_dir + "/sim-workers.log");
+  if (!simulator.ok()) return simulator.status();
+  workers_.insert_or_assign("simulated", std::move(*simulator));
+  return absl::OkStatus();
+}
+
 absl::Status BenchCluster::WaitForAliveWorkers(int count,
                                                absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
@@ -100,6 +133,13 @@ absl::Status BenchCluster::WaitForAliveWorkers(int count,
   }
   return absl::DeadlineExceededError(absl::StrCat(
       "only ", alive, " of ", count, " workers ALIVE\n", LogTails()));
+}
+
+absl::Status BenchCluster::StopLeader() {
+  if (!leader_.running()) return absl::OkStatus();
+  const int code = leader_.Stop(kStopGrace);
+  if (code == 0) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("leader exited with ", code));
 }
 
 absl::Status BenchCluster::Shutdown() {

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -20,6 +21,7 @@ namespace quarry::bench {
 struct ClusterOptions {
   std::string leader_binary;
   std::string worker_binary;
+  std::string sim_workers_binary;  // quarry-sim-workers.
   // A scratch directory for logs and the port file; must exist.
   std::string work_dir;
 };
@@ -35,10 +37,17 @@ class BenchCluster {
   // waits until all are ALIVE.
   static absl::StatusOr<std::unique_ptr<BenchCluster>> Start(
       const ClusterOptions& options, int workers, int slots);
+  // The same with simulated workers: one quarry-sim-workers process
+  // serving `workers` worker ids. `leader_flags` go to the leader.
+  static absl::StatusOr<std::unique_ptr<BenchCluster>> StartSimulated(
+      const ClusterOptions& options, int workers, int slots,
+      const std::vector<std::string>& leader_flags);
   ~BenchCluster();
 
   // Stops every process; an error names those that did not exit cleanly.
   absl::Status Shutdown();
+  // Stops the leader alone (SIGTERM); an error if it did not exit cleanly.
+  absl::Status StopLeader();
 
   absl::StatusOr<quarry::v1::SubmitJobResponse> Submit(
       const quarry::v1::JobSpec& spec);
@@ -50,13 +59,16 @@ class BenchCluster {
 
   quarry::v1::JobService::Stub& jobs() { return *jobs_; }
   const std::string& leader_address() const { return leader_address_; }
+  pid_t leader_pid() const { return leader_.pid(); }
+  std::string leader_log() const { return options_.work_dir + "/leader.log"; }
   // The last lines of every process log, for failure messages.
   std::string LogTails() const;
 
  private:
   explicit BenchCluster(ClusterOptions options) : options_(std::move(options)) {}
-  absl::Status StartLeader();
+  absl::Status StartLeader(const std::vector<std::string>& flags = {});
   absl::Status StartWorker(const std::string& id, int slots);
+  absl::Status StartSimulatedWorkers(int workers, int slots);
   absl::Status WaitForAliveWorkers(int count, absl::Duration timeout);
 
   ClusterOptions options_;

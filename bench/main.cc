@@ -2,7 +2,7 @@
 // benchmark scenarios through the gRPC API and prints one JSON line per
 // figure on stdout, and a table against the targets on stderr.
 //
-//   quarry-bench [--scenarios=throughput,latency,wordcount,reads] [--smoke]
+//   quarry-bench [--scenarios=throughput,latency,wordcount,reads,scale] [--smoke]
 //                [--cache_dir=/tmp/quarry-bench-cache] [--keep_logs]
 //                [--throughput_tasks=10000,100000]
 //                [--leader_binary=PATH] [--worker_binary=PATH]
@@ -28,7 +28,7 @@
 #include "tests/testing/subprocess.h"
 #include "bench/scenarios.h"
 
-ABSL_FLAG(std::string, scenarios, "throughput,latency,wordcount,reads",
+ABSL_FLAG(std::string, scenarios, "throughput,latency,wordcount,reads,scale",
           "comma-separated scenarios to run, in this order");
 ABSL_FLAG(bool, smoke, false,
           "tiny sizes: only check that every scenario works (a few seconds)");
@@ -36,9 +36,17 @@ ABSL_FLAG(std::string, cache_dir, "/tmp/quarry-bench-cache",
           "where the wordcount corpus is kept between runs");
 ABSL_FLAG(std::string, leader_binary, QUARRY_LEADER_BIN, "quarry-leader to run");
 ABSL_FLAG(std::string, worker_binary, QUARRY_WORKER_BIN, "quarry-worker to run");
+ABSL_FLAG(std::string, sim_workers_binary, QUARRY_SIM_WORKERS_BIN,
+          "quarry-sim-workers to run (the scale scenario)");
 ABSL_FLAG(std::vector<std::string>, throughput_tasks, {},
           "job sizes of the throughput scenario (default 10000,100000; "
           "500 with --smoke), e.g. for profiling");
+ABSL_FLAG(int, scale_workers, 0,
+          "simulated workers of the scale scenario (default 1000; 20 with "
+          "--smoke)");
+ABSL_FLAG(int, scale_tasks, 0,
+          "tasks of the scale scenario's job (default 1000000; 1000 with "
+          "--smoke)");
 ABSL_FLAG(bool, keep_logs, false,
           "keep the scratch directory with the process logs");
 
@@ -53,6 +61,7 @@ const std::map<std::string, Scenario>& Scenarios() {
       {"latency", quarry::bench::RunLatency},
       {"wordcount", quarry::bench::RunWordcount},
       {"reads", quarry::bench::RunReads},
+      {"scale", quarry::bench::RunScale},
   };
   return *scenarios;
 }
@@ -86,6 +95,7 @@ int main(int argc, char** argv) {
   quarry::bench::BenchConfig config;
   config.cluster.leader_binary = absl::GetFlag(FLAGS_leader_binary);
   config.cluster.worker_binary = absl::GetFlag(FLAGS_worker_binary);
+  config.cluster.sim_workers_binary = absl::GetFlag(FLAGS_sim_workers_binary);
   config.cluster.work_dir = scratch;
   config.smoke = absl::GetFlag(FLAGS_smoke);
   config.cache_dir = absl::GetFlag(FLAGS_cache_dir);
@@ -96,6 +106,13 @@ int main(int argc, char** argv) {
       return 2;
     }
     config.throughput_tasks.push_back(tasks);
+  }
+
+  config.scale_workers = absl::GetFlag(FLAGS_scale_workers);
+  config.scale_tasks = absl::GetFlag(FLAGS_scale_tasks);
+  if (config.scale_workers < 0 || config.scale_tasks < 0) {
+    std::fprintf(stderr, "--scale_workers and --scale_tasks must not be negative\n");
+    return 2;
   }
 
   quarry::bench::Report report;

@@ -21,6 +21,9 @@ struct BenchConfig {
   std::string cache_dir;
   // Job sizes of the throughput scenario; empty: the defaults.
   std::vector<int> throughput_tasks;
+  // Size of the scale scenario; 0: the defaults.
+  int scale_workers = 0;
+  int scale_tasks = 0;
 };
 
 // Each scenario starts its own cluster, emits its figures into `report` and
@@ -35,6 +38,9 @@ absl::Status RunLatency(const BenchConfig& config, Report& report);
 absl::Status RunWordcount(const BenchConfig& config, Report& report);
 // GetJob rate of 8 client threads during a no-op job, and its slowdown.
 absl::Status RunReads(const BenchConfig& config, Report& report);
+// One job of 1,000,000 no-op tasks on 1,000 simulated workers x 8 slots:
+// SubmitJob time, leader peak RSS, controller tick durations, tasks/s.
+absl::Status RunScale(const BenchConfig& config, Report& report);
 
 // Scenario helpers shared by the scenario files.
 namespace internal {

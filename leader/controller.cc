@@ -2,6 +2,7 @@
 // RunOnce live in controller_steps.cc.
 #include "leader/controller.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <glog/logging.h>
@@ -82,20 +83,44 @@ void Controller::Loop() {
 }
 
 void Controller::RunOnce(absl::Time now) {
-  const absl::Time started = absl::Now();  // Real time, even under a FakeClock.
+  // Real time (even under a FakeClock), for the tick statistics and the
+  // slow-step warning.
+  absl::Time marks[8];
+  marks[0] = absl::Now();
   Effects effects;
+  size_t starts = 0, writes = 0;
   {
     absl::MutexLock lock(&mu_);
+    marks[1] = absl::Now();
     IngestEvents(now, &effects);
+    marks[2] = absl::Now();
     UpdateClusterHealth(now, &effects);
     RefreshJobs(now, &effects);
+    marks[3] = absl::Now();
     Rebalance(now, &effects);
+    marks[4] = absl::Now();
     CollectWrites(now, &effects);
+    marks[5] = absl::Now();
     rpcs_in_flight_ += effects.starts.size() + effects.cancels.size() +
                        effects.probes.size();
+    starts = effects.starts.size();
+    for (const auto& [job, tasks] : effects.task_writes) writes += tasks.size();
   }
   Apply(std::move(effects));
-  tick_stats_.Record(absl::Now() - started);
+  marks[6] = absl::Now();
+  const absl::Duration took = marks[6] - marks[0];
+  tick_stats_.Record(took);
+  if (took >= options_.slow_step) {
+    auto ms = [&marks](int from, int to) {
+      return absl::ToDoubleMilliseconds(marks[to] - marks[from]);
+    };
+    LOG(WARNING) << "slow controller step: " << absl::FormatDuration(took)
+                 << " (lock wait " << ms(0, 1) << " ms, events " << ms(1, 2)
+                 << " ms, health+refresh " << ms(2, 3) << " ms, rebalance "
+                 << ms(3, 4) << " ms, collect " << ms(4, 5) << " ms, apply "
+                 << ms(5, 6) << " ms; " << starts << " StartTasks, " << writes
+                 << " task writes)";
+  }
 }
 
 void Controller::OnJobSubmitted(const quarry::v1::Job& job, TaskPlan tasks) {
@@ -198,14 +223,25 @@ void Controller::IngestEvents(absl::Time now, Effects* effects) {
     HandleStartResult(std::move(result), now, effects);
   }
   start_results_.clear();
-  for (const auto& [worker_id, status] : reported_) {
-    ApplyAttemptStatus(worker_id, status, now, effects);
+  // A flood of reports (a thousand busy workers) is taken in portions, so
+  // that no step grows long; the next step follows at once.
+  const size_t reports =
+      std::min(reported_.size(), options_.max_reports_per_step);
+  for (size_t i = 0; i < reports; ++i) {
+    ApplyAttemptStatus(reported_[i].first, reported_[i].second, now, effects);
   }
-  reported_.clear();
-  for (ProbeResult& result : probe_results_) {
-    HandleProbeResult(std::move(result), now, effects);
+  reported_.erase(reported_.begin(), reported_.begin() + reports);
+  if (!reported_.empty()) {
+    Wake();
+  } else {
+    // Probe answers only once every report before them is in: an answer
+    // that misses an attempt whose DONE report waits here would wrongly
+    // make it LOST.
+    for (ProbeResult& result : probe_results_) {
+      HandleProbeResult(std::move(result), now, effects);
+    }
+    probe_results_.clear();
   }
-  probe_results_.clear();
   for (const std::string& job_id : cancel_requests_) {
     HandleCancel(job_id, now, effects);
   }

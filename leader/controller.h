@@ -54,6 +54,15 @@ struct ControllerOptions {
   // this many times beyond its max_attempts fails, so a broken cluster
   // cannot loop forever.
   int32_t max_dispatches_per_task = 20;
+  // A step that takes longer is logged with where its time went.
+  absl::Duration slow_step = absl::Milliseconds(50);
+  // Work one step does at most, so that steps stay short however big the
+  // cluster; what is left is done by the next step, at once.
+  size_t max_reports_per_step = 4096;   // Attempt statuses taken in.
+  int64_t max_starts_per_step = 2048;   // Attempts dispatched.
+  int max_workers_per_step = 256;       // StartTasks batches sent.
+  int max_probes_per_step = 256;
+  int max_lazy_worker_writes_per_step = 256;  // Slot or heartbeat updates.
 };
 
 // The single writer of task, attempt and worker state: the control loop of

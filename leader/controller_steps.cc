@@ -2,6 +2,8 @@
 // writes. All under mu_; nothing here blocks.
 #include <glog/logging.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/ids.h"
@@ -18,6 +20,7 @@ using quarry::v1::WorkerStatus;
 // (1) Cluster health: silence turns a worker SUSPECT, then DEAD (its
 // attempts are LOST); long-dead workers are forgotten; all are probed.
 void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
+  int lazy_writes = 0;
   for (auto it = workers_.begin(); it != workers_.end();) {
     WorkerRuntime& worker = *it->second;
     const absl::Duration silence = now - worker.last_seen;
@@ -54,11 +57,13 @@ void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
     // What changes all the time (slots, the heartbeat's age) is stored
     // lazily: a cluster of a thousand busy workers would otherwise rewrite
     // every record on every step.
-    if ((worker.slots_changed &&
-         now - worker.written_at >= options_.slot_write_interval) ||
-        (worker.last_seen != worker.heartbeat_written &&
-         now - worker.heartbeat_written >= options_.heartbeat_interval)) {
+    if (lazy_writes < options_.max_lazy_worker_writes_per_step &&
+        ((worker.slots_changed &&
+          now - worker.written_at >= options_.slot_write_interval) ||
+         (worker.last_seen != worker.heartbeat_written &&
+          now - worker.heartbeat_written >= options_.heartbeat_interval))) {
       dirty_workers_.insert(worker.record.id());
+      ++lazy_writes;
     }
     // A worker silent for probe_interval is probed; one that reports all
     // the time (busy) only every reconcile_interval, to reconcile the
@@ -69,6 +74,8 @@ void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
                                                  : options_.probe_interval;
     const absl::Duration since_probe = now - worker.last_probe_sent;
     if (!worker.probe_in_flight && since_probe >= probe_interval &&
+        static_cast<int>(effects->probes.size()) <
+            options_.max_probes_per_step &&
         (now - worker.last_seen >= probe_interval ||
          since_probe >= options_.reconcile_interval)) {
       worker.probe_in_flight = true;
@@ -188,18 +195,40 @@ void Controller::FinishJob(JobRuntime& job, quarry::v1::JobState state,
 // (3) Rebalance: runnable tasks, oldest job first, onto free slots of
 // workers that can take work; one StartTasks batch per worker.
 void Controller::Rebalance(absl::Time now, Effects* effects) {
+  int64_t runnable = 0;
+  for (const auto& [sequence, job] : jobs_) runnable += job->runnable();
+  if (runnable == 0) return;
   std::vector<WorkerRuntime*> schedulable;
-  std::vector<int32_t> free_slots;
   for (auto& [id, worker] : workers_) {
     if (worker->record.status() == quarry::v1::WORKER_STATUS_ALIVE &&
         !worker->unreachable && worker->free_slots > 0) {
       schedulable.push_back(worker.get());
-      free_slots.push_back(worker->free_slots);
     }
   }
   if (schedulable.empty()) return;
-  int64_t runnable = 0;
-  for (const auto& [sequence, job] : jobs_) runnable += job->runnable();
+  // One step sends at most max_workers_per_step batches (those with the
+  // most room first) and max_starts_per_step attempts; the next step, at
+  // once, does the rest. Fewer, fuller batches cost less than a task or two
+  // for every one of a thousand workers.
+  bool capped = false;
+  if (static_cast<int>(schedulable.size()) > options_.max_workers_per_step) {
+    std::stable_sort(schedulable.begin(), schedulable.end(),
+                     [](const WorkerRuntime* a, const WorkerRuntime* b) {
+                       return a->free_slots > b->free_slots;
+                     });
+    schedulable.resize(options_.max_workers_per_step);
+    capped = true;
+  }
+  if (runnable > options_.max_starts_per_step) {
+    runnable = options_.max_starts_per_step;
+    capped = true;
+  }
+  if (capped) Wake();
+  std::vector<int32_t> free_slots;
+  free_slots.reserve(schedulable.size());
+  for (const WorkerRuntime* worker : schedulable) {
+    free_slots.push_back(worker->free_slots);
+  }
   const std::vector<int32_t> placement = SpreadTasks(free_slots, runnable);
   if (placement.empty()) return;
 

@@ -18,6 +18,10 @@ ABSL_FLAG(absl::Duration, suspect_after, absl::Milliseconds(500),
           "silence after which a worker is SUSPECT and gets no new work");
 ABSL_FLAG(absl::Duration, dead_after, absl::Seconds(1),
           "silence after which a worker is DEAD and its tasks are re-queued");
+ABSL_FLAG(absl::Duration, probe_interval, absl::Milliseconds(100),
+          "a worker silent this long is probed (GetWorkerState); raise it "
+          "with --suspect_after and --dead_after for clusters of hundreds of "
+          "workers");
 
 int main(int argc, char** argv) {
   quarry::InitProgram(argc, argv,
@@ -29,10 +33,12 @@ int main(int argc, char** argv) {
   config.controller.worker_rpc_timeout = absl::GetFlag(FLAGS_worker_rpc_timeout);
   config.controller.suspect_after = absl::GetFlag(FLAGS_suspect_after);
   config.controller.dead_after = absl::GetFlag(FLAGS_dead_after);
+  config.controller.probe_interval = absl::GetFlag(FLAGS_probe_interval);
   if (config.controller.tick <= absl::ZeroDuration() ||
+      config.controller.probe_interval <= absl::ZeroDuration() ||
       config.controller.suspect_after >= config.controller.dead_after) {
-    LOG(ERROR) << "--tick must be positive and --suspect_after shorter than "
-                  "--dead_after";
+    LOG(ERROR) << "--tick and --probe_interval must be positive and "
+                  "--suspect_after shorter than --dead_after";
     return 2;
   }
 
