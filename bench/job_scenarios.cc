@@ -156,6 +156,52 @@ struct ReadStats {
   double seconds = 0;
 };
 
+// `threads` client threads, each with its own connection, calling GetJob
+// on one job as fast as they can from construction until Stop() (or
+// `give_up`). Owned by the scenario's thread.
+class GetJobReaders {
+ public:
+  GetJobReaders(const std::string& address, const std::string& job_id,
+                int threads, absl::Time give_up)
+      : start_(NowSeconds()) {
+    for (int i = 0; i < threads; ++i) {
+      readers_.emplace_back([this, address, job_id, give_up] {
+        auto stub = quarry::v1::JobService::NewStub(NewPrivateChannel(address));
+        quarry::v1::GetJobRequest request;
+        request.set_job_id(job_id);
+        quarry::v1::GetJobResponse response;
+        int64_t mine = 0, failed = 0;
+        while (!stop_.load(std::memory_order_relaxed) && absl::Now() < give_up) {
+          grpc::Status status = stub->GetJob(
+              ContextWithDeadline(absl::Seconds(2)).get(), request, &response);
+          ++(status.ok() ? mine : failed);
+        }
+        calls_ += mine;
+        errors_ += failed;
+      });
+    }
+  }
+  ~GetJobReaders() { Stop(); }
+
+  ReadStats Stop() {
+    if (!stopped_) {
+      seconds_ = NowSeconds() - start_;
+      stop_ = true;
+      for (std::thread& reader : readers_) reader.join();
+      stopped_ = true;
+    }
+    return {calls_.load(), errors_.load(), seconds_};
+  }
+
+ private:
+  const double start_;
+  double seconds_ = 0;
+  bool stopped_ = false;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> calls_{0}, errors_{0};
+  std::vector<std::thread> readers_;
+};
+
 // Runs a no-op job of `tasks` tasks while `threads` client threads call
 // GetJob on it as fast as they can; returns the job's seconds.
 absl::StatusOr<double> RunJobUnderReads(BenchCluster& cluster, int tasks,
@@ -164,34 +210,13 @@ absl::StatusOr<double> RunJobUnderReads(BenchCluster& cluster, int tasks,
   absl::StatusOr<quarry::v1::SubmitJobResponse> submitted =
       cluster.Submit(NoopSpec(tasks));
   if (!submitted.ok()) return submitted.status();
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> calls{0}, errors{0};
-  const absl::Time give_up = absl::Now() + NoopTimeout(tasks);
-  std::vector<std::thread> readers;
-  for (int i = 0; i < threads; ++i) {
-    readers.emplace_back([&] {
-      auto stub = quarry::v1::JobService::NewStub(
-          NewPrivateChannel(cluster.leader_address()));
-      quarry::v1::GetJobRequest request;
-      request.set_job_id(submitted->job_id());
-      quarry::v1::GetJobResponse response;
-      int64_t mine = 0, failed = 0;
-      while (!stop.load(std::memory_order_relaxed) && absl::Now() < give_up) {
-        grpc::Status status = stub->GetJob(
-            ContextWithDeadline(absl::Seconds(2)).get(), request, &response);
-        ++(status.ok() ? mine : failed);
-      }
-      calls += mine;
-      errors += failed;
-    });
-  }
+  GetJobReaders readers(cluster.leader_address(), submitted->job_id(), threads,
+                        absl::Now() + NoopTimeout(tasks));
   // Measured from before the submission, like the job run alone.
   absl::StatusOr<quarry::v1::Job> job =
       cluster.WaitForJob(submitted->job_id(), NoopTimeout(tasks));
   const double end = NowSeconds();
-  stop = true;
-  for (std::thread& reader : readers) reader.join();
-  stats = {calls.load(), errors.load(), end - start};
+  stats = readers.Stop();
   if (!job.ok()) return job.status();
   if (job->state() != quarry::v1::JOB_STATE_DONE) {
     return absl::InternalError(absl::StrCat("job ", job->id(), " ended ",
@@ -216,11 +241,19 @@ absl::Status RunReads(const BenchConfig& config, Report& report) {
   absl::StatusOr<double> loaded =
       RunJobUnderReads(**cluster, tasks, kReaderThreads, stats);
   if (!loaded.ok()) return loaded.status();
+  std::string after_id;
   absl::StatusOr<double> after = RunJobToDone(**cluster, NoopSpec(tasks),
-                                              NoopTimeout(tasks));
+                                              NoopTimeout(tasks), &after_id);
   if (!after.ok()) return after.status();
-  if (stats.errors > 0) {
-    return absl::InternalError(absl::StrCat(stats.errors, " GetJob calls failed"));
+  // The same readers on a finished job, nothing else running: what GetJob
+  // costs alone on this machine.
+  GetJobReaders idle_readers((*cluster)->leader_address(), after_id,
+                             kReaderThreads, absl::Now() + absl::Seconds(30));
+  absl::SleepFor(config.smoke ? absl::Milliseconds(200) : absl::Seconds(2));
+  const ReadStats idle = idle_readers.Stop();
+  if (stats.errors + idle.errors > 0) {
+    return absl::InternalError(
+        absl::StrCat(stats.errors + idle.errors, " GetJob calls failed"));
   }
   const double alone = (*before + *after) / 2;
   const double rate = stats.calls / stats.seconds;
@@ -232,6 +265,7 @@ absl::Status RunReads(const BenchConfig& config, Report& report) {
                   .Add("slots", kSlots)
                   .Add("getjob_calls", static_cast<long long>(stats.calls))
                   .Add("getjob_per_s", rate)
+                  .Add("getjob_idle_per_s", idle.calls / idle.seconds)
                   .Add("job_alone_s", alone)
                   .Add("job_alone_before_s", *before)
                   .Add("job_alone_after_s", *after)

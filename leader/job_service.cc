@@ -21,10 +21,14 @@ grpc::Status JobServiceImpl::SubmitJob(grpc::ServerContext*,
   return Reply(manager_->Submit(request->spec()), response);
 }
 
-grpc::Status JobServiceImpl::GetJob(grpc::ServerContext*,
-                                    const quarry::v1::GetJobRequest* request,
-                                    quarry::v1::GetJobResponse* response) {
-  return Reply(manager_->Get(*request), response);
+grpc::ServerUnaryReactor* JobServiceImpl::GetJob(
+    grpc::CallbackServerContext* context,
+    const quarry::v1::GetJobRequest* request,
+    quarry::v1::GetJobResponse* response) {
+  // JobManager::Get never blocks (a store read): safe on a gRPC thread.
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(Reply(manager_->Get(*request), response));
+  return reactor;
 }
 
 grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext*,
