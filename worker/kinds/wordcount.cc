@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "worker/file_util.h"
 #include "worker/kinds/builtin_kinds.h"
+#include "worker/kinds/word_counter.h"
 
 namespace quarry::worker {
 namespace {
@@ -74,50 +75,34 @@ class WordCountMapKind : public JobKind {
     if (inputs.empty()) {
       return absl::InvalidArgumentError("wordcount needs at least one input");
     }
-    WordCounts counts;
-    int64_t total = 0;
-    // The word being read, already lowercased; reused for every word and
-    // kept across chunks so that words spanning a boundary count once.
-    std::string word;
-    auto flush_word = [&] {
-      ++total;
-      ++counts[word];  // One hash; copies the key only for a new word.
-      word.clear();
-    };
+    WordCounter counter;
     for (const std::string& input : inputs) {
       absl::Status status = ReadFileChunks(
           input, chunk_size_, context.cancel, [&](absl::string_view chunk) {
-            const char* p = chunk.data();
-            const char* const end = p + chunk.size();
-            while (p < end) {
-              // Append the run of letters starting here (possibly empty).
-              const char* const run = p;
-              while (p < end && IsLetter(*p)) ++p;
-              if (p > run) {
-                const size_t old_size = word.size();
-                word.append(run, static_cast<size_t>(p - run));
-                for (size_t i = old_size; i < word.size(); ++i) {
-                  word[i] = kLower[static_cast<unsigned char>(word[i])];
-                }
-              }
-              if (p == end) break;  // The word may go on in the next chunk.
-              if (!word.empty()) flush_word();
-              while (p < end && !IsLetter(*p)) ++p;
-            }
+            counter.Add(chunk);
             return absl::OkStatus();
           });
       if (!status.ok()) return status;
-      if (!word.empty()) flush_word();  // Words never span files.
+      counter.Finish();  // Words never span files.
     }
-    std::vector<const WordCount*> entries = Entries(counts);
-    std::sort(entries.begin(), entries.end(),
-              [](const WordCount* a, const WordCount* b) {
-                return a->first < b->first;
-              });
-    if (absl::Status status = WriteCounts(entries, context); !status.ok()) {
+    std::vector<std::pair<absl::string_view, int64_t>> entries =
+        counter.Entries();
+    std::sort(entries.begin(), entries.end());
+    // One buffer, one write: a part file is small (a line per distinct
+    // word).
+    std::string out;
+    out.reserve(entries.size() * 16);
+    for (const auto& [word, count] : entries) {
+      absl::StrAppend(&out, word, "\t", count, "\n");
+    }
+    if (context.cancel.cancelled()) {
+      return absl::CancelledError("attempt cancelled");
+    }
+    if (absl::Status status = context.output.Write(out); !status.ok()) {
       return status;
     }
-    return absl::StrCat(total, " words, ", counts.size(), " distinct");
+    return absl::StrCat(counter.total(), " words, ", counter.distinct(),
+                        " distinct");
   }
 
  private:
