@@ -188,6 +188,7 @@ void Controller::Apply(Effects effects) {
       LOG(WARNING) << "job " << job.id() << ": " << status;
     }
   }
+  const int64_t started = effects.starts.size();  // Counted in flight.
   const bool wrote = !effects.writes.empty();
   const bool had_backlog = store_writer_.backlog() > 0;
   if (wrote || had_backlog) {
@@ -199,12 +200,20 @@ void Controller::Apply(Effects effects) {
     } else if (written.ok() && had_backlog) {
       LOG(INFO) << "the store is back; its backlog is written";
     }
-    if (backlog != had_backlog) {
-      absl::MutexLock lock(&mu_);
-      store_backlog_ = backlog;
+    if (backlog) {
+      // The store does not show these attempts yet: a leader restarting now
+      // would not know them. Send them once it does.
+      for (auto& start : effects.starts) deferred_starts_.push_back(std::move(start));
+      effects.starts.clear();
+    } else {
+      for (auto& start : deferred_starts_) effects.starts.push_back(std::move(start));
+      deferred_starts_.clear();
     }
-    notifier_->Notify();
+    absl::MutexLock lock(&mu_);
+    store_backlog_ = backlog;
+    rpcs_in_flight_ = rpcs_in_flight_ - started + effects.starts.size();
   }
+  if (wrote || had_backlog) notifier_->Notify();
 
   // RPCs last: the store already shows what they start.
   const absl::Duration timeout = options_.worker_rpc_timeout;

@@ -156,6 +156,11 @@ class Controller {
     absl::Time sent_at;
     absl::StatusOr<quarry::v1::GetWorkerStateResponse> response;
   };
+  // Attempts to start on one worker (one StartTasks call).
+  struct StartBatch {
+    std::shared_ptr<WorkerClient> client;
+    quarry::v1::StartTasksRequest request;
+  };
   // Everything a step decided that must happen outside the lock.
   struct Effects;
 
@@ -293,8 +298,10 @@ class Controller {
   absl::Time adopt_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   // The store writer has a backlog (the store is down): dispatch pauses.
   bool store_backlog_ ABSL_GUARDED_BY(mu_) = false;
-  // Used only by the thread that runs RunOnce (in Apply, outside mu_).
+  // Used only by the thread that runs RunOnce (in Apply, outside mu_): the
+  // store writer, and StartTasks batches held back while the store is down.
   StoreWriter store_writer_;
+  std::vector<StartBatch> deferred_starts_;
 
   std::thread thread_;
 };

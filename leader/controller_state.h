@@ -58,10 +58,7 @@ struct Controller::WorkerRuntime {
 
 // What one step decided that must happen after mu_ is released.
 struct Controller::Effects {
-  struct StartBatch {
-    std::shared_ptr<WorkerClient> client;
-    quarry::v1::StartTasksRequest request;
-  };
+  using StartBatch = Controller::StartBatch;
   struct CancelBatch {
     std::shared_ptr<WorkerClient> client;
     quarry::v1::CancelTasksRequest request;
