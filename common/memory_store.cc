@@ -1,8 +1,11 @@
 #include "common/memory_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/time_util.h"
 
 namespace quarry {
 
@@ -22,36 +25,6 @@ MemoryStore::JobEntry* MemoryStore::FindJob(absl::string_view job_id) {
   return &it->second;
 }
 
-namespace {
-
-bool HasFixedFields(const Task& task) {
-  return !task.inputs().empty() || !task.output_path().empty() ||
-         task.is_reduce();
-}
-
-// The changing fields of `task`, serialized (the index and the fixed
-// fields left out).
-std::string SerializeChanging(const Task& task) {
-  if (!HasFixedFields(task)) return task.SerializeAsString();
-  Task changing = task;
-  changing.clear_index();
-  changing.clear_inputs();
-  changing.clear_output_path();
-  changing.clear_is_reduce();
-  return changing.SerializeAsString();
-}
-
-std::string SerializeFixed(const Task& task) {
-  if (!HasFixedFields(task)) return std::string();
-  Task fixed;
-  *fixed.mutable_inputs() = task.inputs();
-  fixed.set_output_path(task.output_path());
-  fixed.set_is_reduce(task.is_reduce());
-  return fixed.SerializeAsString();
-}
-
-}  // namespace
-
 absl::Status MemoryStore::CreateJob(const Job& job,
                                     const std::vector<Task>& tasks) {
   std::optional<int64_t> sequence = ParseJobId(job.id());
@@ -62,12 +35,8 @@ absl::Status MemoryStore::CreateJob(const Job& job,
   // Serialize before taking the lock: a job can have a million tasks.
   JobEntry entry;
   entry.job = job;
-  entry.fixed.reserve(tasks.size());
-  entry.changing.reserve(tasks.size());
-  for (const Task& task : tasks) {
-    entry.fixed.push_back(SerializeFixed(task));
-    entry.changing.push_back(SerializeChanging(task));
-  }
+  entry.tasks.reserve(tasks.size());
+  for (const Task& task : tasks) entry.tasks.push_back(task.SerializeAsString());
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = jobs_.try_emplace(*sequence);
   if (!inserted) {
@@ -91,21 +60,21 @@ absl::Status MemoryStore::UpdateTasks(absl::string_view job_id,
                                       const std::vector<Task>& tasks) {
   std::vector<std::string> serialized;
   serialized.reserve(tasks.size());
-  for (const Task& task : tasks) serialized.push_back(SerializeChanging(task));
+  for (const Task& task : tasks) serialized.push_back(task.SerializeAsString());
   absl::MutexLock lock(&mu_);
   JobEntry* entry = FindJob(job_id);
   if (entry == nullptr) {
     return absl::NotFoundError(absl::StrCat("job ", job_id, " not found"));
   }
-  for (const Task& task : tasks) {
+  for (const Task& task : tasks) {  // All or nothing.
     if (task.index() < 0 ||
-        task.index() >= static_cast<int32_t>(entry->changing.size())) {
+        task.index() >= static_cast<int32_t>(entry->tasks.size())) {
       return absl::InvalidArgumentError(
           absl::StrCat("job ", job_id, " has no task ", task.index()));
     }
   }
   for (size_t i = 0; i < tasks.size(); ++i) {
-    entry->changing[tasks[i].index()] = std::move(serialized[i]);
+    entry->tasks[tasks[i].index()] = std::move(serialized[i]);
   }
   return absl::OkStatus();
 }
@@ -126,10 +95,9 @@ absl::StatusOr<std::vector<Task>> MemoryStore::GetTasks(
   if (entry == nullptr) {
     return absl::NotFoundError(absl::StrCat("job ", job_id, " not found"));
   }
-  std::vector<Task> tasks(entry->changing.size());
+  std::vector<Task> tasks(entry->tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i) {
-    if (!tasks[i].ParseFromString(entry->fixed[i]) ||
-        !tasks[i].MergeFromString(entry->changing[i])) {
+    if (!tasks[i].ParseFromString(entry->tasks[i])) {
       return absl::DataLossError(
           absl::StrCat("job ", job_id, ": task ", i, " is corrupt"));
     }
@@ -162,6 +130,35 @@ absl::StatusOr<JobPage> MemoryStore::ListJobs(quarry::v1::JobState state,
     page.jobs.push_back(job);
   }
   return page;
+}
+
+absl::Status MemoryStore::DeleteJob(absl::string_view job_id) {
+  absl::MutexLock lock(&mu_);
+  if (FindJob(job_id) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("job ", job_id, " not found"));
+  }
+  jobs_.erase(*ParseJobId(job_id));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> MemoryStore::ListJobsEndedBefore(
+    absl::Time cutoff, int limit) {
+  std::vector<std::pair<absl::Time, std::string>> ended;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [sequence, entry] : jobs_) {
+      if (!IsFinished(entry.job.state())) continue;
+      const absl::Time end = FromProtoTime(entry.job.end_time());
+      if (end < cutoff) ended.emplace_back(end, entry.job.id());
+    }
+  }
+  std::sort(ended.begin(), ended.end());
+  std::vector<std::string> ids;
+  for (auto& [end, id] : ended) {
+    if (static_cast<int>(ids.size()) >= limit) break;
+    ids.push_back(std::move(id));
+  }
+  return ids;
 }
 
 absl::Status MemoryStore::PutWorker(const quarry::v1::Worker& worker) {

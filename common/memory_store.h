@@ -30,6 +30,9 @@ class MemoryStore : public Store {
       absl::string_view job_id) override;
   absl::StatusOr<JobPage> ListJobs(quarry::v1::JobState state, int page_size,
                                    absl::string_view page_token) override;
+  absl::Status DeleteJob(absl::string_view job_id) override;
+  absl::StatusOr<std::vector<std::string>> ListJobsEndedBefore(
+      absl::Time cutoff, int limit) override;
   absl::Status PutWorker(const quarry::v1::Worker& worker) override;
   absl::Status DeleteWorker(absl::string_view worker_id) override;
   absl::StatusOr<std::vector<quarry::v1::Worker>> ListWorkers() override;
@@ -37,11 +40,9 @@ class MemoryStore : public Store {
  private:
   struct JobEntry {
     quarry::v1::Job job;
-    // Per task, serialized quarry.v1.Task messages: the fixed fields
-    // (inputs, output_path, is_reduce; empty for a task that has none) and
-    // the changing ones (the rest but the index, which is the position).
-    std::vector<std::string> fixed;
-    std::vector<std::string> changing;
+    // Serialized quarry.v1.Task messages, by index: a few dozen bytes each
+    // (a pending noop task fits the string itself, no allocation).
+    std::vector<std::string> tasks;
   };
   // The entry of `job_id`, or nullptr.
   JobEntry* FindJob(absl::string_view job_id)

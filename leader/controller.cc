@@ -24,7 +24,8 @@ Controller::Controller(Store* store, WorkerClientFactory* clients,
       finalizer_(finalizer),
       clock_(clock),
       notifier_(notifier),
-      options_(options) {}
+      options_(options),
+      store_writer_(store) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -104,7 +105,7 @@ void Controller::RunOnce(absl::Time now) {
     rpcs_in_flight_ += effects.starts.size() + effects.cancels.size() +
                        effects.probes.size();
     starts = effects.starts.size();
-    for (const auto& [job, tasks] : effects.task_writes) writes += tasks.size();
+    for (const auto& [job, tasks] : effects.writes.tasks) writes += tasks.size();
   }
   Apply(std::move(effects));
   marks[6] = absl::Now();
@@ -179,8 +180,7 @@ int32_t Controller::WorkerName(const std::string& worker_id) {
 quarry::v1::Task Controller::TaskRecord(const JobRuntime& job,
                                         int32_t index) const {
   const TaskRuntime& runtime = job.tasks[index];
-  quarry::v1::Task task;
-  task.set_index(index);
+  quarry::v1::Task task = job.plan.MakeTask(index);
   task.set_status(runtime.execution_status());
   task.set_attempts(runtime.attempts);
   if (runtime.attempts > 0) {
@@ -194,20 +194,14 @@ quarry::v1::Task Controller::TaskRecord(const JobRuntime& job,
     task.set_summary(it->second);
   }
   task.set_output_bytes(runtime.output_bytes);
+  task.set_failed_attempts(runtime.failed_attempts);
   return task;
 }
 
 void Controller::IngestEvents(absl::Time now, Effects* effects) {
   for (auto& [job, plan] : submitted_) {
-    auto runtime = std::make_unique<JobRuntime>();
-    runtime->sequence = ParseJobId(job.id()).value_or(0);
-    runtime->job = std::move(job);
-    runtime->plan = std::move(plan);
-    runtime->tasks.resize(runtime->plan.task_count());
-    runtime->maps_remaining = runtime->plan.map_count;
-    const auto& timeout = runtime->job.spec().task_timeout();
-    runtime->task_timeout =
-        absl::Seconds(timeout.seconds()) + absl::Nanoseconds(timeout.nanos());
+    std::unique_ptr<JobRuntime> runtime =
+        MakeJobRuntime(std::move(job), std::move(plan));
     runtime->dirty = false;  // Stored as submitted.
     jobs_[runtime->sequence] = std::move(runtime);
   }
@@ -270,25 +264,32 @@ void Controller::Apply(Effects effects) {
       LOG(WARNING) << "job " << job.id() << ": " << status;
     }
   }
-  auto check = [](const absl::Status& status) {
-    if (!status.ok()) LOG(ERROR) << "store write failed: " << status;
-  };
-  for (const auto& [job_id, tasks] : effects.task_writes) {
-    check(store_->UpdateTasks(job_id, tasks));
+  const int64_t started = effects.starts.size();  // Counted in flight.
+  const bool wrote = !effects.writes.empty();
+  const bool had_backlog = store_writer_.backlog() > 0;
+  if (wrote || had_backlog) {
+    absl::Status written = store_writer_.Write(std::move(effects.writes));
+    const bool backlog = store_writer_.backlog() > 0;
+    if (!written.ok() && !had_backlog) {
+      LOG(ERROR) << "store write failed: " << written
+                 << "; no new work is dispatched until the store is back";
+    } else if (written.ok() && had_backlog) {
+      LOG(INFO) << "the store is back; its backlog is written";
+    }
+    if (backlog) {
+      // The store does not show these attempts yet: a leader restarting now
+      // would not know them. Send them once it does.
+      for (auto& start : effects.starts) deferred_starts_.push_back(std::move(start));
+      effects.starts.clear();
+    } else {
+      for (auto& start : deferred_starts_) effects.starts.push_back(std::move(start));
+      deferred_starts_.clear();
+    }
+    absl::MutexLock lock(&mu_);
+    store_backlog_ = backlog;
+    rpcs_in_flight_ = rpcs_in_flight_ - started + effects.starts.size();
   }
-  for (const quarry::v1::Job& job : effects.job_writes) {
-    check(store_->UpdateJob(job));
-  }
-  for (const quarry::v1::Worker& worker : effects.worker_writes) {
-    check(store_->PutWorker(worker));
-  }
-  for (const std::string& worker_id : effects.worker_deletes) {
-    check(store_->DeleteWorker(worker_id));
-  }
-  if (!effects.task_writes.empty() || !effects.job_writes.empty() ||
-      !effects.worker_writes.empty() || !effects.worker_deletes.empty()) {
-    notifier_->Notify(effects.state_changed);
-  }
+  if (wrote || had_backlog) notifier_->Notify(effects.state_changed);
 
   // RPCs last: the store already shows what they start.
   const absl::Duration timeout = options_.worker_rpc_timeout;

@@ -21,6 +21,7 @@
 #include "leader/output_finalizer.h"
 #include "leader/task_plan.h"
 #include "leader/tick_stats.h"
+#include "leader/store_writer.h"
 #include "leader/worker_client.h"
 #include "leader/worker_link.h"
 #include "quarry/v1/cluster_service.pb.h"
@@ -50,6 +51,10 @@ struct ControllerOptions {
   // A worker record whose slots changed (but not its status) is stored at
   // most this often, so GetCluster's slot view may lag this much.
   absl::Duration slot_write_interval = absl::Milliseconds(100);
+  // After Restore(), attempts the store shows running wait this long for
+  // their worker to register again and report them (adoption); then they
+  // are LOST and their tasks re-queued.
+  absl::Duration adopt_within = absl::Seconds(5);
   // A task that could not even be started (worker refused it, RPC failed)
   // this many times beyond its max_attempts fails, so a broken cluster
   // cannot loop forever.
@@ -83,6 +88,15 @@ class Controller {
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
+
+  // Takes over from a previous leader (restart): loads the unfinished jobs
+  // from the store, with their tasks. Attempts the store shows running are
+  // adopted when their worker registers again and reports them (see
+  // ControllerOptions::adopt_within), not run again. Drops the stored
+  // worker records (workers register again). Call once, before Start()
+  // and before any other event. UNAVAILABLE when the store cannot be read
+  // (nothing is loaded; call again).
+  absl::Status Restore(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Starts / stops the loop thread. Stop waits for RPCs in flight.
   void Start();
@@ -150,7 +164,7 @@ class Controller {
     int32_t task_index = 0;
     int32_t attempt_number = 0;
     std::string worker_id;
-    int32_t slot = 0;
+    int32_t slot = 0;               // -1: restored, not yet adopted.
     bool accepted = false;          // The worker confirmed it runs.
     absl::Time accepted_at;         // Leader time of the confirmation.
   };
@@ -165,6 +179,11 @@ class Controller {
     std::string worker_id;
     absl::Time sent_at;
     absl::StatusOr<quarry::v1::GetWorkerStateResponse> response;
+  };
+  // Attempts to start on one worker (one StartTasks call).
+  struct StartBatch {
+    std::shared_ptr<WorkerClient> client;
+    quarry::v1::StartTasksRequest request;
   };
   // Everything a step decided that must happen outside the lock.
   struct Effects;
@@ -184,6 +203,27 @@ class Controller {
   void CollectWrites(absl::Time now, Effects* effects)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Apply(Effects effects) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The runtime of a new job: every task PENDING.
+  std::unique_ptr<JobRuntime> MakeJobRuntime(quarry::v1::Job job,
+                                             TaskPlan plan) const;
+  // A job's runtime from its stored record and tasks (restored: tasks
+  // ASSIGNED or RUNNING become attempts awaiting adoption).
+  std::unique_ptr<JobRuntime> RestoreJobRuntime(
+      quarry::v1::Job job, const std::vector<quarry::v1::Task>& tasks)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Registration of `worker` (fresh runtime) with the attempts it reports:
+  // live attempts of the leader there are kept in their slots and their
+  // reported status applied; `expected` ones it does not report are LOST;
+  // reported work the leader does not run keeps its slot busy.
+  void AdoptAttempts(
+      WorkerRuntime& worker,
+      const google::protobuf::RepeatedPtrField<quarry::v1::AttemptStatus>&
+          reported,
+      std::vector<std::string> expected) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Restored attempts whose worker did not come back in time are LOST.
+  void ExpireUnadopted(absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Event handling.
   void ApplyAttemptStatus(const std::string& worker_id,
@@ -238,7 +278,7 @@ class Controller {
   // The index of `worker_id` in worker_names_ (added if new).
   int32_t WorkerName(const std::string& worker_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // What the store keeps of task `index` that changes while the job runs.
+  // The store's record of task `index`.
   quarry::v1::Task TaskRecord(const JobRuntime& job, int32_t index) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   quarry::v1::Worker WorkerRecord(const WorkerRuntime& worker) const
@@ -288,6 +328,17 @@ class Controller {
   std::vector<std::string> worker_names_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int32_t> worker_name_index_
       ABSL_GUARDED_BY(mu_);
+  // Restored attempts not yet adopted (no slot yet), by worker id, and when
+  // they stop waiting.
+  absl::flat_hash_map<std::string, std::vector<std::string>> unadopted_
+      ABSL_GUARDED_BY(mu_);
+  absl::Time adopt_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // The store writer has a backlog (the store is down): dispatch pauses.
+  bool store_backlog_ ABSL_GUARDED_BY(mu_) = false;
+  // Used only by the thread that runs RunOnce (in Apply, outside mu_): the
+  // store writer, and StartTasks batches held back while the store is down.
+  StoreWriter store_writer_;
+  std::vector<StartBatch> deferred_starts_;
 
   TickStats tick_stats_;
   std::thread thread_;

@@ -12,42 +12,13 @@ namespace quarry {
 
 using quarry::v1::ExecutionStatus;
 
-namespace {
-
-// Adjusts the per-status counter of `counts` by `delta`.
-void Count(quarry::v1::TaskCounts& counts, ExecutionStatus status, int delta) {
-  switch (status) {
-    case quarry::v1::EXECUTION_STATUS_PENDING:
-      counts.set_pending(counts.pending() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_ASSIGNED:
-      counts.set_assigned(counts.assigned() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_RUNNING:
-      counts.set_running(counts.running() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_DONE:
-      counts.set_done(counts.done() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_FAILED:
-      counts.set_failed(counts.failed() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_CANCELLED:
-      counts.set_cancelled(counts.cancelled() + delta);
-      break;
-    default:
-      break;
-  }
-}
-
-}  // namespace
 
 void Controller::SetTaskStatus(JobRuntime& job, int32_t index,
                                ExecutionStatus status) {
   TaskRuntime& task = job.tasks[index];
   if (task.execution_status() == status) return;
-  Count(*job.job.mutable_task_counts(), task.execution_status(), -1);
-  Count(*job.job.mutable_task_counts(), status, +1);
+  AdjustTaskCounts(*job.job.mutable_task_counts(), task.execution_status(), -1);
+  AdjustTaskCounts(*job.job.mutable_task_counts(), status, +1);
   task.status = static_cast<uint8_t>(status);
   job.dirty = true;
   job.MarkDirty(index);
@@ -110,7 +81,7 @@ void Controller::EndAttempt(const std::string& attempt_id,
 
   if (auto worker = workers_.find(ref.worker_id); worker != workers_.end()) {
     std::vector<std::string>& slots = worker->second->slot_attempts;
-    if (ref.slot < static_cast<int32_t>(slots.size()) &&
+    if (ref.slot >= 0 && ref.slot < static_cast<int32_t>(slots.size()) &&
         slots[ref.slot] == attempt_id) {
       slots[ref.slot].clear();
       ++worker->second->free_slots;
@@ -140,11 +111,11 @@ void Controller::EndAttempt(const std::string& attempt_id,
     return;
   }
   job->errors[index] = error;
-  if (counts_as_failure) ++task.failures;
+  if (counts_as_failure) ++task.failed_attempts;
   const int32_t max_attempts = job->job.spec().max_attempts();
   std::string reason;
-  if (task.failures >= max_attempts) {
-    reason = absl::StrCat("failed ", task.failures, " of ", max_attempts,
+  if (task.failed_attempts >= max_attempts) {
+    reason = absl::StrCat("failed ", task.failed_attempts, " of ", max_attempts,
                           " attempts, last: ", error);
   } else if (task.attempts >= max_attempts + options_.max_dispatches_per_task) {
     reason = absl::StrCat("could not be started in ", task.attempts,

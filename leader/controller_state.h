@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "leader/controller.h"
 #include "leader/task_plan.h"
+#include "leader/store_writer.h"
 
 namespace quarry {
 
@@ -21,7 +22,7 @@ namespace quarry {
 // few tasks have, are kept beside it).
 struct Controller::TaskRuntime {
   int32_t attempts = 0;  // Attempts started (sent to a worker) so far.
-  int32_t failures = 0;  // Failed attempts that count against max_attempts.
+  int32_t failed_attempts = 0;  // Count against max_attempts.
   int32_t worker = -1;   // Where the current (or last) attempt runs: an
                          // index into worker_names_; -1 before the first.
   uint8_t status = quarry::v1::EXECUTION_STATUS_PENDING;
@@ -109,10 +110,7 @@ struct Controller::WorkerRuntime {
 
 // What one step decided that must happen after mu_ is released.
 struct Controller::Effects {
-  struct StartBatch {
-    std::shared_ptr<WorkerClient> client;
-    quarry::v1::StartTasksRequest request;
-  };
+  using StartBatch = Controller::StartBatch;
   struct CancelBatch {
     std::shared_ptr<WorkerClient> client;
     quarry::v1::CancelTasksRequest request;
@@ -125,11 +123,7 @@ struct Controller::Effects {
   };
   // Jobs whose output must be tidied before their record is stored.
   std::vector<quarry::v1::Job> finalize;
-  std::vector<std::pair<std::string, std::vector<quarry::v1::Task>>>
-      task_writes;
-  std::vector<quarry::v1::Job> job_writes;
-  std::vector<quarry::v1::Worker> worker_writes;
-  std::vector<std::string> worker_deletes;
+  StoreWrites writes;
   std::vector<StartBatch> starts;
   std::vector<CancelBatch> cancels;
   std::vector<Probe> probes;
@@ -138,6 +132,33 @@ struct Controller::Effects {
   std::vector<std::shared_ptr<WorkerLink>> drains;
   std::vector<std::shared_ptr<WorkerLink>> closes;
 };
+
+// Adjusts the per-status counter of `counts` by `delta`.
+inline void AdjustTaskCounts(quarry::v1::TaskCounts& counts,
+                             quarry::v1::ExecutionStatus status, int delta) {
+  switch (status) {
+    case quarry::v1::EXECUTION_STATUS_PENDING:
+      counts.set_pending(counts.pending() + delta);
+      break;
+    case quarry::v1::EXECUTION_STATUS_ASSIGNED:
+      counts.set_assigned(counts.assigned() + delta);
+      break;
+    case quarry::v1::EXECUTION_STATUS_RUNNING:
+      counts.set_running(counts.running() + delta);
+      break;
+    case quarry::v1::EXECUTION_STATUS_DONE:
+      counts.set_done(counts.done() + delta);
+      break;
+    case quarry::v1::EXECUTION_STATUS_FAILED:
+      counts.set_failed(counts.failed() + delta);
+      break;
+    case quarry::v1::EXECUTION_STATUS_CANCELLED:
+      counts.set_cancelled(counts.cancelled() + delta);
+      break;
+    default:
+      break;
+  }
+}
 
 inline bool IsTerminal(quarry::v1::ExecutionStatus status) {
   return status == quarry::v1::EXECUTION_STATUS_DONE ||

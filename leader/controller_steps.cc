@@ -20,6 +20,7 @@ using quarry::v1::WorkerStatus;
 // (1) Cluster health: silence turns a worker SUSPECT, then DEAD (its
 // attempts are LOST); long-dead workers are forgotten; all are probed.
 void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
+  ExpireUnadopted(now, effects);
   int lazy_writes = 0;
   for (auto it = workers_.begin(); it != workers_.end();) {
     WorkerRuntime& worker = *it->second;
@@ -145,7 +146,7 @@ void Controller::EnforceTaskTimeouts(absl::Time now, Effects* effects) {
                absl::StrCat("timed out after ", absl::FormatDuration(limit),
                             " on worker ", ref.worker_id),
                /*counts_as_failure=*/true, now, effects);
-    HoldSlotUntilReported(ref.worker_id, ref.slot, attempt_id);
+    if (ref.slot >= 0) HoldSlotUntilReported(ref.worker_id, ref.slot, attempt_id);
   }
   for (auto& [worker_id, request] : cancels) {
     auto worker = workers_.find(worker_id);
@@ -195,6 +196,9 @@ void Controller::FinishJob(JobRuntime& job, quarry::v1::JobState state,
 // (3) Rebalance: runnable tasks, oldest job first, onto free slots of
 // workers that can take work; one StartTasks batch per worker.
 void Controller::Rebalance(absl::Time now, Effects* effects) {
+  // While the store is down nothing new starts: a leader restart must find
+  // every running attempt in the store.
+  if (store_backlog_) return;
   int64_t runnable = 0;
   for (const auto& [sequence, job] : jobs_) runnable += job->runnable();
   if (runnable == 0) return;
@@ -340,11 +344,11 @@ void Controller::CollectWrites(absl::Time now, Effects* effects) {
         tasks.push_back(TaskRecord(job, index));
         job.tasks[index].dirty = false;
       }
-      effects->task_writes.emplace_back(job.job.id(), std::move(tasks));
+      effects->writes.tasks.emplace_back(job.job.id(), std::move(tasks));
       job.dirty_tasks.clear();
     }
     if (job.dirty) {
-      effects->job_writes.push_back(job.job);
+      effects->writes.jobs.push_back(job.job);
       job.dirty = false;
     }
     it = done_with ? jobs_.erase(it) : std::next(it);
@@ -355,11 +359,11 @@ void Controller::CollectWrites(absl::Time now, Effects* effects) {
       worker->second->heartbeat_written = worker->second->last_seen;
       worker->second->written_at = now;
       worker->second->slots_changed = false;
-      effects->worker_writes.push_back(WorkerRecord(*worker->second));
+      effects->writes.workers.push_back(WorkerRecord(*worker->second));
     }
   }
   dirty_workers_.clear();
-  effects->worker_deletes = std::move(forgotten_workers_);
+  effects->writes.deleted_workers = std::move(forgotten_workers_);
   forgotten_workers_.clear();
 }
 

@@ -50,8 +50,6 @@ class JobManager {
   const PlannerLimits limits_;
 };
 
-bool IsFinished(quarry::v1::JobState state);
-
 }  // namespace quarry
 
 #endif  // QUARRY_LEADER_JOB_MANAGER_H_

@@ -2,25 +2,24 @@
 #define QUARRY_LEADER_JOB_SERVICE_H_
 
 #include "leader/job_manager.h"
+#include "leader/readiness.h"
 #include "quarry/v1/job_service.grpc.pb.h"
 
 namespace quarry {
 
-// Thin gRPC adapter: JobService RPCs → JobManager. Thread-safe. GetJob,
-// the call readers make in a loop, uses the callback API: it is answered on
-// the gRPC thread that read it, without a hand-off to a sync server thread.
-class JobServiceImpl final
-    : public quarry::v1::JobService::WithCallbackMethod_GetJob<
-          quarry::v1::JobService::Service> {
+// Thin gRPC adapter: JobService RPCs → JobManager. Thread-safe.
+class JobServiceImpl final : public quarry::v1::JobService::Service {
  public:
-  explicit JobServiceImpl(JobManager* manager) : manager_(manager) {}
+  // Calls answer UNAVAILABLE until `readiness` is ready.
+  JobServiceImpl(JobManager* manager, const Readiness* readiness)
+      : manager_(manager), readiness_(readiness) {}
 
   grpc::Status SubmitJob(grpc::ServerContext* context,
                          const quarry::v1::SubmitJobRequest* request,
                          quarry::v1::SubmitJobResponse* response) override;
-  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context,
-                                   const quarry::v1::GetJobRequest* request,
-                                   quarry::v1::GetJobResponse* response) override;
+  grpc::Status GetJob(grpc::ServerContext* context,
+                      const quarry::v1::GetJobRequest* request,
+                      quarry::v1::GetJobResponse* response) override;
   grpc::Status ListJobs(grpc::ServerContext* context,
                         const quarry::v1::ListJobsRequest* request,
                         quarry::v1::ListJobsResponse* response) override;
@@ -36,6 +35,7 @@ class JobServiceImpl final
 
  private:
   JobManager* const manager_;
+  const Readiness* const readiness_;
 };
 
 }  // namespace quarry

@@ -62,6 +62,23 @@ inline std::string ReferenceWordCount(const std::vector<std::string>& paths) {
   return out;
 }
 
+// A part file of wordcount for one input: "word\tcount\n" by word.
+inline std::string ReferencePart(const std::string& path) {
+  std::map<std::string, long> counts;
+  std::string word;
+  for (char c : ReadFile(path) + " ") {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+      word.push_back(static_cast<char>(std::tolower(c)));
+    } else if (!word.empty()) {
+      ++counts[word];
+      word.clear();
+    }
+  }
+  std::string out;
+  for (const auto& [w, n] : counts) absl::StrAppend(&out, w, "\t", n, "\n");
+  return out;
+}
+
 // part-00000 .. part-(n-1), plus extra names, sorted.
 inline std::vector<std::string> ExpectedParts(int n,
                                               std::vector<std::string> extra = {}) {
