@@ -49,17 +49,16 @@ grpc::Status ClusterServiceImpl::RegisterWorker(
   return grpc::Status::OK;
 }
 
-grpc::Status ClusterServiceImpl::ReportWorkerState(
-    grpc::ServerContext*, const quarry::v1::ReportWorkerStateRequest* request,
+grpc::ServerUnaryReactor* ClusterServiceImpl::ReportWorkerState(
+    grpc::CallbackServerContext* context,
+    const quarry::v1::ReportWorkerStateRequest* request,
     quarry::v1::ReportWorkerStateResponse*) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
-  }
-  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
-      !ok.ok()) {
-    return ToGrpcStatus(ok);
-  }
-  return ToGrpcStatus(controller_->OnWorkerReport(*request));
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = readiness_->Check();
+  if (status.ok()) status = ValidateWorkerId(request->worker_id(), "worker_id");
+  if (status.ok()) status = controller_->OnWorkerReport(*request);
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
 }
 
 grpc::Status ClusterServiceImpl::GetCluster(

@@ -14,8 +14,9 @@ namespace quarry {
 // Controller; GetCluster reads the store. ConnectWorker streams use the
 // callback API (no thread per connected worker). Thread-safe.
 class ClusterServiceImpl final
-    : public quarry::v1::ClusterService::WithCallbackMethod_ConnectWorker<
-          quarry::v1::ClusterService::Service> {
+    : public quarry::v1::ClusterService::WithCallbackMethod_ReportWorkerState<
+          quarry::v1::ClusterService::WithCallbackMethod_ConnectWorker<
+              quarry::v1::ClusterService::Service>> {
  public:
   // Calls answer UNAVAILABLE until `readiness` is ready.
   ClusterServiceImpl(Controller* controller, Store* store, const Clock* clock,
@@ -32,8 +33,11 @@ class ClusterServiceImpl final
       grpc::ServerContext* context,
       const quarry::v1::RegisterWorkerRequest* request,
       quarry::v1::RegisterWorkerResponse* response) override;
-  grpc::Status ReportWorkerState(
-      grpc::ServerContext* context,
+  // The call every worker makes after each burst of completions: on the
+  // callback API, answered on the gRPC thread that read it (it only queues
+  // the report for the controller; nothing blocks).
+  grpc::ServerUnaryReactor* ReportWorkerState(
+      grpc::CallbackServerContext* context,
       const quarry::v1::ReportWorkerStateRequest* request,
       quarry::v1::ReportWorkerStateResponse* response) override;
   grpc::Status GetCluster(grpc::ServerContext* context,

@@ -78,8 +78,13 @@ class GrpcWorkerClient : public WorkerClient {
 
 std::unique_ptr<WorkerClient> GrpcWorkerClientFactory::Connect(
     absl::string_view worker_id, absl::string_view address) {
-  return std::make_unique<GrpcWorkerClient>(grpc::CreateChannel(
-      std::string(address), grpc::InsecureChannelCredentials()));
+  // The controller retries on its own terms (another worker, a bounded
+  // number of dispatches); gRPC's transparent retries only add a filter to
+  // every call.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  return std::make_unique<GrpcWorkerClient>(grpc::CreateCustomChannel(
+      std::string(address), grpc::InsecureChannelCredentials(), args));
 }
 
 }  // namespace quarry

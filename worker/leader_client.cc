@@ -93,6 +93,9 @@ GrpcLeaderClient::GrpcLeaderClient(const std::string& address)
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
+  // The reporter and the commit gate retry on their own terms; gRPC's
+  // transparent retries only add a filter to every call.
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   stub_ = quarry::v1::ClusterService::NewStub(grpc::CreateCustomChannel(
       address, grpc::InsecureChannelCredentials(), args));
 }

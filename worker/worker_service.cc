@@ -36,11 +36,14 @@ absl::Status WorkerServiceImpl::CheckMeantForMe(
   return absl::OkStatus();
 }
 
-grpc::Status WorkerServiceImpl::StartTasks(
-    grpc::ServerContext* context, const quarry::v1::StartTasksRequest* request,
+grpc::ServerUnaryReactor* WorkerServiceImpl::StartTasks(
+    grpc::CallbackServerContext* context,
+    const quarry::v1::StartTasksRequest* request,
     quarry::v1::StartTasksResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (absl::Status mine = CheckMeantForMe(request->worker_id()); !mine.ok()) {
-    return ToGrpcStatus(mine);
+    reactor->Finish(ToGrpcStatus(mine));
+    return reactor;
   }
   const auto& assignments = request->assignments();
   const std::vector<absl::Status> started = executor_->StartAll(
@@ -54,7 +57,8 @@ grpc::Status WorkerServiceImpl::StartTasks(
     rejected->set_attempt_id(assignments[i].attempt_id());
     rejected->set_reason(std::string(started[i].message()));
   }
-  return grpc::Status::OK;
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 grpc::Status WorkerServiceImpl::GetWorkerState(

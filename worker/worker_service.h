@@ -23,8 +23,13 @@ namespace quarry::worker {
 // else's work. Before SetIdentity() every call is UNAVAILABLE.
 //
 // Owns only the worker's identity (guarded by mu_); the executor is
-// borrowed. Thread-safe: gRPC calls it on its own threads.
-class WorkerServiceImpl final : public quarry::v1::WorkerService::Service {
+// borrowed. Thread-safe: gRPC calls it on its own threads. StartTasks, the
+// call of every dispatch, uses the callback API: answered on the gRPC
+// thread that read it (starting attempts never blocks), without a hand-off
+// to a sync server thread.
+class WorkerServiceImpl final
+    : public quarry::v1::WorkerService::WithCallbackMethod_StartTasks<
+          quarry::v1::WorkerService::Service> {
  public:
   // `executor` must outlive the service.
   explicit WorkerServiceImpl(SlotExecutor* executor);
@@ -34,9 +39,10 @@ class WorkerServiceImpl final : public quarry::v1::WorkerService::Service {
   void SetIdentity(std::string worker_id, std::string address)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  grpc::Status StartTasks(grpc::ServerContext* context,
-                          const quarry::v1::StartTasksRequest* request,
-                          quarry::v1::StartTasksResponse* response) override;
+  grpc::ServerUnaryReactor* StartTasks(
+      grpc::CallbackServerContext* context,
+      const quarry::v1::StartTasksRequest* request,
+      quarry::v1::StartTasksResponse* response) override;
   grpc::Status GetWorkerState(
       grpc::ServerContext* context,
       const quarry::v1::GetWorkerStateRequest* request,
