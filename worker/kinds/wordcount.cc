@@ -2,7 +2,6 @@
 // reduce step that merges the part files into result.tsv.
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -29,18 +28,6 @@ constexpr size_t kMaxSummaryBytes = 1024;
 constexpr int kSummaryWords = 10;
 // Check for cancellation this often while writing output lines.
 constexpr size_t kLinesPerCancelCheck = 1 << 16;
-
-// kLower[b] is the lowercase form of ASCII letter b, and 0 for every other
-// byte (digits, punctuation, NUL, 0x80-0xFF...), which separates words.
-constexpr std::array<char, 256> MakeLowerTable() {
-  std::array<char, 256> table{};
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = static_cast<char>(c);
-  for (int c = 'A'; c <= 'Z'; ++c) table[c] = static_cast<char>(c - 'A' + 'a');
-  return table;
-}
-constexpr std::array<char, 256> kLower = MakeLowerTable();
-
-bool IsLetter(char c) { return kLower[static_cast<unsigned char>(c)] != 0; }
 
 // Writes "word\tcount\n" for each entry, in the given order.
 absl::Status WriteCounts(const std::vector<const WordCount*>& entries,
