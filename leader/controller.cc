@@ -44,7 +44,8 @@ void Controller::Stop() {
   if (thread_.joinable()) {
     thread_.join();
     LOG(INFO) << "controller tick durations: "
-              << TickStats::Format(tick_stats_.Get());
+              << TickStats::Format(tick_stats_.Get())
+              << "; on CPU: " << TickStats::Format(tick_cpu_stats_.Get());
   }
   // RPC callbacks touch this object: wait for them (bounded by deadlines).
   absl::MutexLock lock(&mu_);
@@ -67,7 +68,8 @@ void Controller::Loop() {
     if (absl::Now() >= next_stats_log) {
       next_stats_log = absl::Now() + kStatsLogInterval;
       LOG(INFO) << "controller tick durations: "
-                << TickStats::Format(tick_stats_.Get());
+                << TickStats::Format(tick_stats_.Get())
+                << "; on CPU: " << TickStats::Format(tick_cpu_stats_.Get());
     }
     {
       absl::MutexLock lock(&mu_);
@@ -88,6 +90,7 @@ void Controller::RunOnce(absl::Time now) {
   // slow-step warning.
   absl::Time marks[8];
   marks[0] = absl::Now();
+  const absl::Duration cpu_start = ThreadCpuTime();
   Effects effects;
   size_t starts = 0, writes = 0;
   {
@@ -110,12 +113,15 @@ void Controller::RunOnce(absl::Time now) {
   Apply(std::move(effects));
   marks[6] = absl::Now();
   const absl::Duration took = marks[6] - marks[0];
+  const absl::Duration cpu = ThreadCpuTime() - cpu_start;
   tick_stats_.Record(took);
+  tick_cpu_stats_.Record(cpu);
   if (took >= options_.slow_step) {
     auto ms = [&marks](int from, int to) {
       return absl::ToDoubleMilliseconds(marks[to] - marks[from]);
     };
     LOG(WARNING) << "slow controller step: " << absl::FormatDuration(took)
+                 << " (" << absl::FormatDuration(cpu) << " on CPU)"
                  << " (lock wait " << ms(0, 1) << " ms, events " << ms(1, 2)
                  << " ms, health+refresh " << ms(2, 3) << " ms, rebalance "
                  << ms(3, 4) << " ms, collect " << ms(4, 5) << " ms, apply "

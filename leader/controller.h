@@ -152,8 +152,11 @@ class Controller {
   }
 
   // How long RunOnce steps took so far (the step under the lock plus
-  // applying its effects). The loop also logs it every minute and at Stop.
+  // applying its effects), in real time and in CPU time of the thread that
+  // ran them (the difference is time spent waiting for a core). The loop
+  // also logs both every minute and at Stop.
   TickStats::Summary tick_stats() const { return tick_stats_.Get(); }
+  TickStats::Summary tick_cpu_stats() const { return tick_cpu_stats_.Get(); }
 
  private:
   struct TaskRuntime;
@@ -341,6 +344,7 @@ class Controller {
   std::vector<StartBatch> deferred_starts_;
 
   TickStats tick_stats_;
+  TickStats tick_cpu_stats_;
   std::thread thread_;
 };
 

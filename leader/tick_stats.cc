@@ -1,5 +1,7 @@
 #include "leader/tick_stats.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -64,6 +66,12 @@ std::string TickStats::Format(const Summary& summary) {
                          summary.count, Millis(summary.p50),
                          Millis(summary.p99), Millis(summary.max),
                          absl::ToDoubleSeconds(summary.total));
+}
+
+absl::Duration ThreadCpuTime() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return absl::DurationFromTimespec(now);
 }
 
 }  // namespace quarry

@@ -43,6 +43,9 @@ class TickStats {
   absl::Duration total_ ABSL_GUARDED_BY(mu_);
 };
 
+// CPU time the calling thread has used so far.
+absl::Duration ThreadCpuTime();
+
 }  // namespace quarry
 
 #endif  // QUARRY_LEADER_TICK_STATS_H_
