@@ -18,13 +18,15 @@ using quarry::v1::ExecutionStatus;
 
 Controller::Controller(Store* store, WorkerClientFactory* clients,
                        OutputFinalizer* finalizer, const Clock* clock,
-                       ChangeNotifier* notifier, ControllerOptions options)
+                       ChangeNotifier* notifier, ControllerOptions options,
+                       History* history)
     : store_(store),
       clients_(clients),
       finalizer_(finalizer),
       clock_(clock),
       notifier_(notifier),
       options_(options),
+      history_(history),
       store_writer_(store) {}
 
 Controller::~Controller() { Stop(); }
@@ -265,6 +267,14 @@ void Controller::IngestEvents(absl::Time now, Effects* effects) {
 }
 
 void Controller::Apply(Effects effects) {
+  if (history_ != nullptr) {  // Queued: never blocks.
+    for (const auto& attempt : effects.ended_attempts) {
+      history_->RecordAttempt(attempt);
+    }
+    for (const quarry::v1::Job& job : effects.ended_jobs) {
+      history_->RecordJob(job);
+    }
+  }
   for (const quarry::v1::Job& job : effects.finalize) {
     if (absl::Status status = finalizer_->Finalize(job); !status.ok()) {
       LOG(WARNING) << "job " << job.id() << ": " << status;

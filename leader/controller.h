@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/store.h"
 #include "leader/change_notifier.h"
+#include "leader/history.h"
 #include "leader/output_finalizer.h"
 #include "leader/task_plan.h"
 #include "leader/tick_stats.h"
@@ -82,9 +83,11 @@ struct ControllerOptions {
 // tests with a FakeClock; never by two threads at once.
 class Controller {
  public:
+  // `history` may be null (no execution history is kept).
   Controller(Store* store, WorkerClientFactory* clients,
              OutputFinalizer* finalizer, const Clock* clock,
-             ChangeNotifier* notifier, ControllerOptions options);
+             ChangeNotifier* notifier, ControllerOptions options,
+             History* history = nullptr);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -293,6 +296,7 @@ class Controller {
   const Clock* const clock_;
   ChangeNotifier* const notifier_;
   const ControllerOptions options_;
+  History* const history_;
 
   absl::Mutex mu_;
   bool wake_requested_ ABSL_GUARDED_BY(mu_) = false;

@@ -124,6 +124,9 @@ struct Controller::Effects {
   // Jobs whose output must be tidied before their record is stored.
   std::vector<quarry::v1::Job> finalize;
   StoreWrites writes;
+  // For the execution history: ended attempts, and jobs done with.
+  std::vector<quarry::v1::AttemptRecord> ended_attempts;
+  std::vector<quarry::v1::Job> ended_jobs;
   std::vector<StartBatch> starts;
   std::vector<CancelBatch> cancels;
   std::vector<Probe> probes;

@@ -10,6 +10,7 @@
 #include "common/memory_store.h"
 #include "common/redis_store.h"
 #include "leader/grpc_worker_client.h"
+#include "leader/postgres_history.h"
 
 namespace quarry {
 
@@ -49,11 +50,25 @@ absl::Status LeaderServer::Start() {
       OpenStore(config_.store, config_.cluster_name);
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
+  if (!config_.history.empty()) {
+    PostgresHistoryOptions options;
+    options.url = config_.history;
+    options.cluster_name = config_.cluster_name;
+    absl::StatusOr<std::unique_ptr<PostgresHistory>> history =
+        PostgresHistory::Create(options);
+    if (!history.ok()) return history.status();
+    history_ = *std::move(history);
+  }
   controller_ = std::make_unique<Controller>(
       store_.get(), worker_clients_.get(), &finalizer_, &clock_, &notifier_,
-      config_.controller);
-  job_manager_ = std::make_unique<JobManager>(store_.get(), controller_.get(),
-                                              &notifier_, &clock_);
+      config_.controller, history_.get());
+  job_manager_ = std::make_unique<JobManager>(
+      store_.get(), controller_.get(), &notifier_, &clock_, PlannerLimits{},
+      history_.get());
+  if (config_.retention > absl::ZeroDuration()) {
+    retention_ = std::make_unique<RetentionSweeper>(
+        store_.get(), history_.get(), &clock_, config_.retention);
+  }
   job_service_ = std::make_unique<JobServiceImpl>(job_manager_.get(), &readiness_);
   cluster_service_ = std::make_unique<ClusterServiceImpl>(
       controller_.get(), store_.get(), &clock_, &readiness_);
@@ -89,6 +104,7 @@ void LeaderServer::RestoreThenRun() {
     backoff = std::min(backoff * 2, kMaxBackoff);
   }
   controller_->Start();
+  if (retention_ != nullptr) retention_->Start();
   readiness_.SetReady();
   if (auto* health = server_->GetHealthCheckService(); health != nullptr) {
     health->SetServingStatus(true);
@@ -110,7 +126,9 @@ void LeaderServer::Shutdown() {
                       std::chrono::seconds(1));
     server_.reset();
   }
+  if (retention_ != nullptr) retention_->Stop();
   if (controller_ != nullptr) controller_->Stop();
+  // Then the history writer drains (bounded) when history_ goes.
 }
 
 }  // namespace quarry
