@@ -1,10 +1,14 @@
 #include "bench/bench_cluster.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/status_util.h"
 
@@ -15,6 +19,24 @@ constexpr absl::Duration kStartTimeout = absl::Seconds(20);
 constexpr absl::Duration kStopGrace = absl::Seconds(5);
 
 }  // namespace
+
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces) in parentheses:
+  // state is field 3, utime 14, stime 15.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> fields =
+      absl::StrSplit(stat.substr(close + 2), ' ', absl::SkipEmpty());
+  double utime = 0, stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtod(fields[11], &utime) ||
+      !absl::SimpleAtod(fields[12], &stime)) {
+    return 0;
+  }
+  return (utime + stime) / sysconf(_SC_CLK_TCK);
+}
 
 std::shared_ptr<grpc::Channel> NewPrivateChannel(const std::string& address) {
   grpc::ChannelArguments args;
@@ -195,6 +217,14 @@ absl::StatusOr<quarry::v1::GetJobResultResponse> BenchCluster::GetJobResult(
       ContextWithDeadline(absl::Seconds(30)).get(), request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
+}
+
+double BenchCluster::WorkersCpuSeconds() const {
+  double seconds = 0;
+  for (const auto& [id, worker] : workers_) {
+    if (worker.running()) seconds += ProcessCpuSeconds(worker.pid());
+  }
+  return seconds;
 }
 
 std::string BenchCluster::LogTails() const {

@@ -60,6 +60,8 @@ class BenchCluster {
   quarry::v1::JobService::Stub& jobs() { return *jobs_; }
   const std::string& leader_address() const { return leader_address_; }
   pid_t leader_pid() const { return leader_.pid(); }
+  // CPU time (user + system) the worker processes have used so far.
+  double WorkersCpuSeconds() const;
   std::string leader_log() const { return options_.work_dir + "/leader.log"; }
   // The last lines of every process log, for failure messages.
   std::string LogTails() const;
@@ -81,6 +83,9 @@ class BenchCluster {
 
 using testing::ContextWithDeadline;
 
+
+// CPU time (user + system) process `pid` has used so far; 0 if unknown.
+double ProcessCpuSeconds(pid_t pid);
 
 // A channel to `address` with its own TCP connection (not shared with other
 // channels to the same address), for client threads.
