@@ -1,6 +1,7 @@
 #include "worker/kinds/word_counter.h"
 
 #include <array>
+#include <cstring>
 
 namespace quarry::worker {
 namespace {
@@ -15,7 +16,54 @@ constexpr std::array<char, 256> MakeLowerTable() {
 }
 constexpr std::array<char, 256> kLower = MakeLowerTable();
 
+uint64_t Load8(const char* p) {
+  uint64_t value;
+  std::memcpy(&value, p, sizeof(value));
+  return value;
+}
+
+uint32_t Load4(const char* p) {
+  uint32_t value;
+  std::memcpy(&value, p, sizeof(value));
+  return value;
+}
+
+// Both halves of the 128-bit product: every output bit depends on every
+// input bit of either factor.
+uint64_t Mix(uint64_t a, uint64_t b) {
+  const unsigned __int128 product = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+}
+
+constexpr uint64_t kSeed0 = 0x243f6a8885a308d3ULL;  // Digits of pi.
+constexpr uint64_t kSeed1 = 0x13198a2e03707344ULL;
+constexpr uint64_t kSeed2 = 0xa4093822299f31d0ULL;
+
 }  // namespace
+
+size_t WordCounter::WordHash::operator()(absl::string_view word) const {
+  const char* p = word.data();
+  size_t n = word.size();
+  uint64_t state = kSeed2 ^ n;
+  while (n > 16) {  // Long words: 16 bytes at a time.
+    state = Mix(Load8(p) ^ kSeed0, Load8(p + 8) ^ state);
+    p += 16;
+    n -= 16;
+  }
+  uint64_t a = 0, b = 0;
+  if (n >= 8) {  // 8..16 bytes: two overlapping loads.
+    a = Load8(p);
+    b = Load8(p + n - 8);
+  } else if (n >= 4) {
+    a = Load4(p);
+    b = Load4(p + n - 4);
+  } else if (n > 0) {
+    a = (static_cast<uint64_t>(static_cast<unsigned char>(p[0])) << 16) |
+        (static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
+        static_cast<unsigned char>(p[n - 1]);
+  }
+  return Mix(a ^ kSeed0, b ^ kSeed1 ^ state);
+}
 
 void WordCounter::Count(absl::string_view word) {
   ++total_;
@@ -28,28 +76,26 @@ void WordCounter::Count(absl::string_view word) {
 }
 
 void WordCounter::Add(absl::string_view piece) {
-  // Lowercase the piece after the carried start of a word, if any.
+  // text_ holds only the word being read (lowercased), which may have begun
+  // in an earlier piece; it has room for the whole piece, so the loop needs
+  // no bounds checks. One pass, one table lookup per byte.
   const size_t carried = text_.size();
   text_.resize(carried + piece.size());
-  char* const base = text_.data();
+  char* const word = text_.data();
+  char* end = word + carried;
   const unsigned char* in =
       reinterpret_cast<const unsigned char*>(piece.data());
-  char* out = base + carried;
-  for (size_t i = 0; i < piece.size(); ++i) out[i] = kLower[in[i]];
-
-  const char* p = base;
-  const char* const end = base + text_.size();
-  while (true) {
-    while (p < end && *p == 0) ++p;
-    const char* const start = p;
-    while (p < end && *p != 0) ++p;
-    if (p == end) {
-      // The word (possibly empty) may go on in the next piece: keep it.
-      text_.erase(0, static_cast<size_t>(start - base));
-      return;
+  const unsigned char* const stop = in + piece.size();
+  for (; in < stop; ++in) {
+    const char lower = kLower[*in];
+    if (lower != 0) {
+      *end++ = lower;
+    } else if (end != word) {
+      Count(absl::string_view(word, static_cast<size_t>(end - word)));
+      end = word;
     }
-    Count(absl::string_view(start, static_cast<size_t>(p - start)));
   }
+  text_.resize(static_cast<size_t>(end - word));  // The word goes on.
 }
 
 void WordCounter::Finish() {

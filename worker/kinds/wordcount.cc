@@ -53,6 +53,34 @@ std::vector<const WordCount*> Entries(const WordCounts& counts) {
   return entries;
 }
 
+// Sorts (word, count) entries by word in byte order. Words are compared
+// by their first 8 bytes as one integer first (most differ there), so the
+// sort rarely calls memcmp: several times faster than comparing views.
+void SortByWord(std::vector<std::pair<absl::string_view, int64_t>>& entries) {
+  struct Keyed {
+    uint64_t prefix;  // The first 8 bytes, big-endian, zero-padded.
+    uint32_t index;
+  };
+  std::vector<Keyed> keys(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const absl::string_view word = entries[i].first;
+    uint64_t prefix = 0;
+    for (size_t b = 0; b < 8; ++b) {
+      prefix = (prefix << 8) |
+               (b < word.size() ? static_cast<unsigned char>(word[b]) : 0);
+    }
+    keys[i] = {prefix, static_cast<uint32_t>(i)};
+  }
+  std::sort(keys.begin(), keys.end(), [&entries](const Keyed& a, const Keyed& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return entries[a.index].first < entries[b.index].first;
+  });
+  std::vector<std::pair<absl::string_view, int64_t>> sorted;
+  sorted.reserve(entries.size());
+  for (const Keyed& key : keys) sorted.push_back(entries[key.index]);
+  entries = std::move(sorted);
+}
+
 class WordCountMapKind : public JobKind {
  public:
   explicit WordCountMapKind(size_t chunk_size) : chunk_size_(chunk_size) {}
@@ -74,7 +102,7 @@ class WordCountMapKind : public JobKind {
     }
     std::vector<std::pair<absl::string_view, int64_t>> entries =
         counter.Entries();
-    std::sort(entries.begin(), entries.end());
+    SortByWord(entries);
     // One buffer, one write: a part file is small (a line per distinct
     // word).
     std::string out;
