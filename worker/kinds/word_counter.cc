@@ -41,7 +41,7 @@ constexpr uint64_t kSeed2 = 0xa4093822299f31d0ULL;
 
 }  // namespace
 
-size_t WordCounter::WordHash::operator()(absl::string_view word) const {
+size_t WordHash::operator()(absl::string_view word) const {
   const char* p = word.data();
   size_t n = word.size();
   uint64_t state = kSeed2 ^ n;

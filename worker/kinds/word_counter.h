@@ -11,6 +11,23 @@
 
 namespace quarry::worker {
 
+// A hash for words (short strings): two overlapping 8-byte (or 4-byte)
+// loads and one 128-bit multiply for most words, a third of the
+// instructions of absl's general string hash. Transparent: a map keyed by
+// std::string is searched with a string_view, without a copy.
+struct WordHash {
+  using is_transparent = void;
+  size_t operator()(absl::string_view word) const;
+};
+struct WordEq {
+  using is_transparent = void;
+  bool operator()(absl::string_view a, absl::string_view b) const {
+    return a == b;
+  }
+};
+// Word -> count.
+using WordCountMap = absl::flat_hash_map<std::string, int64_t, WordHash, WordEq>;
+
 // Counts words as the `wordcount` kind defines them (maximal runs of ASCII
 // letters, lowercased; every other byte separates words) in text fed in
 // pieces of any size: a word may span pieces, never Finish() calls. Built
@@ -33,21 +50,7 @@ class WordCounter {
  private:
   void Count(absl::string_view word);
 
-  // A hash for short strings, inline: two overlapping 8-byte (or 4-byte)
-  // loads and one 128-bit multiply for most words, a third of the
-  // instructions of absl's general string hash. Transparent, so find()
-  // takes the view into text_ and copies it into a key only for a new word.
-  struct WordHash {
-    using is_transparent = void;
-    size_t operator()(absl::string_view word) const;
-  };
-  struct WordEq {
-    using is_transparent = void;
-    bool operator()(absl::string_view a, absl::string_view b) const {
-      return a == b;
-    }
-  };
-  absl::flat_hash_map<std::string, int64_t, WordHash, WordEq> counts_;
+  WordCountMap counts_;
   int64_t total_ = 0;
   // The word being read, lowercased (it may go on in the next piece). Its
   // capacity grows to the largest piece and is reused.

@@ -18,9 +18,8 @@
 namespace quarry::worker {
 namespace {
 
-// Counts keyed by word. absl's string hash is transparent, so find() takes
-// a string_view or a reused std::string without building a new key.
-using WordCounts = absl::flat_hash_map<std::string, int64_t>;
+// Counts keyed by word; find() takes a string_view without building a key.
+using WordCounts = WordCountMap;
 using WordCount = WordCounts::value_type;
 
 // Maximum summary size (AttemptStatus.summary is at most 1 KiB).
