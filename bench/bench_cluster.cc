@@ -227,6 +227,12 @@ double BenchCluster::WorkersCpuSeconds() const {
   return seconds;
 }
 
+double BenchCluster::ClusterCpuSeconds() const {
+  return WorkersCpuSeconds() +
+         (leader_.running() ? ProcessCpuSeconds(leader_.pid()) : 0) +
+         ProcessCpuSeconds(getpid());
+}
+
 std::string BenchCluster::LogTails() const {
   std::string out;
   std::error_code ignored;

@@ -62,6 +62,8 @@ class BenchCluster {
   pid_t leader_pid() const { return leader_.pid(); }
   // CPU time (user + system) the worker processes have used so far.
   double WorkersCpuSeconds() const;
+  // The same for the leader, the workers and this driver together.
+  double ClusterCpuSeconds() const;
   std::string leader_log() const { return options_.work_dir + "/leader.log"; }
   // The last lines of every process log, for failure messages.
   std::string LogTails() const;

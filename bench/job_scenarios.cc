@@ -93,17 +93,25 @@ absl::Status RunThroughput(const BenchConfig& config, Report& report) {
     sizes = config.smoke ? std::vector<int>{500}
                          : std::vector<int>{10'000, 100'000};
   }
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   for (int tasks : sizes) {
+    const double cpu_start = (*cluster)->ClusterCpuSeconds();
     absl::StatusOr<double> seconds =
         RunJobToDone(**cluster, NoopSpec(tasks), NoopTimeout(tasks));
     if (!seconds.ok()) return seconds.status();
+    const double cpu = (*cluster)->ClusterCpuSeconds() - cpu_start;
     const double rate = tasks / *seconds;
+    // How much of the machine the cluster (leader, workers, this driver)
+    // got: well under 1 means other work shared the cores.
     report.Emit(Figure("throughput")
                     .Add("tasks", tasks)
                     .Add("workers", kWorkers)
                     .Add("slots", kSlots)
                     .Add("seconds", *seconds)
-                    .Add("tasks_per_s", rate));
+                    .Add("tasks_per_s", rate)
+                    .Add("cluster_cpu_s", cpu)
+                    .Add("cpu_us_per_task", cpu / tasks * 1e6)
+                    .Add("machine_share", cpu / (*seconds * cores)));
     report.AddRow("throughput", absl::StrCat(tasks, " noop tasks, tasks/s"),
                   absl::StrFormat("%.0f", rate), ">= 20000",
                   Verdict(rate >= kThroughputTarget));
