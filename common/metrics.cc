@@ -1,6 +1,13 @@
 #include "common/metrics.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <exception>
+#include <thread>
 #include <utility>
 
 #include <prometheus/collectable.h>
@@ -8,9 +15,41 @@
 #include <prometheus/text_serializer.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "common/ids.h"
 
 namespace quarry {
+namespace {
+
+// Connects to `host`:`port` (an IPv4 or bracketed IPv6 literal; wildcards
+// mean loopback) and hangs up at once. Returns false if `host` is no IP.
+bool Knock(absl::string_view host, int port) {
+  host = absl::StripSuffix(absl::StripPrefix(host, "["), "]");
+  sockaddr_storage address = {};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+  const std::string ip(host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host);
+  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof(*v4);
+  } else if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    length = sizeof(*v6);
+  } else {
+    return false;
+  }
+  const int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (fd < 0) return false;
+  connect(fd, reinterpret_cast<sockaddr*>(&address), length);
+  close(fd);
+  return true;
+}
+
+}  // namespace
 
 void SnapshotWriter::Gauge(absl::string_view name, absl::string_view help,
                            double value, const prometheus::Labels& labels) {
@@ -94,6 +133,7 @@ absl::Status Metrics::Serve(absl::string_view listen) {
         absl::StrCat("cannot serve metrics on ", listen,
                      " (address in use or not a local IP?): ", e.what()));
   }
+  listen_ = std::string(listen);
   exposer_->RegisterCollectable(registry_);
   exposer_->RegisterCollectable(snapshots_);
   const std::vector<int> ports = exposer_->GetListeningPorts();
@@ -102,7 +142,21 @@ absl::Status Metrics::Serve(absl::string_view listen) {
 }
 
 void Metrics::StopServing() {
+  if (exposer_ == nullptr) return;
+  // civetweb's accept loop waits up to 2 s in poll() before it sees the
+  // stop request; a connection wakes it, so knock until it has stopped.
+  std::atomic<bool> stopped{false};
+  std::thread knocker([this, &stopped] {
+    const absl::Time deadline = absl::Now() + absl::Seconds(3);
+    const absl::string_view listen = listen_;
+    const absl::string_view host = listen.substr(0, listen.rfind(':'));
+    while (!stopped.load() && absl::Now() < deadline && Knock(host, port_)) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  });
   exposer_.reset();
+  stopped.store(true);
+  knocker.join();
   port_ = 0;
 }
 

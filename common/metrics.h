@@ -84,6 +84,7 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<SnapshotCollectable> snapshots_;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  std::string listen_;
   int port_ = 0;
 };
 

@@ -17,13 +17,15 @@ using quarry::v1::ExecutionStatus;
 
 Controller::Controller(Store* store, WorkerClientFactory* clients,
                        OutputFinalizer* finalizer, const Clock* clock,
-                       ChangeNotifier* notifier, ControllerOptions options)
+                       ChangeNotifier* notifier, ControllerOptions options,
+                       LeaderObserver* observer)
     : store_(store),
       clients_(clients),
       finalizer_(finalizer),
       clock_(clock),
       notifier_(notifier),
-      options_(options) {}
+      options_(options),
+      observer_(observer) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -71,6 +73,7 @@ void Controller::Loop() {
 }
 
 void Controller::RunOnce(absl::Time now) {
+  const absl::Time step_start = absl::Now();  // Real time, even in tests.
   Effects effects;
   {
     absl::MutexLock lock(&mu_);
@@ -83,6 +86,7 @@ void Controller::RunOnce(absl::Time now) {
                        effects.probes.size();
   }
   Apply(std::move(effects));
+  if (observer_ != nullptr) observer_->OnControllerStep(absl::Now() - step_start);
 }
 
 void Controller::OnJobSubmitted(const quarry::v1::Job& job,
@@ -149,6 +153,7 @@ void Controller::IngestEvents(absl::Time now, Effects* effects) {
       }
     }
     runtime->dirty = false;  // Stored as submitted.
+    ++counts_.jobs_submitted;
     jobs_[runtime->sequence] = std::move(runtime);
   }
   submitted_.clear();
@@ -199,8 +204,10 @@ void Controller::Apply(Effects effects) {
       LOG(WARNING) << "job " << job.id() << ": " << status;
     }
   }
-  auto check = [](const absl::Status& status) {
-    if (!status.ok()) LOG(ERROR) << "store write failed: " << status;
+  auto check = [this](const absl::Status& status) {
+    if (status.ok()) return;
+    LOG(ERROR) << "store write failed: " << status;
+    if (observer_ != nullptr) observer_->OnStoreError(StoreOp::kWrite, status);
   };
   for (const auto& [job_id, tasks] : effects.task_writes) {
     check(store_->UpdateTasks(job_id, tasks));

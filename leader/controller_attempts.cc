@@ -137,7 +137,10 @@ void Controller::EndAttempt(const std::string& attempt_id,
     return;
   }
   task.set_error(error);
-  if (counts_as_failure) ++job->failures[index];
+  if (counts_as_failure) {
+    ++job->failures[index];
+    ++counts_.attempts_failed;
+  }
   const int32_t max_attempts = job->job.spec().max_attempts();
   std::string reason;
   if (job->failures[index] >= max_attempts) {
@@ -161,6 +164,7 @@ void Controller::EndAttempt(const std::string& attempt_id,
             << "); task re-queued";
   SetTaskStatus(*job, index, quarry::v1::EXECUTION_STATUS_PENDING);
   job->runnable.push_front(index);  // Retries go first.
+  ++counts_.attempts_retried;
 }
 
 void Controller::HandleStartResult(StartResult result, absl::Time now,

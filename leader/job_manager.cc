@@ -38,19 +38,28 @@ bool IsFinished(quarry::v1::JobState state) {
 
 JobManager::JobManager(Store* store, Controller* controller,
                        ChangeNotifier* notifier, const Clock* clock,
-                       PlannerLimits limits)
+                       PlannerLimits limits, LeaderObserver* observer)
     : store_(store),
       controller_(controller),
       notifier_(notifier),
       clock_(clock),
-      limits_(limits) {}
+      limits_(limits),
+      observer_(observer) {}
+
+absl::Status JobManager::StoreCall(StoreOp op, absl::Status status) const {
+  if (!status.ok() && !absl::IsNotFound(status) &&
+      !absl::IsInvalidArgument(status) && observer_ != nullptr) {
+    observer_->OnStoreError(op, status);
+  }
+  return status;
+}
 
 absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
     const quarry::v1::JobSpec& spec) {
   absl::StatusOr<JobPlan> plan = PlanJob(spec, limits_);
   if (!plan.ok()) return plan.status();
   absl::StatusOr<int64_t> sequence = store_->NextJobSequence();
-  if (!sequence.ok()) return sequence.status();
+  if (!sequence.ok()) return StoreCall(StoreOp::kWrite, sequence.status());
   Job job;
   job.set_id(FormatJobId(*sequence));
   const std::string output_dir = plan->spec.output_dir();
@@ -75,7 +84,7 @@ absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
   *job.mutable_create_time() = ToProtoTime(clock_->Now());
   if (absl::Status created = store_->CreateJob(job, plan->tasks);
       !created.ok()) {
-    return release(created);
+    return release(StoreCall(StoreOp::kWrite, created));
   }
   quarry::v1::SubmitJobResponse response;
   response.set_job_id(job.id());
@@ -89,12 +98,12 @@ absl::StatusOr<quarry::v1::GetJobResponse> JobManager::Get(
   if (absl::Status ok = CheckJobId(request.job_id()); !ok.ok()) return ok;
   quarry::v1::GetJobResponse response;
   absl::StatusOr<Job> job = store_->GetJob(request.job_id());
-  if (!job.ok()) return job.status();
+  if (!job.ok()) return StoreCall(StoreOp::kRead, job.status());
   *response.mutable_job() = std::move(*job);
   if (request.include_tasks()) {
     absl::StatusOr<std::vector<quarry::v1::Task>> tasks =
         store_->GetTasks(request.job_id());
-    if (!tasks.ok()) return tasks.status();
+    if (!tasks.ok()) return StoreCall(StoreOp::kRead, tasks.status());
     for (quarry::v1::Task& task : *tasks) {
       *response.add_tasks() = std::move(task);
     }
@@ -117,7 +126,7 @@ absl::StatusOr<quarry::v1::ListJobsResponse> JobManager::List(
       request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   absl::StatusOr<JobPage> page =
       store_->ListJobs(request.state(), page_size, request.page_token());
-  if (!page.ok()) return page.status();
+  if (!page.ok()) return StoreCall(StoreOp::kRead, page.status());
   quarry::v1::ListJobsResponse response;
   for (Job& job : page->jobs) *response.add_jobs() = std::move(job);
   response.set_next_page_token(page->next_page_token);
@@ -128,9 +137,9 @@ absl::StatusOr<quarry::v1::GetJobResultResponse> JobManager::Result(
     const std::string& job_id) {
   if (absl::Status ok = CheckJobId(job_id); !ok.ok()) return ok;
   absl::StatusOr<Job> job = store_->GetJob(job_id);
-  if (!job.ok()) return job.status();
+  if (!job.ok()) return StoreCall(StoreOp::kRead, job.status());
   absl::StatusOr<std::vector<quarry::v1::Task>> tasks = store_->GetTasks(job_id);
-  if (!tasks.ok()) return tasks.status();
+  if (!tasks.ok()) return StoreCall(StoreOp::kRead, tasks.status());
   quarry::v1::GetJobResultResponse response;
   response.set_job_id(job_id);
   response.set_state(job->state());
@@ -156,7 +165,7 @@ absl::StatusOr<quarry::v1::GetJobResultResponse> JobManager::Result(
 absl::StatusOr<Job> JobManager::Cancel(const std::string& job_id) {
   if (absl::Status ok = CheckJobId(job_id); !ok.ok()) return ok;
   absl::StatusOr<Job> job = store_->GetJob(job_id);
-  if (!job.ok()) return job.status();
+  if (!job.ok()) return StoreCall(StoreOp::kRead, job.status());
   if (IsFinished(job->state())) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", job_id, " already finished: ",
@@ -170,9 +179,8 @@ absl::StatusOr<Job> JobManager::Cancel(const std::string& job_id) {
   const absl::Time deadline = absl::Now() + kCancelWait;
   while (true) {
     job = store_->GetJob(job_id);
-    if (!job.ok() || IsFinished(job->state()) || absl::Now() >= deadline) {
-      return job;
-    }
+    if (!job.ok()) return StoreCall(StoreOp::kRead, job.status());
+    if (IsFinished(job->state()) || absl::Now() >= deadline) return job;
     version = notifier_->WaitForChange(version, deadline - absl::Now());
   }
 }
@@ -188,7 +196,7 @@ absl::Status JobManager::Watch(
   uint64_t version = notifier_->version();
   while (!cancelled()) {
     absl::StatusOr<Job> job = store_->GetJob(job_id);
-    if (!job.ok()) return job.status();
+    if (!job.ok()) return StoreCall(StoreOp::kRead, job.status());
     absl::Duration wait = kWatchPoll;
     if (!sent_any ||
         !google::protobuf::util::MessageDifferencer::Equals(*job, last_sent)) {

@@ -10,6 +10,7 @@
 #include "leader/change_notifier.h"
 #include "leader/controller.h"
 #include "leader/job_planner.h"
+#include "leader/leader_observer.h"
 #include "quarry/v1/job_service.pb.h"
 
 namespace quarry {
@@ -20,8 +21,10 @@ namespace quarry {
 // thread-safe. Called by gRPC handler threads.
 class JobManager {
  public:
+  // `observer` (may be null) is told of failed store calls.
   JobManager(Store* store, Controller* controller, ChangeNotifier* notifier,
-             const Clock* clock, PlannerLimits limits = {});
+             const Clock* clock, PlannerLimits limits = {},
+             LeaderObserver* observer = nullptr);
 
   absl::StatusOr<quarry::v1::SubmitJobResponse> Submit(
       const quarry::v1::JobSpec& spec);
@@ -43,11 +46,17 @@ class JobManager {
                      const std::function<bool()>& cancelled);
 
  private:
+  // Returns `status`, telling the observer when it is a store failure
+  // (NOT_FOUND and INVALID_ARGUMENT are answers to the caller, not
+  // failures).
+  absl::Status StoreCall(StoreOp op, absl::Status status) const;
+
   Store* const store_;
   Controller* const controller_;
   ChangeNotifier* const notifier_;
   const Clock* const clock_;
   const PlannerLimits limits_;
+  LeaderObserver* const observer_;
 };
 
 bool IsFinished(quarry::v1::JobState state);

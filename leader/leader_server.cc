@@ -3,19 +3,23 @@
 #include <glog/logging.h>
 
 #include "common/memory_store.h"
+#include "common/rpc_metrics.h"
 #include "leader/grpc_worker_client.h"
 
 namespace quarry {
 
 LeaderServer::LeaderServer(LeaderConfig config)
     : config_(std::move(config)),
+      leader_metrics_(&metrics_),
       store_(std::make_unique<MemoryStore>()),
       worker_clients_(std::make_unique<GrpcWorkerClientFactory>()) {
   controller_ = std::make_unique<Controller>(
       store_.get(), worker_clients_.get(), &finalizer_, &clock_, &notifier_,
-      config_.controller);
+      config_.controller, &leader_metrics_);
+  leader_metrics_.CollectFrom(controller_.get());
   job_manager_ = std::make_unique<JobManager>(store_.get(), controller_.get(),
-                                              &notifier_, &clock_);
+                                              &notifier_, &clock_,
+                                              PlannerLimits{}, &leader_metrics_);
   job_service_ = std::make_unique<JobServiceImpl>(job_manager_.get());
   cluster_service_ = std::make_unique<ClusterServiceImpl>(
       controller_.get(), store_.get(), &clock_);
@@ -24,8 +28,19 @@ LeaderServer::LeaderServer(LeaderConfig config)
 LeaderServer::~LeaderServer() { Shutdown(); }
 
 absl::Status LeaderServer::Start() {
-  absl::StatusOr<StartedServer> started = StartGrpcServer(
-      config_.listen, {job_service_.get(), cluster_service_.get()});
+  if (!config_.metrics_listen.empty()) {
+    if (absl::Status served = metrics_.Serve(config_.metrics_listen);
+        !served.ok()) {
+      return served;
+    }
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(NewRpcMetricsInterceptorFactory(&metrics_));
+  absl::StatusOr<StartedServer> started =
+      StartGrpcServer(config_.listen,
+                      {job_service_.get(), cluster_service_.get()},
+                      std::move(interceptors));
   if (!started.ok()) return started.status();
   server_ = std::move(started->server);
   port_ = started->port;
@@ -34,6 +49,7 @@ absl::Status LeaderServer::Start() {
 }
 
 void LeaderServer::Shutdown() {
+  metrics_.StopServing();
   if (server_ != nullptr) {
     // Workers' streams end now (they reconnect to the next leader);
     // WatchJob streams get a moment to end, then are cancelled.

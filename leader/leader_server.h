@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/server_util.h"
 #include "common/store.h"
 #include "leader/change_notifier.h"
@@ -13,6 +14,7 @@
 #include "leader/controller.h"
 #include "leader/job_manager.h"
 #include "leader/job_service.h"
+#include "leader/leader_metrics.h"
 #include "leader/output_finalizer.h"
 #include "leader/worker_client.h"
 
@@ -20,12 +22,14 @@ namespace quarry {
 
 struct LeaderConfig {
   std::string listen = "127.0.0.1:7070";
+  // Where to serve GET /metrics ("IP:PORT", port 0: any); empty: nowhere.
+  std::string metrics_listen;
   ControllerOptions controller;
 };
 
 // The composition root of the leader: builds the store, controller, job
-// manager and gRPC services, and owns them. Start() serves; Shutdown()
-// stops serving, then stops the controller.
+// manager, gRPC services and metrics, and owns them. Start() serves;
+// Shutdown() stops serving, then stops the controller.
 class LeaderServer {
  public:
   explicit LeaderServer(LeaderConfig config);
@@ -35,9 +39,15 @@ class LeaderServer {
   void Shutdown();
   // The port really listened on (after Start).
   int port() const { return port_; }
+  // The port /metrics is served on (after Start); 0 when not served.
+  int metrics_port() const { return metrics_.port(); }
 
  private:
   const LeaderConfig config_;
+  // Outlives everything that reports to it; StopServing() comes first in
+  // Shutdown(), before the controller its scrapes read goes away.
+  Metrics metrics_;
+  LeaderMetrics leader_metrics_;
   RealClock clock_;
   ChangeNotifier notifier_;
   std::unique_ptr<Store> store_;

@@ -10,6 +10,11 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
 ABSL_FLAG(std::string, port_file, "",
           "if set, write the port really listened on to this file (useful "
           "with --listen HOST:0)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "IP:PORT to serve Prometheus metrics on (GET /metrics); port 0 "
+          "picks a free port; empty: no metrics endpoint");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "if set, write the metrics port really listened on to this file");
 ABSL_FLAG(absl::Duration, tick, absl::Milliseconds(100),
           "controller timer period (it also runs at once on events)");
 ABSL_FLAG(absl::Duration, worker_rpc_timeout, absl::Seconds(2),
@@ -25,6 +30,7 @@ int main(int argc, char** argv) {
                       "Usage: quarry-leader [--listen HOST:PORT] [flags]");
   quarry::LeaderConfig config;
   config.listen = absl::GetFlag(FLAGS_listen);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.controller.tick = absl::GetFlag(FLAGS_tick);
   config.controller.worker_rpc_timeout = absl::GetFlag(FLAGS_worker_rpc_timeout);
   config.controller.suspect_after = absl::GetFlag(FLAGS_suspect_after);
@@ -50,6 +56,17 @@ int main(int argc, char** argv) {
   LOG(INFO) << "quarry-leader listening on "
             << quarry::WithPort(config.listen, server.port())
             << " (store: memory)";
+  if (server.metrics_port() != 0) {
+    if (absl::Status written = quarry::WritePortFile(
+            absl::GetFlag(FLAGS_metrics_port_file), server.metrics_port());
+        !written.ok()) {
+      LOG(ERROR) << written;
+      return 1;
+    }
+    LOG(INFO) << "metrics on http://"
+              << quarry::WithPort(config.metrics_listen, server.metrics_port())
+              << "/metrics";
+  }
   quarry::WaitForTerminationSignal();
   server.Shutdown();
   LOG(INFO) << "quarry-leader stopped";

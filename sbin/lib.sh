@@ -9,12 +9,12 @@ QUARRY_PACKAGES=(
   cmake g++ ninja-build pkgconf
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   grpc-proto libabsl-dev libgoogle-glog-dev libre2-dev libssl-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev prometheus-cpp-dev
   bible-kjv
 )
-# Only the test suite needs these: clang's thread-safety analysis, and the
-# chaos monkey's JSON handling.
-QUARRY_TEST_PACKAGES=(clang-14 python3 jq)
+# Only the test suite needs these: clang's thread-safety analysis, the
+# chaos monkey's JSON handling, and an HTTP client to scrape /metrics.
+QUARRY_TEST_PACKAGES=(clang-14 python3 jq libcpp-httplib-dev)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/ids.h"
+#include "common/rpc_metrics.h"
 #include "common/server_util.h"
 
 namespace quarry::worker {
@@ -66,6 +67,13 @@ absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
   if (absl::Status s = ValidateHostPort(config.leader, "--leader"); !s.ok()) {
     return s;
   }
+  if (!config.metrics_listen.empty()) {
+    if (absl::Status s =
+            ValidateHostPort(config.metrics_listen, "--metrics_listen");
+        !s.ok()) {
+      return s;
+    }
+  }
   if (config.drain.grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--drain_grace must not be negative, got ",
@@ -101,6 +109,7 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   worker->executor_ = std::make_unique<SlotExecutor>(
       executor_options, worker->kinds_.get(), &worker->clock_,
       [self](const quarry::v1::AttemptStatus& status) {
+        self->worker_metrics_.OnAttemptFinished(status);
         self->reporter_->Enqueue(status);
       },
       [self](const std::string& attempt_id, const CancelFlag& cancel) {
@@ -109,8 +118,17 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   worker->service_ =
       std::make_unique<WorkerServiceImpl>(worker->executor_.get());
 
-  absl::StatusOr<StartedServer> started =
-      StartGrpcServer(config.listen, {worker->service_.get()});
+  if (!config.metrics_listen.empty()) {
+    if (absl::Status served = worker->metrics_.Serve(config.metrics_listen);
+        !served.ok()) {
+      return served;
+    }
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(NewRpcMetricsInterceptorFactory(&worker->metrics_));
+  absl::StatusOr<StartedServer> started = StartGrpcServer(
+      config.listen, {worker->service_.get()}, std::move(interceptors));
   if (!started.ok()) return started.status();
   worker->server_ = std::move(started->server);
   worker->port_ = started->port;
@@ -159,6 +177,8 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   worker->drainer_ =
       std::make_unique<Drainer>(config.drain, id, worker->executor_.get(),
                                 worker->reporter_.get(), leader_client);
+  worker->worker_metrics_.CollectFrom(worker->executor_.get(),
+                                      worker->reporter_.get());
   worker->service_->SetIdentity(id, worker->address_);
   worker->reporter_->Start();
   worker->connection_->Start();
@@ -189,6 +209,7 @@ Drainer::Result WorkerServer::Drain() {
 void WorkerServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  metrics_.StopServing();
   if (executor_ != nullptr) executor_->Shutdown();
   if (reporter_ != nullptr) reporter_->Stop();
   // After the last report: the leader then sees CANCELLED attempts rather

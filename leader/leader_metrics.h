@@ -1,0 +1,43 @@
+#ifndef QUARRY_LEADER_LEADER_METRICS_H_
+#define QUARRY_LEADER_LEADER_METRICS_H_
+
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+
+#include "common/metrics.h"
+#include "leader/controller.h"
+#include "leader/controller_stats.h"
+#include "leader/leader_observer.h"
+
+namespace quarry {
+
+// The leader's metrics (every one is listed in docs/operations.md): the
+// controller's snapshot (jobs, tasks, queue, workers, slots, heartbeat
+// ages, attempt counts), read at each scrape, and the step durations and
+// store errors that the controller and the job manager report as they
+// happen. Thread-safe.
+class LeaderMetrics : public LeaderObserver {
+ public:
+  // Registers its families in `metrics`, which must outlive it.
+  explicit LeaderMetrics(Metrics* metrics);
+
+  // Adds the controller's snapshot to every scrape. The controller must
+  // outlive the scrapes (stop serving metrics before destroying it).
+  void CollectFrom(Controller* controller);
+
+  void OnControllerStep(absl::Duration duration) override;
+  void OnStoreError(StoreOp op, const absl::Status& status) override;
+
+ private:
+  Metrics* const metrics_;
+  prometheus::Histogram& tick_duration_;
+  prometheus::Counter& store_read_errors_;
+  prometheus::Counter& store_write_errors_;
+};
+
+// Writes `stats` as the quarry_leader_* gauges and counters.
+void WriteControllerStats(const ControllerStats& stats, SnapshotWriter& out);
+
+}  // namespace quarry
+
+#endif  // QUARRY_LEADER_LEADER_METRICS_H_
