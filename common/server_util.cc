@@ -86,6 +86,16 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
+absl::Status AnnounceMetricsPort(absl::string_view listen, int port,
+                                 const std::string& port_file) {
+  if (port == 0) return absl::OkStatus();
+  if (absl::Status written = WritePortFile(port_file, port); !written.ok()) {
+    return written;
+  }
+  LOG(INFO) << "metrics on http://" << WithPort(listen, port) << "/metrics";
+  return absl::OkStatus();
+}
+
 std::vector<char*> InitProgram(int argc, char** argv, absl::string_view usage) {
   absl::SetProgramUsageMessage(absl::StrCat(
       usage,

@@ -56,16 +56,12 @@ int main(int argc, char** argv) {
   LOG(INFO) << "quarry-leader listening on "
             << quarry::WithPort(config.listen, server.port())
             << " (store: memory)";
-  if (server.metrics_port() != 0) {
-    if (absl::Status written = quarry::WritePortFile(
-            absl::GetFlag(FLAGS_metrics_port_file), server.metrics_port());
-        !written.ok()) {
-      LOG(ERROR) << written;
-      return 1;
-    }
-    LOG(INFO) << "metrics on http://"
-              << quarry::WithPort(config.metrics_listen, server.metrics_port())
-              << "/metrics";
+  if (absl::Status announced = quarry::AnnounceMetricsPort(
+          config.metrics_listen, server.metrics_port(),
+          absl::GetFlag(FLAGS_metrics_port_file));
+      !announced.ok()) {
+    LOG(ERROR) << announced;
+    return 1;
   }
   quarry::WaitForTerminationSignal();
   server.Shutdown();

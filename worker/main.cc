@@ -96,17 +96,11 @@ int main(int argc, char** argv) {
   LOG(INFO) << "quarry-worker " << (*worker)->worker_id() << " listening on "
             << (*worker)->address() << " with " << (*worker)->slots()
             << " slots, leader " << config.leader;
-  if ((*worker)->metrics_port() != 0) {
-    if (absl::Status written =
-            quarry::WritePortFile(absl::GetFlag(FLAGS_metrics_port_file),
-                                  (*worker)->metrics_port());
-        !written.ok()) {
-      return Fail(written);
-    }
-    LOG(INFO) << "metrics on http://"
-              << quarry::WithPort(config.metrics_listen,
-                                  (*worker)->metrics_port())
-              << "/metrics";
+  if (absl::Status announced = quarry::AnnounceMetricsPort(
+          config.metrics_listen, (*worker)->metrics_port(),
+          absl::GetFlag(FLAGS_metrics_port_file));
+      !announced.ok()) {
+    return Fail(announced);
   }
 
   quarry::worker::WorkerServer& server = **worker;
