@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <prometheus/collectable.h>
+#include <prometheus/exposer.h>
+#include <prometheus/text_serializer.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -9,10 +12,6 @@
 #include <exception>
 #include <thread>
 #include <utility>
-
-#include <prometheus/collectable.h>
-#include <prometheus/exposer.h>
-#include <prometheus/text_serializer.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -30,7 +29,9 @@ bool Knock(absl::string_view host, int port) {
   socklen_t length = 0;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-  const std::string ip(host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host);
+  const std::string ip(host == "0.0.0.0" ? "127.0.0.1"
+                       : host == "::"    ? "::1"
+                                         : host);
   if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(static_cast<uint16_t>(port));
@@ -62,10 +63,9 @@ void SnapshotWriter::Counter(absl::string_view name, absl::string_view help,
       value;
 }
 
-prometheus::ClientMetric& SnapshotWriter::Add(absl::string_view name,
-                                              absl::string_view help,
-                                              prometheus::MetricType type,
-                                              const prometheus::Labels& labels) {
+prometheus::ClientMetric& SnapshotWriter::Add(
+    absl::string_view name, absl::string_view help, prometheus::MetricType type,
+    const prometheus::Labels& labels) {
   prometheus::MetricFamily* family = nullptr;
   for (prometheus::MetricFamily& existing : families_) {
     if (existing.name == name) family = &existing;
@@ -170,8 +170,8 @@ std::string Metrics::Render() const {
 
 const std::vector<double>& LatencyBuckets() {
   static const auto* const kBuckets = new std::vector<double>{
-      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-      0.01,    0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 5, 10};
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10};
   return *kBuckets;
 }
 

@@ -1,14 +1,14 @@
 #ifndef QUARRY_COMMON_METRICS_H_
 #define QUARRY_COMMON_METRICS_H_
 
+#include <prometheus/labels.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <prometheus/labels.h>
-#include <prometheus/metric_family.h>
-#include <prometheus/registry.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"

@@ -5,9 +5,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "absl/status/status.h"
 
 namespace quarry {
 namespace {
@@ -32,7 +32,8 @@ class RpcMetrics {
                           "method and status code")
                     .Register(registry)) {}
 
-  prometheus::Histogram* Histogram(const char* method) ABSL_LOCKS_EXCLUDED(mu_) {
+  prometheus::Histogram* Histogram(const char* method)
+      ABSL_LOCKS_EXCLUDED(mu_) {
     {
       absl::ReaderMutexLock lock(&mu_);
       auto it = histograms_.find(method);
@@ -50,8 +51,8 @@ class RpcMetrics {
     // grpc::StatusCode and absl::StatusCode share their numbering.
     errors_
         .Add({{"method", method},
-              {"code", absl::StatusCodeToString(
-                           static_cast<absl::StatusCode>(code))}})
+              {"code",
+               absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}})
         .Increment();
   }
 
@@ -69,7 +70,8 @@ class RpcTimer : public grpc::experimental::Interceptor {
   RpcTimer(RpcMetrics* metrics, const char* method)
       : metrics_(metrics), method_(method), start_(absl::Now()) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
       metrics_->Histogram(method_)->Observe(

@@ -1,9 +1,9 @@
 #ifndef QUARRY_COMMON_RPC_METRICS_H_
 #define QUARRY_COMMON_RPC_METRICS_H_
 
-#include <memory>
-
 #include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
 
 #include "common/metrics.h"
 

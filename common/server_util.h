@@ -25,8 +25,8 @@ struct StartedServer {
 // `interceptors` see every call (e.g. NewRpcMetricsInterceptorFactory).
 absl::StatusOr<StartedServer> StartGrpcServer(
     absl::string_view listen, const std::vector<grpc::Service*>& services,
-    std::vector<std::unique_ptr<
-        grpc::experimental::ServerInterceptorFactoryInterface>>
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors = {});
 
 // "HOST:PORT" with the port of `listen` replaced by `port`.

@@ -86,7 +86,9 @@ void Controller::RunOnce(absl::Time now) {
                        effects.probes.size();
   }
   Apply(std::move(effects));
-  if (observer_ != nullptr) observer_->OnControllerStep(absl::Now() - step_start);
+  if (observer_ != nullptr) {
+    observer_->OnControllerStep(absl::Now() - step_start);
+  }
 }
 
 void Controller::OnJobSubmitted(const quarry::v1::Job& job,

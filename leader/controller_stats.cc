@@ -9,13 +9,16 @@ namespace quarry {
 ControllerStats Controller::Stats() {
   ControllerStats stats;
   // Every label value is present, at 0 when nothing is in that state.
-  for (auto state : {quarry::v1::JOB_STATE_PENDING, quarry::v1::JOB_STATE_RUNNING}) {
+  for (auto state :
+       {quarry::v1::JOB_STATE_PENDING, quarry::v1::JOB_STATE_RUNNING}) {
     stats.jobs[state] = 0;
   }
   for (auto status :
-       {quarry::v1::EXECUTION_STATUS_PENDING, quarry::v1::EXECUTION_STATUS_ASSIGNED,
+       {quarry::v1::EXECUTION_STATUS_PENDING,
+        quarry::v1::EXECUTION_STATUS_ASSIGNED,
         quarry::v1::EXECUTION_STATUS_RUNNING, quarry::v1::EXECUTION_STATUS_DONE,
-        quarry::v1::EXECUTION_STATUS_FAILED, quarry::v1::EXECUTION_STATUS_CANCELLED}) {
+        quarry::v1::EXECUTION_STATUS_FAILED,
+        quarry::v1::EXECUTION_STATUS_CANCELLED}) {
     stats.tasks[status] = 0;
   }
   for (auto status :

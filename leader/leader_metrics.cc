@@ -3,8 +3,8 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace quarry {
 namespace {
@@ -18,8 +18,9 @@ std::string Label(absl::string_view enum_name, absl::string_view prefix) {
 prometheus::Family<prometheus::Counter>& StoreErrors(Metrics* metrics) {
   return prometheus::BuildCounter()
       .Name("quarry_leader_store_errors_total")
-      .Help("Failed store calls: op=\"read\" for API reads, \"write\" for "
-            "submissions and the controller's writes")
+      .Help(
+          "Failed store calls: op=\"read\" for API reads, \"write\" for "
+          "submissions and the controller's writes")
       .Register(metrics->registry());
 }
 
@@ -53,9 +54,9 @@ void LeaderMetrics::OnStoreError(StoreOp op, const absl::Status& status) {
 
 void WriteControllerStats(const ControllerStats& stats, SnapshotWriter& out) {
   for (const auto& [state, count] : stats.jobs) {
-    out.Gauge("quarry_leader_jobs", "Jobs the leader runs now, by state",
-              count,
-              {{"state", Label(quarry::v1::JobState_Name(state), "JOB_STATE_")}});
+    out.Gauge(
+        "quarry_leader_jobs", "Jobs the leader runs now, by state", count,
+        {{"state", Label(quarry::v1::JobState_Name(state), "JOB_STATE_")}});
   }
   for (const auto& [status, count] : stats.tasks) {
     out.Gauge("quarry_leader_tasks",
@@ -86,10 +87,10 @@ void WriteControllerStats(const ControllerStats& stats, SnapshotWriter& out) {
   for (auto state : {quarry::v1::JOB_STATE_DONE, quarry::v1::JOB_STATE_FAILED,
                      quarry::v1::JOB_STATE_CANCELLED}) {
     auto it = counts.jobs_finished.find(state);
-    out.Counter("quarry_leader_jobs_finished_total",
-                "Jobs that ended, by final state",
-                it == counts.jobs_finished.end() ? 0 : it->second,
-                {{"state", Label(quarry::v1::JobState_Name(state), "JOB_STATE_")}});
+    out.Counter(
+        "quarry_leader_jobs_finished_total", "Jobs that ended, by final state",
+        it == counts.jobs_finished.end() ? 0 : it->second,
+        {{"state", Label(quarry::v1::JobState_Name(state), "JOB_STATE_")}});
   }
   out.Counter("quarry_leader_attempts_started_total",
               "Attempts sent to workers", counts.attempts_started);

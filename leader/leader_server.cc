@@ -17,9 +17,9 @@ LeaderServer::LeaderServer(LeaderConfig config)
       store_.get(), worker_clients_.get(), &finalizer_, &clock_, &notifier_,
       config_.controller, &leader_metrics_);
   leader_metrics_.CollectFrom(controller_.get());
-  job_manager_ = std::make_unique<JobManager>(store_.get(), controller_.get(),
-                                              &notifier_, &clock_,
-                                              PlannerLimits{}, &leader_metrics_);
+  job_manager_ =
+      std::make_unique<JobManager>(store_.get(), controller_.get(), &notifier_,
+                                   &clock_, PlannerLimits{}, &leader_metrics_);
   job_service_ = std::make_unique<JobServiceImpl>(job_manager_.get());
   cluster_service_ = std::make_unique<ClusterServiceImpl>(
       controller_.get(), store_.get(), &clock_);
@@ -34,13 +34,13 @@ absl::Status LeaderServer::Start() {
       return served;
     }
   }
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(NewRpcMetricsInterceptorFactory(&metrics_));
-  absl::StatusOr<StartedServer> started =
-      StartGrpcServer(config_.listen,
-                      {job_service_.get(), cluster_service_.get()},
-                      std::move(interceptors));
+  absl::StatusOr<StartedServer> started = StartGrpcServer(
+      config_.listen, {job_service_.get(), cluster_service_.get()},
+      std::move(interceptors));
   if (!started.ok()) return started.status();
   server_ = std::move(started->server);
   port_ = started->port;

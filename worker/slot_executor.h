@@ -119,8 +119,8 @@ class SlotExecutor {
 
   // For metrics.
   struct Stats {
-    int busy_slots = 0;             // Slots holding an attempt now.
-    int64_t attempts_started = 0;   // Attempts Start() accepted so far.
+    int busy_slots = 0;            // Slots holding an attempt now.
+    int64_t attempts_started = 0;  // Attempts Start() accepted so far.
   };
   Stats stats() ABSL_LOCKS_EXCLUDED(mu_);
 

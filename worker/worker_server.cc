@@ -124,7 +124,8 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
       return served;
     }
   }
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(NewRpcMetricsInterceptorFactory(&worker->metrics_));
   absl::StatusOr<StartedServer> started = StartGrpcServer(

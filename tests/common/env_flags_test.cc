@@ -96,7 +96,7 @@ TEST_F(EnvFlagsTest, CommandLineWinsOverEnvironment) {
   env_.Set("QUARRY_ENV_TEST_SLOTS", "12");
   env_.Set("QUARRY_ENV_TEST_LISTEN", "0.0.0.0:9000");
   std::vector<std::string> args = {"quarry-test", "--env_test_slots=7",
-                                    "positional"};
+                                   "positional"};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   const std::vector<char*> positional = ParseEnvironmentAndCommandLine(
@@ -111,10 +111,10 @@ TEST_F(EnvFlagsTest, BadEnvironmentExitsWithCode2) {
   env_.Set("QUARRY_ENV_TEST_GRACE", "soon");
   std::string program = "/usr/bin/quarry-test";
   char* argv[] = {program.data()};
-  EXPECT_EXIT(ParseEnvironmentAndCommandLine(1, argv),
-              ::testing::ExitedWithCode(2),
-              "quarry-test: environment variable QUARRY_ENV_TEST_GRACE=\"soon\" "
-              "is not a valid value for --env_test_grace");
+  EXPECT_EXIT(
+      ParseEnvironmentAndCommandLine(1, argv), ::testing::ExitedWithCode(2),
+      "quarry-test: environment variable QUARRY_ENV_TEST_GRACE=\"soon\" "
+      "is not a valid value for --env_test_grace");
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ TEST(MetricsTest, RendersRegistryAndCollectorsInTextFormat) {
 
 TEST(MetricsTest, ServeRefusesBadAddressesAndStops) {
   Metrics metrics;
-  EXPECT_EQ(metrics.Serve("no-port").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(metrics.Serve("no-port").code(),
+            absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(metrics.Serve("127.0.0.1:0").ok());
   EXPECT_GT(metrics.port(), 0);
   EXPECT_EQ(metrics.Serve("127.0.0.1:0").code(),

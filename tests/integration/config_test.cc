@@ -1,13 +1,13 @@
 // Configuration of the real daemons from the environment (QUARRY_<FLAG>),
 // and the docs' table of variables checked against the flags they define.
+#include <grpcpp/grpcpp.h>
+
 #include <fstream>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -25,9 +25,9 @@ namespace {
 using ::testing::HasSubstr;
 
 // Runs `binary` with `env` ("NAME=value") added to its environment.
-std::vector<std::string> WithEnvironment(const std::vector<std::string>& env,
-                                         const std::string& binary,
-                                         const std::vector<std::string>& flags = {}) {
+std::vector<std::string> WithEnvironment(
+    const std::vector<std::string>& env, const std::string& binary,
+    const std::vector<std::string>& flags = {}) {
   std::vector<std::string> argv = {"/usr/bin/env"};
   argv.insert(argv.end(), env.begin(), env.end());
   argv.push_back(binary);
@@ -40,14 +40,15 @@ TEST(ConfigTest, EnvironmentConfiguresDaemonsAndCommandLineWins) {
   const std::string env_port_file = dir.path() + "/env.port";
   const std::string flag_port_file = dir.path() + "/flag.port";
   absl::StatusOr<Subprocess> leader = Subprocess::Start(
-      WithEnvironment({"QUARRY_LISTEN=127.0.0.1:0",
-                       "QUARRY_PORT_FILE=" + env_port_file},
-                      LeaderBinary(), {"--port_file=" + flag_port_file}),
+      WithEnvironment(
+          {"QUARRY_LISTEN=127.0.0.1:0", "QUARRY_PORT_FILE=" + env_port_file},
+          LeaderBinary(), {"--port_file=" + flag_port_file}),
       dir.path() + "/leader.log");
   ASSERT_TRUE(leader.ok()) << leader.status();
   absl::StatusOr<int> port =
       WaitForPortFile(flag_port_file, *leader, absl::Seconds(20));
-  ASSERT_TRUE(port.ok()) << port.status() << TailOfFile(dir.path() + "/leader.log", 20);
+  ASSERT_TRUE(port.ok()) << port.status()
+                         << TailOfFile(dir.path() + "/leader.log", 20);
   EXPECT_NE(*port, 7070) << "QUARRY_LISTEN was ignored";
   EXPECT_FALSE(std::ifstream(env_port_file).good())
       << "QUARRY_PORT_FILE won over --port_file";
@@ -55,10 +56,10 @@ TEST(ConfigTest, EnvironmentConfiguresDaemonsAndCommandLineWins) {
   // A worker configured by the environment alone.
   const std::string leader_address = absl::StrCat("127.0.0.1:", *port);
   absl::StatusOr<Subprocess> worker = Subprocess::Start(
-      WithEnvironment({"QUARRY_LEADER=" + leader_address, "QUARRY_ID=from-env",
-                       "QUARRY_SLOTS=3", "QUARRY_LABEL=zone=env",
-                       "QUARRY_DRAIN_GRACE=1s"},
-                      WorkerBinary()),
+      WithEnvironment(
+          {"QUARRY_LEADER=" + leader_address, "QUARRY_ID=from-env",
+           "QUARRY_SLOTS=3", "QUARRY_LABEL=zone=env", "QUARRY_DRAIN_GRACE=1s"},
+          WorkerBinary()),
       dir.path() + "/worker.log");
   ASSERT_TRUE(worker.ok()) << worker.status();
   auto cluster = quarry::v1::ClusterService::NewStub(
@@ -71,7 +72,8 @@ TEST(ConfigTest, EnvironmentConfiguresDaemonsAndCommandLineWins) {
         .ok();
     if (state.workers().empty()) absl::SleepFor(absl::Milliseconds(20));
   }
-  ASSERT_EQ(state.workers_size(), 1) << TailOfFile(dir.path() + "/worker.log", 20);
+  ASSERT_EQ(state.workers_size(), 1)
+      << TailOfFile(dir.path() + "/worker.log", 20);
   EXPECT_EQ(state.workers(0).id(), "from-env");
   EXPECT_EQ(state.workers(0).slots(), 3);
   EXPECT_EQ(state.workers(0).labels().at("zone"), "env");
@@ -97,8 +99,8 @@ TEST(ConfigTest, BadEnvironmentValueExitsWith2NamingTheVariable) {
 
 TEST(ConfigTest, BadMetricsAddressIsRefused) {
   std::string output;
-  absl::StatusOr<int> code = RunCommand(
-      {WorkerBinary(), "--metrics_listen=no-port-here"}, &output);
+  absl::StatusOr<int> code =
+      RunCommand({WorkerBinary(), "--metrics_listen=no-port-here"}, &output);
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 2) << output;
   EXPECT_THAT(output, HasSubstr("--metrics_listen"));
@@ -133,11 +135,11 @@ TEST(ConfigTest, OperationsGuideListsEveryDaemonFlag) {
     const std::set<std::string> flags = HelpFlags(binary);
     EXPECT_GE(flags.size(), 5u) << binary << " --help lists too few flags";
     for (const std::string& flag : flags) {
-      const std::string row = absl::StrCat("`QUARRY_", absl::AsciiStrToUpper(flag),
-                                           "` | `--", flag, "`");
+      const std::string row = absl::StrCat(
+          "`QUARRY_", absl::AsciiStrToUpper(flag), "` | `--", flag, "`");
       EXPECT_TRUE(absl::StrContains(guide.str(), row))
-          << "docs/operations.md lacks the row \"| " << row << " |\" (" << binary
-          << ")";
+          << "docs/operations.md lacks the row \"| " << row << " |\" ("
+          << binary << ")";
     }
   }
 }

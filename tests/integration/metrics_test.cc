@@ -1,10 +1,10 @@
 // The /metrics endpoints of a real leader and two real workers, scraped
 // over HTTP while a job runs and after it ends.
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -26,20 +26,22 @@ double Value(const MetricSamples& samples, const std::string& key) {
 }
 
 std::string Rpc(const std::string& what, const std::string& method) {
-  return absl::StrCat("quarry_rpc_duration_seconds_", what, "{method=\"/quarry.v1.",
-                      method, "\"}");
+  return absl::StrCat("quarry_rpc_duration_seconds_", what,
+                      "{method=\"/quarry.v1.", method, "\"}");
 }
 
 class MetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string leader_port_file = scratch_.path() + "/leader.metrics.port";
-    auto cluster = LocalCluster::Start(
-        {"--metrics_listen=127.0.0.1:0", "--metrics_port_file=" + leader_port_file});
+    const std::string leader_port_file =
+        scratch_.path() + "/leader.metrics.port";
+    auto cluster =
+        LocalCluster::Start({"--metrics_listen=127.0.0.1:0",
+                             "--metrics_port_file=" + leader_port_file});
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = std::move(*cluster);
-    absl::StatusOr<int> port =
-        WaitForPortFile(leader_port_file, cluster_->leader(), absl::Seconds(20));
+    absl::StatusOr<int> port = WaitForPortFile(
+        leader_port_file, cluster_->leader(), absl::Seconds(20));
     ASSERT_TRUE(port.ok()) << port.status();
     leader_port_ = *port;
 
@@ -56,8 +58,8 @@ class MetricsTest : public ::testing::Test {
                                   {"QUARRY_METRICS_LISTEN=127.0.0.1:0",
                                    "QUARRY_METRICS_PORT_FILE=" + port_file_2})
                     .ok());
-    for (const auto& [id, file] :
-         {std::pair{kWorkers[0], port_file_1}, std::pair{kWorkers[1], port_file_2}}) {
+    for (const auto& [id, file] : {std::pair{kWorkers[0], port_file_1},
+                                   std::pair{kWorkers[1], port_file_2}}) {
       port = WaitForPortFile(file, cluster_->worker(id), absl::Seconds(20));
       ASSERT_TRUE(port.ok()) << port.status() << cluster_->LogTails();
       worker_ports_.push_back(*port);
@@ -101,7 +103,8 @@ TEST_F(MetricsTest, IdleClusterShowsWorkersAndSlots) {
   for (const std::string& id : kWorkers) {
     const double age = Value(
         *leader,
-        absl::StrCat("quarry_leader_worker_heartbeat_age_seconds{worker=\"", id, "\"}"));
+        absl::StrCat("quarry_leader_worker_heartbeat_age_seconds{worker=\"", id,
+                     "\"}"));
     EXPECT_GE(age, 0) << id;
     EXPECT_LT(age, 5) << id;  // Heartbeats come every 500 ms.
   }
@@ -134,10 +137,12 @@ TEST_F(MetricsTest, ValuesFollowARunningJobAndAddUp) {
   while (absl::Now() < deadline &&
          !(leader_midway && worker_busy[0] && worker_busy[1])) {
     const MetricSamples leader = Scrape(leader_port_);
-    const double active = Value(leader, "quarry_leader_jobs{state=\"pending\"}") +
-                          Value(leader, "quarry_leader_jobs{state=\"running\"}");
+    const double active =
+        Value(leader, "quarry_leader_jobs{state=\"pending\"}") +
+        Value(leader, "quarry_leader_jobs{state=\"running\"}");
     const double done = Value(leader, "quarry_leader_tasks{state=\"done\"}");
-    const double started = Value(leader, "quarry_leader_attempts_started_total");
+    const double started =
+        Value(leader, "quarry_leader_attempts_started_total");
     ASSERT_GE(started, last_started);
     last_started = started;
     if (active == 1) {
@@ -151,14 +156,17 @@ TEST_F(MetricsTest, ValuesFollowARunningJobAndAddUp) {
     }
     for (size_t i = 0; i < kWorkers.size(); ++i) {
       const MetricSamples worker = Scrape(worker_ports_[i]);
-      worker_busy[i] = worker_busy[i] ||
-                       (Value(worker, "quarry_worker_slots_busy") >= 1 &&
-                        Value(worker, "quarry_worker_attempts_started_total") >= 1);
+      worker_busy[i] =
+          worker_busy[i] ||
+          (Value(worker, "quarry_worker_slots_busy") >= 1 &&
+           Value(worker, "quarry_worker_attempts_started_total") >= 1);
     }
   }
-  EXPECT_TRUE(leader_midway) << "never saw the job midway\n" << cluster_->LogTails();
+  EXPECT_TRUE(leader_midway) << "never saw the job midway\n"
+                             << cluster_->LogTails();
   EXPECT_TRUE(worker_busy[0] && worker_busy[1])
-      << worker_busy[0] << worker_busy[1] << "\n" << cluster_->LogTails();
+      << worker_busy[0] << worker_busy[1] << "\n"
+      << cluster_->LogTails();
 
   absl::StatusOr<quarry::v1::Job> job = cluster_->WaitForJob(*id);
   ASSERT_TRUE(job.ok()) << job.status();
@@ -168,7 +176,8 @@ TEST_F(MetricsTest, ValuesFollowARunningJobAndAddUp) {
   quarry::v1::GetJobRequest unknown;
   unknown.set_job_id("job-999999");
   quarry::v1::GetJobResponse ignored;
-  EXPECT_EQ(cluster_->jobs().GetJob(ContextWithDeadline().get(), unknown, &ignored)
+  EXPECT_EQ(cluster_->jobs()
+                .GetJob(ContextWithDeadline().get(), unknown, &ignored)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
 
@@ -183,33 +192,45 @@ TEST_F(MetricsTest, ValuesFollowARunningJobAndAddUp) {
   EXPECT_EQ(leader->Sum("quarry_leader_tasks"), 0);
   EXPECT_EQ(Value(*leader, "quarry_leader_queue_depth"), 0);
   EXPECT_EQ(Value(*leader, "quarry_leader_jobs_submitted_total"), 1);
-  EXPECT_EQ(Value(*leader, "quarry_leader_jobs_finished_total{state=\"done\"}"), 1);
-  EXPECT_EQ(Value(*leader, "quarry_leader_jobs_finished_total{state=\"failed\"}"), 0);
+  EXPECT_EQ(Value(*leader, "quarry_leader_jobs_finished_total{state=\"done\"}"),
+            1);
+  EXPECT_EQ(
+      Value(*leader, "quarry_leader_jobs_finished_total{state=\"failed\"}"), 0);
   EXPECT_EQ(Value(*leader, "quarry_leader_attempts_started_total"), kTasks);
   EXPECT_EQ(Value(*leader, "quarry_leader_attempts_failed_total"), 0);
   EXPECT_EQ(Value(*leader, "quarry_leader_attempts_retried_total"), 0);
   EXPECT_GT(Value(*leader, "quarry_leader_tick_duration_seconds_count"), 0);
   EXPECT_EQ(Value(*leader, Rpc("count", "JobService/SubmitJob")), 1);
-  EXPECT_GE(Value(*leader, Rpc("count", "ClusterService/ReportWorkerState")), 1);
+  EXPECT_GE(Value(*leader, Rpc("count", "ClusterService/ReportWorkerState")),
+            1);
   EXPECT_GT(Value(*leader, Rpc("sum", "ClusterService/ReportWorkerState")), 0);
-  EXPECT_EQ(Value(*leader, "quarry_rpc_errors_total{code=\"NOT_FOUND\","
-                           "method=\"/quarry.v1.JobService/GetJob\"}"),
+  EXPECT_EQ(Value(*leader,
+                  "quarry_rpc_errors_total{code=\"NOT_FOUND\","
+                  "method=\"/quarry.v1.JobService/GetJob\"}"),
             1);
   EXPECT_EQ(Value(*leader, "quarry_leader_store_errors_total{op=\"read\"}"), 0);
-  EXPECT_EQ(Value(*leader, "quarry_leader_store_errors_total{op=\"write\"}"), 0);
+  EXPECT_EQ(Value(*leader, "quarry_leader_store_errors_total{op=\"write\"}"),
+            0);
 
   double started = 0, done = 0, timed = 0, seconds = 0;
   for (int port : worker_ports_) {
     const MetricSamples worker = Scrape(port);
     EXPECT_EQ(Value(worker, "quarry_worker_slots_busy"), 0);
-    EXPECT_EQ(Value(worker, "quarry_worker_attempts_finished_total{outcome=\"failed\"}"), 0);
+    EXPECT_EQ(
+        Value(worker,
+              "quarry_worker_attempts_finished_total{outcome=\"failed\"}"),
+        0);
     EXPECT_GE(Value(worker, Rpc("count", "WorkerService/StartTasks")), 1);
     EXPECT_GE(Value(worker, "quarry_worker_reports_sent_total"), 1);
     EXPECT_EQ(Value(worker, "quarry_worker_reports_failed_total"), 0);
     started += Value(worker, "quarry_worker_attempts_started_total");
-    done += Value(worker, "quarry_worker_attempts_finished_total{outcome=\"done\"}");
-    timed += Value(worker, "quarry_worker_attempt_duration_seconds_count{outcome=\"done\"}");
-    seconds += Value(worker, "quarry_worker_attempt_duration_seconds_sum{outcome=\"done\"}");
+    done += Value(worker,
+                  "quarry_worker_attempts_finished_total{outcome=\"done\"}");
+    timed +=
+        Value(worker,
+              "quarry_worker_attempt_duration_seconds_count{outcome=\"done\"}");
+    seconds += Value(
+        worker, "quarry_worker_attempt_duration_seconds_sum{outcome=\"done\"}");
   }
   EXPECT_EQ(started, kTasks);
   EXPECT_EQ(done, kTasks);

@@ -149,7 +149,8 @@ class ControllerRandomTest : public ::testing::TestWithParam<int> {
   }
 
   // The metrics snapshot tells the same story as the store after a step.
-  void CheckStatsAgreeWithStore(const std::vector<quarry::v1::Worker>& workers) {
+  void CheckStatsAgreeWithStore(
+      const std::vector<quarry::v1::Worker>& workers) {
     ControllerStats stats = controller_.Stats();
     std::map<quarry::v1::JobState, int64_t> active;
     std::map<quarry::v1::JobState, int64_t> finished;
@@ -168,7 +169,8 @@ class ControllerRandomTest : public ::testing::TestWithParam<int> {
     int64_t stats_tasks = 0;
     for (const auto& [status, count] : stats.tasks) stats_tasks += count;
     ASSERT_EQ(stats_tasks, tasks);
-    ASSERT_LE(stats.queue_depth, stats.tasks[quarry::v1::EXECUTION_STATUS_PENDING]);
+    ASSERT_LE(stats.queue_depth,
+              stats.tasks[quarry::v1::EXECUTION_STATUS_PENDING]);
     for (auto state : {quarry::v1::JOB_STATE_DONE, quarry::v1::JOB_STATE_FAILED,
                        quarry::v1::JOB_STATE_CANCELLED}) {
       ASSERT_EQ(stats.counts.jobs_finished[state], finished[state]);
@@ -176,9 +178,11 @@ class ControllerRandomTest : public ::testing::TestWithParam<int> {
     ASSERT_EQ(stats.counts.jobs_submitted, static_cast<int64_t>(jobs_.size()));
     ASSERT_EQ(stats.counts.attempts_started, started);
     std::map<quarry::v1::WorkerStatus, int64_t> statuses;
-    for (const quarry::v1::Worker& worker : workers) ++statuses[worker.status()];
+    for (const quarry::v1::Worker& worker : workers)
+      ++statuses[worker.status()];
     for (const auto& [status, count] : stats.workers) {
-      ASSERT_EQ(count, statuses[status]) << quarry::v1::WorkerStatus_Name(status);
+      ASSERT_EQ(count, statuses[status])
+          << quarry::v1::WorkerStatus_Name(status);
     }
     ASSERT_LE(stats.busy_slots, stats.slots);
   }

@@ -522,7 +522,8 @@ TEST_F(ControllerTest, StatsFollowJobsTasksSlotsAndAttempts) {
   std::vector<std::string> w1 = AcceptStarts("w1");
   AcceptStarts("w2");
   Step();
-  ASSERT_TRUE(Report("w1", {w1[0]}, quarry::v1::EXECUTION_STATUS_FAILED, "x").ok());
+  ASSERT_TRUE(
+      Report("w1", {w1[0]}, quarry::v1::EXECUTION_STATUS_FAILED, "x").ok());
   ASSERT_TRUE(Report("w1", {w1[1]}, quarry::v1::EXECUTION_STATUS_DONE).ok());
   clock_.Advance(absl::Milliseconds(300));
   KeepAlive("w1");

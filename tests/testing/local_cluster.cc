@@ -27,8 +27,8 @@ absl::StatusOr<int> WaitForPortFile(const std::string& path,
           "the process exited with code ", *exited, " before writing ", path));
     }
   }
-  return absl::DeadlineExceededError(
-      absl::StrCat("no port in ", path, " after ", absl::FormatDuration(timeout)));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "no port in ", path, " after ", absl::FormatDuration(timeout)));
 }
 
 std::string LeaderBinary() { return QUARRY_LEADER_BIN; }
@@ -85,11 +85,11 @@ absl::Status LocalCluster::StartWorker(const std::string& id, int slots,
     argv.push_back("/usr/bin/env");
     argv.insert(argv.end(), env.begin(), env.end());
   }
-  argv.insert(argv.end(), {
-      WorkerBinary(), "--leader=" + leader_address_, "--listen=127.0.0.1:0",
-      absl::StrCat("--slots=", slots), "--id=" + id,
-      // SIGTERM drains: keep a test's teardown short.
-      "--drain_grace=2s"});
+  argv.insert(argv.end(), {WorkerBinary(), "--leader=" + leader_address_,
+                           "--listen=127.0.0.1:0",
+                           absl::StrCat("--slots=", slots), "--id=" + id,
+                           // SIGTERM drains: keep a test's teardown short.
+                           "--drain_grace=2s"});
   argv.insert(argv.end(), flags.begin(), flags.end());
   absl::StatusOr<Subprocess> worker =
       Subprocess::Start(argv, absl::StrCat(dir(), "/worker-", id, ".log"));
