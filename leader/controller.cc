@@ -25,7 +25,8 @@ Controller::Controller(Store* store, WorkerClientFactory* clients,
       clock_(clock),
       notifier_(notifier),
       options_(options),
-      observer_(observer) {}
+      observer_(observer),
+      store_writer_(store) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -140,20 +141,8 @@ Controller::JobRuntime* Controller::FindJob(const std::string& job_id) {
 
 void Controller::IngestEvents(absl::Time now, Effects* effects) {
   for (auto& [job, tasks] : submitted_) {
-    auto runtime = std::make_unique<JobRuntime>();
-    runtime->sequence = ParseJobId(job.id()).value_or(0);
-    runtime->job = std::move(job);
-    runtime->tasks = std::move(tasks);
-    runtime->failures.assign(runtime->tasks.size(), 0);
-    runtime->dispatches.assign(runtime->tasks.size(), 0);
-    for (const quarry::v1::Task& task : runtime->tasks) {
-      if (task.is_reduce()) {
-        runtime->reduce_index = task.index();
-      } else {
-        runtime->runnable.push_back(task.index());
-        ++runtime->maps_remaining;
-      }
-    }
+    std::unique_ptr<JobRuntime> runtime =
+        MakeJobRuntime(std::move(job), std::move(tasks));
     runtime->dirty = false;  // Stored as submitted.
     ++counts_.jobs_submitted;
     jobs_[runtime->sequence] = std::move(runtime);
@@ -206,25 +195,24 @@ void Controller::Apply(Effects effects) {
       LOG(WARNING) << "job " << job.id() << ": " << status;
     }
   }
-  auto check = [this](const absl::Status& status) {
-    if (status.ok()) return;
-    LOG(ERROR) << "store write failed: " << status;
-    if (observer_ != nullptr) observer_->OnStoreError(StoreOp::kWrite, status);
-  };
-  for (const auto& [job_id, tasks] : effects.task_writes) {
-    check(store_->UpdateTasks(job_id, tasks));
-  }
-  for (const quarry::v1::Job& job : effects.job_writes) {
-    check(store_->UpdateJob(job));
-  }
-  for (const quarry::v1::Worker& worker : effects.worker_writes) {
-    check(store_->PutWorker(worker));
-  }
-  for (const std::string& worker_id : effects.worker_deletes) {
-    check(store_->DeleteWorker(worker_id));
-  }
-  if (!effects.task_writes.empty() || !effects.job_writes.empty() ||
-      !effects.worker_writes.empty() || !effects.worker_deletes.empty()) {
+  const bool wrote = !effects.writes.empty();
+  const bool had_backlog = store_writer_.backlog() > 0;
+  if (wrote || had_backlog) {
+    absl::Status written = store_writer_.Write(std::move(effects.writes));
+    const bool backlog = store_writer_.backlog() > 0;
+    if (!written.ok() && observer_ != nullptr) {
+      observer_->OnStoreError(StoreOp::kWrite, written);
+    }
+    if (!written.ok() && !had_backlog) {
+      LOG(ERROR) << "store write failed: " << written
+                 << "; no new work is dispatched until the store is back";
+    } else if (written.ok() && had_backlog) {
+      LOG(INFO) << "the store is back; its backlog is written";
+    }
+    if (backlog != had_backlog) {
+      absl::MutexLock lock(&mu_);
+      store_backlog_ = backlog;
+    }
     notifier_->Notify();
   }
 

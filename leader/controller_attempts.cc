@@ -12,42 +12,13 @@ namespace quarry {
 
 using quarry::v1::ExecutionStatus;
 
-namespace {
-
-// Adjusts the per-status counter of `counts` by `delta`.
-void Count(quarry::v1::TaskCounts& counts, ExecutionStatus status, int delta) {
-  switch (status) {
-    case quarry::v1::EXECUTION_STATUS_PENDING:
-      counts.set_pending(counts.pending() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_ASSIGNED:
-      counts.set_assigned(counts.assigned() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_RUNNING:
-      counts.set_running(counts.running() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_DONE:
-      counts.set_done(counts.done() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_FAILED:
-      counts.set_failed(counts.failed() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_CANCELLED:
-      counts.set_cancelled(counts.cancelled() + delta);
-      break;
-    default:
-      break;
-  }
-}
-
-}  // namespace
 
 void Controller::SetTaskStatus(JobRuntime& job, int32_t index,
                                ExecutionStatus status) {
   quarry::v1::Task& task = job.tasks[index];
   if (task.status() == status) return;
-  Count(*job.job.mutable_task_counts(), task.status(), -1);
-  Count(*job.job.mutable_task_counts(), status, +1);
+  AdjustTaskCounts(*job.job.mutable_task_counts(), task.status(), -1);
+  AdjustTaskCounts(*job.job.mutable_task_counts(), status, +1);
   task.set_status(status);
   job.dirty = true;
   job.dirty_tasks.insert(index);
@@ -107,7 +78,7 @@ void Controller::EndAttempt(const std::string& attempt_id,
 
   if (auto worker = workers_.find(ref.worker_id); worker != workers_.end()) {
     std::vector<std::string>& slots = worker->second->slot_attempts;
-    if (ref.slot < static_cast<int32_t>(slots.size()) &&
+    if (ref.slot >= 0 && ref.slot < static_cast<int32_t>(slots.size()) &&
         slots[ref.slot] == attempt_id) {
       slots[ref.slot].clear();
       ++worker->second->free_slots;
@@ -138,13 +109,13 @@ void Controller::EndAttempt(const std::string& attempt_id,
   }
   task.set_error(error);
   if (counts_as_failure) {
-    ++job->failures[index];
+    task.set_failed_attempts(task.failed_attempts() + 1);
     ++counts_.attempts_failed;
   }
   const int32_t max_attempts = job->job.spec().max_attempts();
   std::string reason;
-  if (job->failures[index] >= max_attempts) {
-    reason = absl::StrCat("failed ", job->failures[index], " of ",
+  if (task.failed_attempts() >= max_attempts) {
+    reason = absl::StrCat("failed ", task.failed_attempts(), " of ",
                           max_attempts, " attempts, last: ", error);
   } else if (job->dispatches[index] >=
              max_attempts + options_.max_dispatches_per_task) {

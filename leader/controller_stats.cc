@@ -51,6 +51,7 @@ ControllerStats Controller::Stats() {
       stats.busy_slots += !attempt_id.empty();
     }
   }
+  stats.store_backlog = store_backlog_;
   stats.counts = counts_;
   return stats;
 }

@@ -42,6 +42,8 @@ struct ControllerStats {
   int64_t busy_slots = 0;
   // Per worker id: how long since the leader last heard from the worker.
   std::map<std::string, absl::Duration> heartbeat_age;
+  // Changes wait for the store (it was unreachable); nothing is dispatched.
+  bool store_backlog = false;
   ControllerCounts counts;
 };
 

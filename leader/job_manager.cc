@@ -30,12 +30,6 @@ absl::Status CheckJobId(const std::string& job_id) {
 
 }  // namespace
 
-bool IsFinished(quarry::v1::JobState state) {
-  return state == quarry::v1::JOB_STATE_DONE ||
-         state == quarry::v1::JOB_STATE_FAILED ||
-         state == quarry::v1::JOB_STATE_CANCELLED;
-}
-
 JobManager::JobManager(Store* store, Controller* controller,
                        ChangeNotifier* notifier, const Clock* clock,
                        PlannerLimits limits, LeaderObserver* observer)

@@ -59,8 +59,6 @@ class JobManager {
   LeaderObserver* const observer_;
 };
 
-bool IsFinished(quarry::v1::JobState state);
-
 }  // namespace quarry
 
 #endif  // QUARRY_LEADER_JOB_MANAGER_H_

@@ -2,6 +2,7 @@
 #define QUARRY_LEADER_JOB_SERVICE_H_
 
 #include "leader/job_manager.h"
+#include "leader/readiness.h"
 #include "quarry/v1/job_service.grpc.pb.h"
 
 namespace quarry {
@@ -9,7 +10,9 @@ namespace quarry {
 // Thin gRPC adapter: JobService RPCs → JobManager. Thread-safe.
 class JobServiceImpl final : public quarry::v1::JobService::Service {
  public:
-  explicit JobServiceImpl(JobManager* manager) : manager_(manager) {}
+  // Calls answer UNAVAILABLE until `readiness` is ready.
+  JobServiceImpl(JobManager* manager, const Readiness* readiness)
+      : manager_(manager), readiness_(readiness) {}
 
   grpc::Status SubmitJob(grpc::ServerContext* context,
                          const quarry::v1::SubmitJobRequest* request,
@@ -32,6 +35,7 @@ class JobServiceImpl final : public quarry::v1::JobService::Service {
 
  private:
   JobManager* const manager_;
+  const Readiness* const readiness_;
 };
 
 }  // namespace quarry

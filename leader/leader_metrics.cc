@@ -38,8 +38,12 @@ LeaderMetrics::LeaderMetrics(Metrics* metrics)
       store_read_errors_(StoreErrors(metrics).Add({{"op", "read"}})),
       store_write_errors_(StoreErrors(metrics).Add({{"op", "write"}})) {}
 
-void LeaderMetrics::CollectFrom(Controller* controller) {
-  metrics_->AddCollector([controller](SnapshotWriter& out) {
+void LeaderMetrics::CollectFrom(Controller* controller,
+                                const Readiness* readiness) {
+  metrics_->AddCollector([controller, readiness](SnapshotWriter& out) {
+    out.Gauge("quarry_leader_ready",
+              "1 once the leader has restored its state and serves its API",
+              readiness->Check().ok() ? 1 : 0);
     WriteControllerStats(controller->Stats(), out);
   });
 }
@@ -81,6 +85,10 @@ void WriteControllerStats(const ControllerStats& stats, SnapshotWriter& out) {
               "Time since the leader last heard from the worker",
               absl::ToDoubleSeconds(age), {{"worker", worker}});
   }
+  out.Gauge("quarry_leader_store_backlog",
+            "1 while changes wait for an unreachable store (no new work is "
+            "dispatched meanwhile), else 0",
+            stats.store_backlog ? 1 : 0);
   const ControllerCounts& counts = stats.counts;
   out.Counter("quarry_leader_jobs_submitted_total",
               "Jobs the controller took in", counts.jobs_submitted);

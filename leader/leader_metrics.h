@@ -8,6 +8,7 @@
 #include "leader/controller.h"
 #include "leader/controller_stats.h"
 #include "leader/leader_observer.h"
+#include "leader/readiness.h"
 
 namespace quarry {
 
@@ -21,9 +22,10 @@ class LeaderMetrics : public LeaderObserver {
   // Registers its families in `metrics`, which must outlive it.
   explicit LeaderMetrics(Metrics* metrics);
 
-  // Adds the controller's snapshot to every scrape. The controller must
-  // outlive the scrapes (stop serving metrics before destroying it).
-  void CollectFrom(Controller* controller);
+  // Adds the controller's snapshot and whether the leader is ready to every
+  // scrape. Both must outlive the scrapes (stop serving metrics before
+  // destroying them).
+  void CollectFrom(Controller* controller, const Readiness* readiness);
 
   void OnControllerStep(absl::Duration duration) override;
   void OnStoreError(StoreOp op, const absl::Status& status) override;

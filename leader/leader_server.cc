@@ -1,33 +1,67 @@
 #include "leader/leader_server.h"
 
 #include <glog/logging.h>
+#include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/memory_store.h"
+#include "common/redis_store.h"
 #include "common/rpc_metrics.h"
 #include "leader/grpc_worker_client.h"
 
 namespace quarry {
 
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url,
+                                                 const std::string& cluster) {
+  if (url == "memory") return std::make_unique<MemoryStore>();
+  if (absl::StartsWith(url, "redis://")) {
+    absl::StatusOr<RedisAddress> address = ParseRedisUrl(url);
+    if (!address.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--store: ", address.status().message()));
+    }
+    RedisStoreOptions options;
+    options.address = *address;
+    options.cluster_name = cluster;
+    absl::StatusOr<std::unique_ptr<RedisStore>> store =
+        RedisStore::Create(options);
+    if (!store.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--cluster_name: ", store.status().message()));
+    }
+    return std::unique_ptr<Store>(*std::move(store));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--store must be \"memory\" or redis://HOST:PORT[/DB], got \"", url,
+      "\""));
+}
+
 LeaderServer::LeaderServer(LeaderConfig config)
     : config_(std::move(config)),
       leader_metrics_(&metrics_),
-      store_(std::make_unique<MemoryStore>()),
-      worker_clients_(std::make_unique<GrpcWorkerClientFactory>()) {
-  controller_ = std::make_unique<Controller>(
-      store_.get(), worker_clients_.get(), &finalizer_, &clock_, &notifier_,
-      config_.controller, &leader_metrics_);
-  leader_metrics_.CollectFrom(controller_.get());
-  job_manager_ =
-      std::make_unique<JobManager>(store_.get(), controller_.get(), &notifier_,
-                                   &clock_, PlannerLimits{}, &leader_metrics_);
-  job_service_ = std::make_unique<JobServiceImpl>(job_manager_.get());
-  cluster_service_ = std::make_unique<ClusterServiceImpl>(
-      controller_.get(), store_.get(), &clock_);
-}
+      worker_clients_(std::make_unique<GrpcWorkerClientFactory>()) {}
 
 LeaderServer::~LeaderServer() { Shutdown(); }
 
 absl::Status LeaderServer::Start() {
+  absl::StatusOr<std::unique_ptr<Store>> store =
+      OpenStore(config_.store, config_.cluster_name);
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+  controller_ = std::make_unique<Controller>(
+      store_.get(), worker_clients_.get(), &finalizer_, &clock_, &notifier_,
+      config_.controller, &leader_metrics_);
+  leader_metrics_.CollectFrom(controller_.get(), &readiness_);
+  job_manager_ =
+      std::make_unique<JobManager>(store_.get(), controller_.get(), &notifier_,
+                                   &clock_, PlannerLimits{}, &leader_metrics_);
+  job_service_ = std::make_unique<JobServiceImpl>(job_manager_.get(), &readiness_);
+  cluster_service_ = std::make_unique<ClusterServiceImpl>(
+      controller_.get(), store_.get(), &clock_, &readiness_);
+
   if (!config_.metrics_listen.empty()) {
     if (absl::Status served = metrics_.Serve(config_.metrics_listen);
         !served.ok()) {
@@ -44,12 +78,46 @@ absl::Status LeaderServer::Start() {
   if (!started.ok()) return started.status();
   server_ = std::move(started->server);
   port_ = started->port;
-  controller_->Start();
+  if (auto* health = server_->GetHealthCheckService(); health != nullptr) {
+    health->SetServingStatus(false);
+  }
+  restore_thread_ = std::thread([this] { RestoreThenRun(); });
   return absl::OkStatus();
+}
+
+void LeaderServer::RestoreThenRun() {
+  constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+  absl::Duration backoff = absl::Milliseconds(50);
+  for (int failures = 0;; ++failures) {
+    absl::Status restored = controller_->Restore(clock_.Now());
+    if (restored.ok()) break;
+    if (failures == 0 || failures % 10 == 0) {
+      LOG(ERROR) << "cannot load state from the store " << config_.store
+                 << " (try " << failures + 1 << "; retrying): " << restored;
+    }
+    readiness_.SetWaiting(absl::StrCat("cannot load state from the store (",
+                                       restored.message(), "); retrying"));
+    absl::MutexLock lock(&mu_);
+    // Retried until the store answers or the leader stops: each try is
+    // bounded by the store's timeouts.
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff)) return;
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+  controller_->Start();
+  readiness_.SetReady();
+  if (auto* health = server_->GetHealthCheckService(); health != nullptr) {
+    health->SetServingStatus(true);
+  }
+  LOG(INFO) << "the leader is ready (store: " << config_.store << ")";
 }
 
 void LeaderServer::Shutdown() {
   metrics_.StopServing();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (restore_thread_.joinable()) restore_thread_.join();
   if (server_ != nullptr) {
     // Workers' streams end now (they reconnect to the next leader);
     // WatchJob streams get a moment to end, then are cancelled.

@@ -3,8 +3,11 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "common/server_util.h"
@@ -16,25 +19,40 @@
 #include "leader/job_service.h"
 #include "leader/leader_metrics.h"
 #include "leader/output_finalizer.h"
+#include "leader/readiness.h"
 #include "leader/worker_client.h"
 
 namespace quarry {
 
 struct LeaderConfig {
   std::string listen = "127.0.0.1:7070";
+  // "memory" (state dies with the process) or redis://HOST:PORT[/DB].
+  std::string store = "memory";
+  // Names this cluster's keys in a shared Redis.
+  std::string cluster_name = "default";
   // Where to serve GET /metrics ("IP:PORT", port 0: any); empty: nowhere.
   std::string metrics_listen;
   ControllerOptions controller;
 };
 
+// The store `url` names: "memory" or redis://[:PASSWORD@]HOST:PORT[/DB].
+// INVALID_ARGUMENT naming the flag for anything else.
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url,
+                                                 const std::string& cluster);
+
 // The composition root of the leader: builds the store, controller, job
-// manager, gRPC services and metrics, and owns them. Start() serves;
-// Shutdown() stops serving, then stops the controller.
+// manager, gRPC services and metrics, and owns them. Start() serves at
+// once; a restore thread then loads the previous leader's state from the
+// store (retrying, with backoff, while the store is unreachable) and only
+// then starts the controller and makes the API ready (until then calls
+// answer UNAVAILABLE and the health service NOT_SERVING). Shutdown() stops
+// serving, then stops the controller. Start/Shutdown from one thread.
 class LeaderServer {
  public:
   explicit LeaderServer(LeaderConfig config);
   ~LeaderServer();
 
+  // INVALID_ARGUMENT for a bad store URL; an error if it cannot listen.
   absl::Status Start();
   void Shutdown();
   // The port really listened on (after Start).
@@ -43,6 +61,9 @@ class LeaderServer {
   int metrics_port() const { return metrics_.port(); }
 
  private:
+  // The restore thread: Restore() until it works or Shutdown().
+  void RestoreThenRun() ABSL_LOCKS_EXCLUDED(mu_);
+
   const LeaderConfig config_;
   // Outlives everything that reports to it; StopServing() comes first in
   // Shutdown(), before the controller its scrapes read goes away.
@@ -50,6 +71,7 @@ class LeaderServer {
   LeaderMetrics leader_metrics_;
   RealClock clock_;
   ChangeNotifier notifier_;
+  Readiness readiness_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<WorkerClientFactory> worker_clients_;
   StagingDirRemover finalizer_;
@@ -59,6 +81,10 @@ class LeaderServer {
   std::unique_ptr<ClusterServiceImpl> cluster_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread restore_thread_;
 };
 
 }  // namespace quarry
