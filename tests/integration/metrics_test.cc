@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/local_cluster.h"
 #include "tests/testing/metrics_scrape.h"
+#include "tests/testing/test_servers.h"
 
 namespace quarry::testing {
 namespace {
@@ -94,6 +95,8 @@ TEST_F(MetricsTest, IdleClusterShowsWorkersAndSlots) {
         return samples.Count("quarry_leader_worker_heartbeat_age_seconds") == 2;
       });
   ASSERT_TRUE(leader.ok()) << leader.status();
+  EXPECT_EQ(Value(*leader, "quarry_leader_ready"), 1);
+  EXPECT_EQ(Value(*leader, "quarry_leader_store_backlog"), 0);
   EXPECT_EQ(Value(*leader, "quarry_leader_workers{status=\"alive\"}"), 2);
   EXPECT_EQ(Value(*leader, "quarry_leader_workers{status=\"dead\"}"), 0);
   EXPECT_EQ(Value(*leader, "quarry_leader_slots"), 2 * kSlotsPerWorker);
@@ -236,6 +239,58 @@ TEST_F(MetricsTest, ValuesFollowARunningJobAndAddUp) {
   EXPECT_EQ(done, kTasks);
   EXPECT_EQ(timed, kTasks);
   EXPECT_GE(seconds, kTasks * kSleepMs / 1000.0);
+}
+
+// A Redis outage: API reads and the controller's writes fail and are
+// counted, the backlog shows until Redis is back.
+TEST(MetricsStoreTest, StoreOutageIsCountedAndShown) {
+  absl::StatusOr<std::unique_ptr<TestServer>> redis =
+      TestServer::Start(TestServer::Kind::kRedis);
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  TempDir scratch;
+  const std::string port_file = scratch.path() + "/leader.metrics.port";
+  auto cluster = LocalCluster::Start({"--store=" + (*redis)->url(),
+                                      "--metrics_listen=127.0.0.1:0",
+                                      "--metrics_port_file=" + port_file});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  absl::StatusOr<int> port =
+      WaitForPortFile(port_file, (*cluster)->leader(), absl::Seconds(20));
+  ASSERT_TRUE(port.ok()) << port.status();
+  ASSERT_TRUE((*cluster)->StartWorker("worker-1", 1).ok());
+  ASSERT_TRUE((*cluster)->WaitForAliveWorkers(1).ok());
+  absl::StatusOr<MetricSamples> before = ScrapeMetrics(*port);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(Value(*before, "quarry_leader_ready"), 1);
+  EXPECT_EQ(before->Sum("quarry_leader_store_errors_total"), 0);
+
+  ASSERT_TRUE((*redis)->Kill().ok());
+  quarry::v1::GetJobRequest request;
+  request.set_job_id("job-000001");
+  quarry::v1::GetJobResponse ignored;
+  EXPECT_EQ((*cluster)
+                ->jobs()
+                .GetJob(ContextWithDeadline().get(), request, &ignored)
+                .error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  // The worker's heartbeats change its record: the controller's writes
+  // fail from the next one on.
+  absl::StatusOr<MetricSamples> during =
+      ScrapeUntil(*port, [](const MetricSamples& samples) {
+        return samples.Get("quarry_leader_store_backlog") == 1.0 &&
+               samples.Get("quarry_leader_store_errors_total{op=\"write\"}") >=
+                   1.0;
+      });
+  ASSERT_TRUE(during.ok()) << during.status() << (*cluster)->LogTails();
+  EXPECT_GE(Value(*during, "quarry_leader_store_errors_total{op=\"read\"}"), 1);
+
+  ASSERT_TRUE((*redis)->Restart().ok());
+  absl::StatusOr<MetricSamples> after =
+      ScrapeUntil(*port, [](const MetricSamples& samples) {
+        return samples.Get("quarry_leader_store_backlog") == 0.0;
+      });
+  ASSERT_TRUE(after.ok()) << after.status() << (*cluster)->LogTails();
+  absl::Status stopped = (*cluster)->Shutdown();
+  EXPECT_TRUE(stopped.ok()) << stopped;
 }
 
 }  // namespace
