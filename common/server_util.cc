@@ -36,10 +36,7 @@ sigset_t TerminationSignals() {
 }  // namespace
 
 absl::StatusOr<StartedServer> StartGrpcServer(
-    absl::string_view listen, const std::vector<grpc::Service*>& services,
-    std::vector<
-        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors) {
+    absl::string_view listen, const std::vector<grpc::Service*>& services) {
   if (absl::Status valid = ValidateHostPort(listen, "--listen"); !valid.ok()) {
     return valid;
   }
@@ -53,9 +50,6 @@ absl::StatusOr<StartedServer> StartGrpcServer(
   builder.AddListeningPort(std::string(listen),
                            grpc::InsecureServerCredentials(), &started.port);
   for (grpc::Service* service : services) builder.RegisterService(service);
-  if (!interceptors.empty()) {
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  }
   started.server = builder.BuildAndStart();
   if (started.server == nullptr || started.port == 0) {
     return absl::UnavailableError(

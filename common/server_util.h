@@ -6,7 +6,6 @@
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/support/server_interceptor.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -22,12 +21,8 @@ struct StartedServer {
 // Starts a gRPC server on `listen` ("HOST:PORT"; port 0 picks a free port)
 // serving `services`, the standard health service and server reflection (so
 // `grpcurl -plaintext HOST:PORT list` works without .proto files).
-// `interceptors` see every call (e.g. NewRpcMetricsInterceptorFactory).
 absl::StatusOr<StartedServer> StartGrpcServer(
-    absl::string_view listen, const std::vector<grpc::Service*>& services,
-    std::vector<
-        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors = {});
+    absl::string_view listen, const std::vector<grpc::Service*>& services);
 
 // "HOST:PORT" with the port of `listen` replaced by `port`.
 std::string WithPort(absl::string_view listen, int port);

@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/memory_store.h"
 #include "common/redis_store.h"
-#include "common/rpc_metrics.h"
 #include "leader/grpc_worker_client.h"
 
 namespace quarry {
@@ -42,6 +41,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url,
 LeaderServer::LeaderServer(LeaderConfig config)
     : config_(std::move(config)),
       leader_metrics_(&metrics_),
+      rpc_metrics_(&metrics_),
       worker_clients_(std::make_unique<GrpcWorkerClientFactory>()) {}
 
 LeaderServer::~LeaderServer() { Shutdown(); }
@@ -58,9 +58,10 @@ absl::Status LeaderServer::Start() {
   job_manager_ =
       std::make_unique<JobManager>(store_.get(), controller_.get(), &notifier_,
                                    &clock_, PlannerLimits{}, &leader_metrics_);
-  job_service_ = std::make_unique<JobServiceImpl>(job_manager_.get(), &readiness_);
-  cluster_service_ = std::make_unique<ClusterServiceImpl>(
-      controller_.get(), store_.get(), &clock_, &readiness_);
+  job_service_ = std::make_unique<TimedJobService>(
+      &rpc_metrics_, job_manager_.get(), &readiness_);
+  cluster_service_ = std::make_unique<TimedClusterService>(
+      &rpc_metrics_, controller_.get(), store_.get(), &clock_, &readiness_);
 
   if (!config_.metrics_listen.empty()) {
     if (absl::Status served = metrics_.Serve(config_.metrics_listen);
@@ -68,13 +69,8 @@ absl::Status LeaderServer::Start() {
       return served;
     }
   }
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
-  interceptors.push_back(NewRpcMetricsInterceptorFactory(&metrics_));
   absl::StatusOr<StartedServer> started = StartGrpcServer(
-      config_.listen, {job_service_.get(), cluster_service_.get()},
-      std::move(interceptors));
+      config_.listen, {job_service_.get(), cluster_service_.get()});
   if (!started.ok()) return started.status();
   server_ = std::move(started->server);
   port_ = started->port;

@@ -18,6 +18,7 @@
 #include "leader/job_manager.h"
 #include "leader/job_service.h"
 #include "leader/leader_metrics.h"
+#include "leader/timed_services.h"
 #include "leader/output_finalizer.h"
 #include "leader/readiness.h"
 #include "leader/worker_client.h"
@@ -69,6 +70,7 @@ class LeaderServer {
   // Shutdown(), before the controller its scrapes read goes away.
   Metrics metrics_;
   LeaderMetrics leader_metrics_;
+  RpcMetrics rpc_metrics_;
   RealClock clock_;
   ChangeNotifier notifier_;
   Readiness readiness_;

@@ -11,7 +11,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/ids.h"
-#include "common/rpc_metrics.h"
 #include "common/server_util.h"
 
 namespace quarry::worker {
@@ -115,8 +114,8 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
       [self](const std::string& attempt_id, const CancelFlag& cancel) {
         return self->commit_gate_->Ask(attempt_id, cancel);
       });
-  worker->service_ =
-      std::make_unique<WorkerServiceImpl>(worker->executor_.get());
+  worker->service_ = std::make_unique<TimedWorkerService>(
+      &worker->rpc_metrics_, worker->executor_.get());
 
   if (!config.metrics_listen.empty()) {
     if (absl::Status served = worker->metrics_.Serve(config.metrics_listen);
@@ -124,12 +123,8 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
       return served;
     }
   }
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
-  interceptors.push_back(NewRpcMetricsInterceptorFactory(&worker->metrics_));
-  absl::StatusOr<StartedServer> started = StartGrpcServer(
-      config.listen, {worker->service_.get()}, std::move(interceptors));
+  absl::StatusOr<StartedServer> started =
+      StartGrpcServer(config.listen, {worker->service_.get()});
   if (!started.ok()) return started.status();
   worker->server_ = std::move(started->server);
   worker->port_ = started->port;

@@ -19,6 +19,7 @@
 #include "worker/leader_connection.h"
 #include "worker/reporter.h"
 #include "worker/slot_executor.h"
+#include "worker/timed_worker_service.h"
 #include "worker/worker_metrics.h"
 #include "worker/worker_service.h"
 
@@ -123,6 +124,7 @@ class WorkerServer {
   // first.
   Metrics metrics_;
   WorkerMetrics worker_metrics_{&metrics_};
+  RpcMetrics rpc_metrics_{&metrics_};
   // Destroyed in reverse order, after Shutdown() has stopped every thread
   // (the slot threads use the commit gate and the reporter; the reporter
   // and the connection call each other; the connection calls the drainer).

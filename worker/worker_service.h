@@ -24,7 +24,7 @@ namespace quarry::worker {
 //
 // Owns only the worker's identity (guarded by mu_); the executor is
 // borrowed. Thread-safe: gRPC calls it on its own threads.
-class WorkerServiceImpl final : public quarry::v1::WorkerService::Service {
+class WorkerServiceImpl : public quarry::v1::WorkerService::Service {
  public:
   // `executor` must outlive the service.
   explicit WorkerServiceImpl(SlotExecutor* executor);
