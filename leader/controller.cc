@@ -18,13 +18,14 @@ using quarry::v1::ExecutionStatus;
 Controller::Controller(Store* store, WorkerClientFactory* clients,
                        OutputFinalizer* finalizer, const Clock* clock,
                        ChangeNotifier* notifier, ControllerOptions options,
-                       LeaderObserver* observer)
+                       History* history, LeaderObserver* observer)
     : store_(store),
       clients_(clients),
       finalizer_(finalizer),
       clock_(clock),
       notifier_(notifier),
       options_(options),
+      history_(history),
       observer_(observer),
       store_writer_(store) {}
 
@@ -190,11 +191,20 @@ void Controller::IngestEvents(absl::Time now, Effects* effects) {
 }
 
 void Controller::Apply(Effects effects) {
+  if (history_ != nullptr) {  // Queued: never blocks.
+    for (const auto& attempt : effects.ended_attempts) {
+      history_->RecordAttempt(attempt);
+    }
+    for (const quarry::v1::Job& job : effects.ended_jobs) {
+      history_->RecordJob(job);
+    }
+  }
   for (const quarry::v1::Job& job : effects.finalize) {
     if (absl::Status status = finalizer_->Finalize(job); !status.ok()) {
       LOG(WARNING) << "job " << job.id() << ": " << status;
     }
   }
+  const int64_t started = effects.starts.size();  // Counted in flight.
   const bool wrote = !effects.writes.empty();
   const bool had_backlog = store_writer_.backlog() > 0;
   if (wrote || had_backlog) {
@@ -209,12 +219,20 @@ void Controller::Apply(Effects effects) {
     } else if (written.ok() && had_backlog) {
       LOG(INFO) << "the store is back; its backlog is written";
     }
-    if (backlog != had_backlog) {
-      absl::MutexLock lock(&mu_);
-      store_backlog_ = backlog;
+    if (backlog) {
+      // The store does not show these attempts yet: a leader restarting now
+      // would not know them. Send them once it does.
+      for (auto& start : effects.starts) deferred_starts_.push_back(std::move(start));
+      effects.starts.clear();
+    } else {
+      for (auto& start : deferred_starts_) effects.starts.push_back(std::move(start));
+      deferred_starts_.clear();
     }
-    notifier_->Notify();
+    absl::MutexLock lock(&mu_);
+    store_backlog_ = backlog;
+    rpcs_in_flight_ = rpcs_in_flight_ - started + effects.starts.size();
   }
+  if (wrote || had_backlog) notifier_->Notify();
 
   // RPCs last: the store already shows what they start.
   const absl::Duration timeout = options_.worker_rpc_timeout;

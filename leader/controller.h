@@ -19,6 +19,7 @@
 #include "common/store.h"
 #include "leader/change_notifier.h"
 #include "leader/controller_stats.h"
+#include "leader/history.h"
 #include "leader/leader_observer.h"
 #include "leader/output_finalizer.h"
 #include "leader/store_writer.h"
@@ -66,12 +67,12 @@ struct ControllerOptions {
 // tests with a FakeClock; never by two threads at once.
 class Controller {
  public:
-  // `observer` (may be null) is told of each step's duration and of failed
-  // store writes.
+  // `history` may be null (no execution history is kept). `observer` (may
+  // be null) is told of each step's duration and of failed store writes.
   Controller(Store* store, WorkerClientFactory* clients,
              OutputFinalizer* finalizer, const Clock* clock,
              ChangeNotifier* notifier, ControllerOptions options,
-             LeaderObserver* observer = nullptr);
+             History* history = nullptr, LeaderObserver* observer = nullptr);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -164,6 +165,11 @@ class Controller {
     std::string worker_id;
     absl::Time sent_at;
     absl::StatusOr<quarry::v1::GetWorkerStateResponse> response;
+  };
+  // Attempts to start on one worker (one StartTasks call).
+  struct StartBatch {
+    std::shared_ptr<WorkerClient> client;
+    quarry::v1::StartTasksRequest request;
   };
   // Everything a step decided that must happen outside the lock.
   struct Effects;
@@ -261,6 +267,7 @@ class Controller {
   const Clock* const clock_;
   ChangeNotifier* const notifier_;
   const ControllerOptions options_;
+  History* const history_;
   LeaderObserver* const observer_;
 
   absl::Mutex mu_;
@@ -304,8 +311,10 @@ class Controller {
   absl::Time adopt_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   // The store writer has a backlog (the store is down): dispatch pauses.
   bool store_backlog_ ABSL_GUARDED_BY(mu_) = false;
-  // Used only by the thread that runs RunOnce (in Apply, outside mu_).
+  // Used only by the thread that runs RunOnce (in Apply, outside mu_): the
+  // store writer, and StartTasks batches held back while the store is down.
   StoreWriter store_writer_;
+  std::vector<StartBatch> deferred_starts_;
 
   std::thread thread_;
 };

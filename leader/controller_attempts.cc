@@ -75,6 +75,24 @@ void Controller::EndAttempt(const std::string& attempt_id,
   if (it == attempts_.end()) return;
   const AttemptRef ref = std::move(it->second);
   attempts_.erase(it);
+  if (history_ != nullptr) {
+    quarry::v1::AttemptRecord& record = effects->ended_attempts.emplace_back();
+    record.set_attempt_id(attempt_id);
+    record.set_job_id(ref.job_id);
+    record.set_task_index(ref.task_index);
+    record.set_worker_id(ref.worker_id);
+    record.set_status(status);
+    record.set_error(error);
+    if (report != nullptr && report->has_start_time()) {
+      *record.mutable_start_time() = report->start_time();
+    } else if (ref.accepted) {
+      *record.mutable_start_time() = ToProtoTime(ref.accepted_at);
+    }
+    *record.mutable_end_time() = report != nullptr && report->has_end_time()
+                                     ? report->end_time()
+                                     : ToProtoTime(now);
+    if (report != nullptr) record.set_output_bytes(report->output_bytes());
+  }
 
   if (auto worker = workers_.find(ref.worker_id); worker != workers_.end()) {
     std::vector<std::string>& slots = worker->second->slot_attempts;

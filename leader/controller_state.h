@@ -58,10 +58,7 @@ struct Controller::WorkerRuntime {
 
 // What one step decided that must happen after mu_ is released.
 struct Controller::Effects {
-  struct StartBatch {
-    std::shared_ptr<WorkerClient> client;
-    quarry::v1::StartTasksRequest request;
-  };
+  using StartBatch = Controller::StartBatch;
   struct CancelBatch {
     std::shared_ptr<WorkerClient> client;
     quarry::v1::CancelTasksRequest request;
@@ -75,6 +72,9 @@ struct Controller::Effects {
   // Jobs whose output must be tidied before their record is stored.
   std::vector<quarry::v1::Job> finalize;
   StoreWrites writes;
+  // For the execution history: ended attempts, and jobs done with.
+  std::vector<quarry::v1::AttemptRecord> ended_attempts;
+  std::vector<quarry::v1::Job> ended_jobs;
   std::vector<StartBatch> starts;
   std::vector<CancelBatch> cancels;
   std::vector<Probe> probes;

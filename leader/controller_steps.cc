@@ -294,6 +294,7 @@ void Controller::CollectWrites(absl::Time now, Effects* effects) {
     const bool done_with = job.finished && job.live_attempts == 0;
     if (done_with) {
       effects->finalize.push_back(job.job);
+      if (history_ != nullptr) effects->ended_jobs.push_back(job.job);
       output_dirs_in_use_.erase(job.job.spec().output_dir());
     }
     if (!job.dirty_tasks.empty()) {

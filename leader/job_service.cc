@@ -63,6 +63,15 @@ grpc::Status JobServiceImpl::CancelJob(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status JobServiceImpl::ListHistory(
+    grpc::ServerContext*, const quarry::v1::ListHistoryRequest* request,
+    quarry::v1::ListHistoryResponse* response) {
+  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
+    return ToGrpcStatus(ready);
+  }
+  return Reply(manager_->ListHistory(*request), response);
+}
+
 grpc::Status JobServiceImpl::WatchJob(
     grpc::ServerContext* context, const quarry::v1::WatchJobRequest* request,
     grpc::ServerWriter<quarry::v1::JobEvent>* writer) {

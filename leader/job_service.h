@@ -29,6 +29,9 @@ class JobServiceImpl : public quarry::v1::JobService::Service {
   grpc::Status CancelJob(grpc::ServerContext* context,
                          const quarry::v1::CancelJobRequest* request,
                          quarry::v1::CancelJobResponse* response) override;
+  grpc::Status ListHistory(grpc::ServerContext* context,
+                           const quarry::v1::ListHistoryRequest* request,
+                           quarry::v1::ListHistoryResponse* response) override;
   grpc::Status WatchJob(grpc::ServerContext* context,
                         const quarry::v1::WatchJobRequest* request,
                         grpc::ServerWriter<quarry::v1::JobEvent>* writer) override;

@@ -20,7 +20,8 @@ prometheus::Family<prometheus::Counter>& StoreErrors(Metrics* metrics) {
       .Name("quarry_leader_store_errors_total")
       .Help(
           "Failed store calls: op=\"read\" for API reads, \"write\" for "
-          "submissions and the controller's writes")
+          "submissions and the controller's writes, \"history\" for API "
+          "reads of the execution history")
       .Register(metrics->registry());
 }
 
@@ -36,7 +37,8 @@ LeaderMetrics::LeaderMetrics(Metrics* metrics)
                          .Register(metrics->registry())
                          .Add({}, LatencyBuckets())),
       store_read_errors_(StoreErrors(metrics).Add({{"op", "read"}})),
-      store_write_errors_(StoreErrors(metrics).Add({{"op", "write"}})) {}
+      store_write_errors_(StoreErrors(metrics).Add({{"op", "write"}})),
+      history_read_errors_(StoreErrors(metrics).Add({{"op", "history"}})) {}
 
 void LeaderMetrics::CollectFrom(Controller* controller,
                                 const Readiness* readiness) {
@@ -52,8 +54,27 @@ void LeaderMetrics::OnControllerStep(absl::Duration duration) {
   tick_duration_.Observe(absl::ToDoubleSeconds(duration));
 }
 
+void LeaderMetrics::CollectFrom(const History* history) {
+  metrics_->AddCollector([history](SnapshotWriter& out) {
+    out.Counter("quarry_leader_history_dropped_total",
+                "Records the execution history dropped because its write "
+                "queue was full",
+                history->dropped());
+  });
+}
+
 void LeaderMetrics::OnStoreError(StoreOp op, const absl::Status& status) {
-  (op == StoreOp::kRead ? store_read_errors_ : store_write_errors_).Increment();
+  switch (op) {
+    case StoreOp::kRead:
+      store_read_errors_.Increment();
+      break;
+    case StoreOp::kWrite:
+      store_write_errors_.Increment();
+      break;
+    case StoreOp::kHistory:
+      history_read_errors_.Increment();
+      break;
+  }
 }
 
 void WriteControllerStats(const ControllerStats& stats, SnapshotWriter& out) {

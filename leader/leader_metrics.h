@@ -7,6 +7,7 @@
 #include "common/metrics.h"
 #include "leader/controller.h"
 #include "leader/controller_stats.h"
+#include "leader/history.h"
 #include "leader/leader_observer.h"
 #include "leader/readiness.h"
 
@@ -27,6 +28,10 @@ class LeaderMetrics : public LeaderObserver {
   // destroying them).
   void CollectFrom(Controller* controller, const Readiness* readiness);
 
+  // Adds the history's dropped records to every scrape; it must outlive the
+  // scrapes.
+  void CollectFrom(const History* history);
+
   void OnControllerStep(absl::Duration duration) override;
   void OnStoreError(StoreOp op, const absl::Status& status) override;
 
@@ -35,6 +40,7 @@ class LeaderMetrics : public LeaderObserver {
   prometheus::Histogram& tick_duration_;
   prometheus::Counter& store_read_errors_;
   prometheus::Counter& store_write_errors_;
+  prometheus::Counter& history_read_errors_;
 };
 
 // Writes `stats` as the quarry_leader_* gauges and counters.

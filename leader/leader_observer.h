@@ -10,6 +10,7 @@ namespace quarry {
 enum class StoreOp {
   kRead,   // An API read (GetJob, ListJobs, WatchJob, ...).
   kWrite,  // A submission, or a controller write of task/job/worker state.
+  kHistory,  // An API read of the execution history (PostgreSQL).
 };
 
 // Told about the leader's work as it happens, for its metrics

@@ -10,6 +10,7 @@
 #include "common/memory_store.h"
 #include "common/redis_store.h"
 #include "leader/grpc_worker_client.h"
+#include "leader/postgres_history.h"
 
 namespace quarry {
 
@@ -51,13 +52,27 @@ absl::Status LeaderServer::Start() {
       OpenStore(config_.store, config_.cluster_name);
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
+  if (!config_.history.empty()) {
+    PostgresHistoryOptions options;
+    options.url = config_.history;
+    options.cluster_name = config_.cluster_name;
+    absl::StatusOr<std::unique_ptr<PostgresHistory>> history =
+        PostgresHistory::Create(options);
+    if (!history.ok()) return history.status();
+    history_ = *std::move(history);
+  }
   controller_ = std::make_unique<Controller>(
       store_.get(), worker_clients_.get(), &finalizer_, &clock_, &notifier_,
-      config_.controller, &leader_metrics_);
+      config_.controller, history_.get(), &leader_metrics_);
   leader_metrics_.CollectFrom(controller_.get(), &readiness_);
-  job_manager_ =
-      std::make_unique<JobManager>(store_.get(), controller_.get(), &notifier_,
-                                   &clock_, PlannerLimits{}, &leader_metrics_);
+  if (history_ != nullptr) leader_metrics_.CollectFrom(history_.get());
+  job_manager_ = std::make_unique<JobManager>(
+      store_.get(), controller_.get(), &notifier_, &clock_, PlannerLimits{},
+      history_.get(), &leader_metrics_);
+  if (config_.retention > absl::ZeroDuration()) {
+    retention_ = std::make_unique<RetentionSweeper>(
+        store_.get(), history_.get(), &clock_, config_.retention);
+  }
   job_service_ = std::make_unique<TimedJobService>(
       &rpc_metrics_, job_manager_.get(), &readiness_);
   cluster_service_ = std::make_unique<TimedClusterService>(
@@ -100,6 +115,7 @@ void LeaderServer::RestoreThenRun() {
     backoff = std::min(backoff * 2, kMaxBackoff);
   }
   controller_->Start();
+  if (retention_ != nullptr) retention_->Start();
   readiness_.SetReady();
   if (auto* health = server_->GetHealthCheckService(); health != nullptr) {
     health->SetServingStatus(true);
@@ -122,7 +138,9 @@ void LeaderServer::Shutdown() {
                       std::chrono::seconds(1));
     server_.reset();
   }
+  if (retention_ != nullptr) retention_->Stop();
   if (controller_ != nullptr) controller_->Stop();
+  // Then the history writer drains (bounded) when history_ goes.
 }
 
 }  // namespace quarry

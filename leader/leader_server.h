@@ -21,6 +21,7 @@
 #include "leader/timed_services.h"
 #include "leader/output_finalizer.h"
 #include "leader/readiness.h"
+#include "leader/retention.h"
 #include "leader/worker_client.h"
 
 namespace quarry {
@@ -29,8 +30,13 @@ struct LeaderConfig {
   std::string listen = "127.0.0.1:7070";
   // "memory" (state dies with the process) or redis://HOST:PORT[/DB].
   std::string store = "memory";
-  // Names this cluster's keys in a shared Redis.
+  // Names this cluster's keys in a shared Redis (and its rows in history).
   std::string cluster_name = "default";
+  // postgresql://USER@HOST:PORT/DB for the execution history; empty: none.
+  std::string history;
+  // Finished jobs leave the store this long after they end (they stay in
+  // the history); zero keeps them.
+  absl::Duration retention = absl::Hours(24);
   // Where to serve GET /metrics ("IP:PORT", port 0: any); empty: nowhere.
   std::string metrics_listen;
   ControllerOptions controller;
@@ -75,6 +81,8 @@ class LeaderServer {
   ChangeNotifier notifier_;
   Readiness readiness_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<History> history_;
+  std::unique_ptr<RetentionSweeper> retention_;
   std::unique_ptr<WorkerClientFactory> worker_clients_;
   StagingDirRemover finalizer_;
   std::unique_ptr<Controller> controller_;

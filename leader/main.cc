@@ -22,6 +22,12 @@ ABSL_FLAG(std::string, store, "memory",
 ABSL_FLAG(std::string, cluster_name, "default",
           "prefix of this cluster's keys in the store ([A-Za-z0-9_.-]), so "
           "several clusters can share one Redis");
+ABSL_FLAG(std::string, history, "",
+          "postgresql://USER@HOST:PORT/DB: keep every finished job and "
+          "attempt in PostgreSQL (empty: no history)");
+ABSL_FLAG(absl::Duration, retention, absl::Hours(24),
+          "finished jobs leave the store this long after they end (they "
+          "stay in the history); 0 keeps them");
 ABSL_FLAG(absl::Duration, adopt_within, absl::Seconds(5),
           "after a restart, how long attempts still running on workers wait "
           "for their worker to register again before they are re-run");
@@ -43,6 +49,8 @@ int main(int argc, char** argv) {
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.store = absl::GetFlag(FLAGS_store);
   config.cluster_name = absl::GetFlag(FLAGS_cluster_name);
+  config.history = absl::GetFlag(FLAGS_history);
+  config.retention = absl::GetFlag(FLAGS_retention);
   config.controller.adopt_within = absl::GetFlag(FLAGS_adopt_within);
   config.controller.tick = absl::GetFlag(FLAGS_tick);
   config.controller.worker_rpc_timeout = absl::GetFlag(FLAGS_worker_rpc_timeout);

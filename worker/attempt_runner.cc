@@ -1,5 +1,7 @@
 #include "worker/attempt_runner.h"
 
+#include <glog/logging.h>
+
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -110,6 +112,8 @@ AttemptOutcome RunAttempt(const JobKind& kind,
     absl::StatusOr<int64_t> bytes = staged->Commit();
     if (!bytes.ok()) return Failed(bytes.status());
     outcome.output_bytes = *bytes;
+    LOG(INFO) << "attempt " << assignment.attempt_id() << " committed "
+              << staged->output_path() << " (" << *bytes << " bytes)";
   }
   outcome.status = EXECUTION_STATUS_DONE;
   outcome.summary = *std::move(summary);
