@@ -10,7 +10,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(MetricsTest, RendersRegistryAndCollectorsInTextFormat) {
+TEST(MetricsModuleTest, RendersRegistryAndCollectorsInTextFormat) {
   Metrics metrics;
   prometheus::BuildCounter()
       .Name("quarry_test_events_total")
@@ -35,7 +35,7 @@ TEST(MetricsTest, RendersRegistryAndCollectorsInTextFormat) {
                               "quarry_test_done_total 7\n"));
 }
 
-TEST(MetricsTest, ServeRefusesBadAddressesAndStops) {
+TEST(MetricsModuleTest, ServeRefusesBadAddressesAndStops) {
   Metrics metrics;
   EXPECT_EQ(metrics.Serve("no-port").code(),
             absl::StatusCode::kInvalidArgument);
