@@ -52,13 +52,19 @@ grpc::Status ClusterServiceImpl::RegisterWorker(
 grpc::ServerUnaryReactor* ClusterServiceImpl::ReportWorkerState(
     grpc::CallbackServerContext* context,
     const quarry::v1::ReportWorkerStateRequest* request,
-    quarry::v1::ReportWorkerStateResponse*) {
+    quarry::v1::ReportWorkerStateResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(HandleReportWorkerState(request, response));
+  return reactor;
+}
+
+grpc::Status ClusterServiceImpl::HandleReportWorkerState(
+    const quarry::v1::ReportWorkerStateRequest* request,
+    quarry::v1::ReportWorkerStateResponse*) {
   absl::Status status = readiness_->Check();
   if (status.ok()) status = ValidateWorkerId(request->worker_id(), "worker_id");
   if (status.ok()) status = controller_->OnWorkerReport(*request);
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return ToGrpcStatus(status);
 }
 
 grpc::Status ClusterServiceImpl::GetCluster(

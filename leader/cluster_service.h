@@ -13,7 +13,7 @@ namespace quarry {
 // Thin gRPC adapter: validates worker requests and hands them to the
 // Controller; GetCluster reads the store. ConnectWorker streams use the
 // callback API (no thread per connected worker). Thread-safe.
-class ClusterServiceImpl final
+class ClusterServiceImpl
     : public quarry::v1::ClusterService::WithCallbackMethod_ReportWorkerState<
           quarry::v1::ClusterService::WithCallbackMethod_ConnectWorker<
               quarry::v1::ClusterService::Service>> {
@@ -39,7 +39,11 @@ class ClusterServiceImpl final
   grpc::ServerUnaryReactor* ReportWorkerState(
       grpc::CallbackServerContext* context,
       const quarry::v1::ReportWorkerStateRequest* request,
-      quarry::v1::ReportWorkerStateResponse* response) override;
+      quarry::v1::ReportWorkerStateResponse* response) final;
+  // What ReportWorkerState does (decorators override this); never blocks.
+  virtual grpc::Status HandleReportWorkerState(
+      const quarry::v1::ReportWorkerStateRequest* request,
+      quarry::v1::ReportWorkerStateResponse* response);
   grpc::Status GetCluster(grpc::ServerContext* context,
                           const quarry::v1::GetClusterRequest* request,
                           quarry::v1::GetClusterResponse* response) override;

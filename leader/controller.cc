@@ -19,7 +19,7 @@ using quarry::v1::ExecutionStatus;
 Controller::Controller(Store* store, WorkerClientFactory* clients,
                        OutputFinalizer* finalizer, const Clock* clock,
                        ChangeNotifier* notifier, ControllerOptions options,
-                       History* history)
+                       History* history, LeaderObserver* observer)
     : store_(store),
       clients_(clients),
       finalizer_(finalizer),
@@ -27,6 +27,7 @@ Controller::Controller(Store* store, WorkerClientFactory* clients,
       notifier_(notifier),
       options_(options),
       history_(history),
+      observer_(observer),
       store_writer_(store) {}
 
 Controller::~Controller() { Stop(); }
@@ -118,6 +119,7 @@ void Controller::RunOnce(absl::Time now) {
   const absl::Duration cpu = ThreadCpuTime() - cpu_start;
   tick_stats_.Record(took);
   tick_cpu_stats_.Record(cpu);
+  if (observer_ != nullptr) observer_->OnControllerStep(took);
   if (took >= options_.slow_step) {
     auto ms = [&marks](int from, int to) {
       return absl::ToDoubleMilliseconds(marks[to] - marks[from]);
@@ -211,6 +213,7 @@ void Controller::IngestEvents(absl::Time now, Effects* effects) {
     std::unique_ptr<JobRuntime> runtime =
         MakeJobRuntime(std::move(job), std::move(plan));
     runtime->dirty = false;  // Stored as submitted.
+    ++counts_.jobs_submitted;
     jobs_[runtime->sequence] = std::move(runtime);
   }
   submitted_.clear();
@@ -286,6 +289,9 @@ void Controller::Apply(Effects effects) {
   if (wrote || had_backlog) {
     absl::Status written = store_writer_.Write(std::move(effects.writes));
     const bool backlog = store_writer_.backlog() > 0;
+    if (!written.ok() && observer_ != nullptr) {
+      observer_->OnStoreError(StoreOp::kWrite, written);
+    }
     if (!written.ok() && !had_backlog) {
       LOG(ERROR) << "store write failed: " << written
                  << "; no new work is dispatched until the store is back";

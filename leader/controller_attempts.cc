@@ -129,7 +129,10 @@ void Controller::EndAttempt(const std::string& attempt_id,
     return;
   }
   job->errors[index] = error;
-  if (counts_as_failure) ++task.failed_attempts;
+  if (counts_as_failure) {
+    ++task.failed_attempts;
+    ++counts_.attempts_failed;
+  }
   const int32_t max_attempts = job->job.spec().max_attempts();
   std::string reason;
   if (task.failed_attempts >= max_attempts) {
@@ -154,6 +157,7 @@ void Controller::EndAttempt(const std::string& attempt_id,
             << "); task re-queued";
   SetTaskStatus(*job, index, quarry::v1::EXECUTION_STATUS_PENDING);
   job->queued.push_front(index);  // Retries go first.
+  ++counts_.attempts_retried;
 }
 
 void Controller::HandleStartResult(StartResult result, absl::Time now,

@@ -160,6 +160,7 @@ void Controller::FinishJob(JobRuntime& job, quarry::v1::JobState state,
                            Effects* effects) {
   job.finished = true;
   effects->state_changed = true;
+  ++counts_.jobs_finished[state];
   job.job.set_state(state);
   job.job.set_error(error);
   *job.job.mutable_end_time() = ToProtoTime(now);
@@ -273,6 +274,7 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
         FormatAttemptId(job.job.id(), index, task.attempts);
     SetTaskStatus(job, index, quarry::v1::EXECUTION_STATUS_ASSIGNED);
     job.job.set_attempts_started(job.job.attempts_started() + 1);
+    ++counts_.attempts_started;
     ++job.live_attempts;
     attempts_[attempt_id] = AttemptRef{job.job.id(), index,  task.attempts,
                                        worker.record.id(), slot, false, {}};

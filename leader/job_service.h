@@ -8,7 +8,7 @@
 namespace quarry {
 
 // Thin gRPC adapter: JobService RPCs → JobManager. Thread-safe.
-class JobServiceImpl final : public quarry::v1::JobService::Service {
+class JobServiceImpl : public quarry::v1::JobService::Service {
  public:
   // Calls answer UNAVAILABLE until `readiness` is ready.
   JobServiceImpl(JobManager* manager, const Readiness* readiness)

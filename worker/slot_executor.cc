@@ -116,6 +116,7 @@ absl::Status SlotExecutor::StartLocked(
   record->start_time = now;
   slot.attempt = record.get();
   slot.has_new_work = true;
+  ++attempts_started_;
   VLOG(1) << "slot " << index << " starts attempt " << id;
   attempts_.emplace(id, std::move(record));
   return absl::OkStatus();
@@ -187,6 +188,14 @@ std::optional<AttemptStatus> SlotExecutor::GetAttempt(
   auto it = attempts_.find(attempt_id);
   if (it == attempts_.end()) return std::nullopt;
   return it->second->status;
+}
+
+SlotExecutor::Stats SlotExecutor::stats() {
+  Stats stats;
+  absl::MutexLock lock(&mu_);
+  for (const Slot& slot : slots_) stats.busy_slots += slot.attempt != nullptr;
+  stats.attempts_started = attempts_started_;
+  return stats;
 }
 
 void SlotExecutor::StartDraining() {

@@ -41,9 +41,15 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::StartTasks(
     const quarry::v1::StartTasksRequest* request,
     quarry::v1::StartTasksResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(HandleStartTasks(request, response));
+  return reactor;
+}
+
+grpc::Status WorkerServiceImpl::HandleStartTasks(
+    const quarry::v1::StartTasksRequest* request,
+    quarry::v1::StartTasksResponse* response) {
   if (absl::Status mine = CheckMeantForMe(request->worker_id()); !mine.ok()) {
-    reactor->Finish(ToGrpcStatus(mine));
-    return reactor;
+    return ToGrpcStatus(mine);
   }
   const auto& assignments = request->assignments();
   const std::vector<absl::Status> started = executor_->StartAll(
@@ -57,8 +63,7 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::StartTasks(
     rejected->set_attempt_id(assignments[i].attempt_id());
     rejected->set_reason(std::string(started[i].message()));
   }
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return grpc::Status::OK;
 }
 
 grpc::Status WorkerServiceImpl::GetWorkerState(

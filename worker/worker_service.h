@@ -26,8 +26,9 @@ namespace quarry::worker {
 // borrowed. Thread-safe: gRPC calls it on its own threads. StartTasks, the
 // call of every dispatch, uses the callback API: answered on the gRPC
 // thread that read it (starting attempts never blocks), without a hand-off
-// to a sync server thread.
-class WorkerServiceImpl final
+// to a sync server thread; its work is HandleStartTasks (which decorators
+// such as TimedWorkerService override).
+class WorkerServiceImpl
     : public quarry::v1::WorkerService::WithCallbackMethod_StartTasks<
           quarry::v1::WorkerService::Service> {
  public:
@@ -42,7 +43,11 @@ class WorkerServiceImpl final
   grpc::ServerUnaryReactor* StartTasks(
       grpc::CallbackServerContext* context,
       const quarry::v1::StartTasksRequest* request,
-      quarry::v1::StartTasksResponse* response) override;
+      quarry::v1::StartTasksResponse* response) final;
+  // What StartTasks does; never blocks.
+  virtual grpc::Status HandleStartTasks(
+      const quarry::v1::StartTasksRequest* request,
+      quarry::v1::StartTasksResponse* response);
   grpc::Status GetWorkerState(
       grpc::ServerContext* context,
       const quarry::v1::GetWorkerStateRequest* request,
