@@ -80,10 +80,12 @@ absl::StatusOr<TickFigures> ReadTickFigures(const std::string& log) {
 }  // namespace
 
 absl::Status RunScale(const BenchConfig& config, Report& report) {
-  const int workers =
-      config.scale_workers > 0 ? config.scale_workers : config.smoke ? 20 : 1000;
-  const int tasks =
-      config.scale_tasks > 0 ? config.scale_tasks : config.smoke ? 1000 : 1'000'000;
+  const int workers = config.scale_workers > 0 ? config.scale_workers
+                      : config.smoke           ? 20
+                                               : 1000;
+  const int tasks = config.scale_tasks > 0 ? config.scale_tasks
+                    : config.smoke         ? 1000
+                                           : 1'000'000;
   ClusterOptions options = config.cluster;
   options.work_dir = absl::StrCat(config.cluster.work_dir, "/scale");
   std::error_code error;

@@ -100,8 +100,8 @@ absl::Status SimulatedWorkers::Register(const Worker& worker) {
 
 absl::Status SimulatedWorkers::Start(const std::string& address) {
   address_ = address;
-  channel_ = grpc::CreateChannel(options_.leader,
-                                 grpc::InsecureChannelCredentials());
+  channel_ =
+      grpc::CreateChannel(options_.leader, grpc::InsecureChannelCredentials());
   leader_ = quarry::v1::ClusterService::NewStub(channel_);
   std::vector<const Worker*> workers;
   {
@@ -111,9 +111,9 @@ absl::Status SimulatedWorkers::Start(const std::string& address) {
   // The worker records never move (unique_ptr) and their ids never change.
   for (const Worker* worker : workers) {
     if (absl::Status status = Register(*worker); !status.ok()) {
-      return absl::Status(status.code(),
-                          absl::StrCat("registering ", worker->id, ": ",
-                                       status.message()));
+      return absl::Status(
+          status.code(),
+          absl::StrCat("registering ", worker->id, ": ", status.message()));
     }
   }
   absl::MutexLock lock(&mu_);
@@ -124,7 +124,8 @@ absl::Status SimulatedWorkers::Start(const std::string& address) {
 
 void SimulatedWorkers::OpenStream(Worker& worker) {
   ++calls_in_flight_;
-  worker.stream = new CommandStream(this, worker.index, leader_.get(), worker.id);
+  worker.stream =
+      new CommandStream(this, worker.index, leader_.get(), worker.id);
 }
 
 void SimulatedWorkers::StreamEnded(int index, const grpc::Status& status) {
@@ -135,8 +136,9 @@ void SimulatedWorkers::StreamEnded(int index, const grpc::Status& status) {
   if (stopping_) return;
   // The leader closed it (it restarted, or declared the worker gone):
   // register again and reconnect, as a real worker does.
-  LOG(WARNING) << worker.id << ": command stream ended: "
-               << status.error_message() << "; registering again";
+  LOG(WARNING) << worker.id
+               << ": command stream ended: " << status.error_message()
+               << "; registering again";
   worker.register_again = true;
 }
 
@@ -205,8 +207,8 @@ grpc::Status SimulatedWorkers::StartTasks(
     } else if (assignment.slot() < 0 || assignment.slot() >= options_.slots) {
       refused = absl::StrCat("slot ", assignment.slot(), " is out of range");
     } else if (assignment.kind() != "noop") {
-      refused = absl::StrCat("the simulator runs only noop, not ",
-                             assignment.kind());
+      refused =
+          absl::StrCat("the simulator runs only noop, not ", assignment.kind());
     } else if (worker.remembered.contains(assignment.attempt_id())) {
       refused = absl::StrCat("attempt ", assignment.attempt_id(),
                              " is already known to this worker");
@@ -292,12 +294,12 @@ void SimulatedWorkers::SendReport(Worker& worker) {
   worker.last_report = absl::Now();
   ++calls_in_flight_;
   const int index = worker.index;
-  leader_->async()->ReportWorkerState(
-      &call->context, &call->request, &call->response,
-      [this, call, index](grpc::Status status) {
-        std::unique_ptr<Call> owned(call);
-        ReportDone(index, status);
-      });
+  leader_->async()->ReportWorkerState(&call->context, &call->request,
+                                      &call->response,
+                                      [this, call, index](grpc::Status status) {
+                                        std::unique_ptr<Call> owned(call);
+                                        ReportDone(index, status);
+                                      });
 }
 
 void SimulatedWorkers::ReportDone(int index, const grpc::Status& status) {
@@ -312,8 +314,9 @@ void SimulatedWorkers::ReportDone(int index, const grpc::Status& status) {
   } else if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     worker.register_again = true;  // The leader forgot it: kept for resend.
   } else if (!stopping_) {
-    LOG_EVERY_N(WARNING, 100) << worker.id << ": report failed: "
-                              << status.error_message() << " (retried)";
+    LOG_EVERY_N(WARNING, 100)
+        << worker.id << ": report failed: " << status.error_message()
+        << " (retried)";
   }
   worker.reported_in_flight = 0;
   if (!worker.unreported.empty() && !worker.queued) {
@@ -331,9 +334,9 @@ void SimulatedWorkers::RunReporter() {
       auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || !ready_.empty();
       };
-      mu_.AwaitWithDeadline(absl::Condition(&has_work),
-                            std::min(next_heartbeat_scan,
-                                     absl::Now() + kReporterPoll));
+      mu_.AwaitWithDeadline(
+          absl::Condition(&has_work),
+          std::min(next_heartbeat_scan, absl::Now() + kReporterPoll));
       if (stopping_) return;
       // Completions: one call in flight per worker; the rest wait for it.
       std::deque<int> ready;

@@ -1,14 +1,14 @@
 #ifndef QUARRY_BENCH_SIM_WORKERS_H_
 #define QUARRY_BENCH_SIM_WORKERS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -37,7 +37,7 @@ namespace quarry::bench {
 class SimulatedWorkers final : public quarry::v1::WorkerService::Service {
  public:
   struct Options {
-    std::string leader;             // HOST:PORT of the leader.
+    std::string leader;  // HOST:PORT of the leader.
     std::string id_prefix = "sim-w";
     int workers = 1000;
     int slots = 8;
@@ -62,11 +62,10 @@ class SimulatedWorkers final : public quarry::v1::WorkerService::Service {
                           const quarry::v1::StartTasksRequest* request,
                           quarry::v1::StartTasksResponse* response) override
       ABSL_LOCKS_EXCLUDED(mu_);
-  grpc::Status GetWorkerState(
-      grpc::ServerContext* context,
-      const quarry::v1::GetWorkerStateRequest* request,
-      quarry::v1::GetWorkerStateResponse* response) override
-      ABSL_LOCKS_EXCLUDED(mu_);
+  grpc::Status GetWorkerState(grpc::ServerContext* context,
+                              const quarry::v1::GetWorkerStateRequest* request,
+                              quarry::v1::GetWorkerStateResponse* response)
+      override ABSL_LOCKS_EXCLUDED(mu_);
   grpc::Status CancelTasks(grpc::ServerContext* context,
                            const quarry::v1::CancelTasksRequest* request,
                            quarry::v1::CancelTasksResponse* response) override
@@ -80,7 +79,7 @@ class SimulatedWorkers final : public quarry::v1::WorkerService::Service {
     std::vector<quarry::v1::AttemptStatus> unreported;
     int reported_in_flight = 0;  // Attempts in the report in flight.
     bool report_in_flight = false;
-    bool queued = false;         // In ready_.
+    bool queued = false;  // In ready_.
     bool register_again = false;
     absl::Time last_report = absl::InfinitePast();
     absl::flat_hash_map<std::string, quarry::v1::AttemptStatus> remembered;

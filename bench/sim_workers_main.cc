@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   for (const auto& [value, flag] :
        {std::pair{options.leader, "--leader"},
         std::pair{absl::GetFlag(FLAGS_listen), "--listen"}}) {
-    if (absl::Status valid = quarry::ValidateHostPort(value, flag); !valid.ok()) {
+    if (absl::Status valid = quarry::ValidateHostPort(value, flag);
+        !valid.ok()) {
       LOG(ERROR) << valid;
       return 2;
     }

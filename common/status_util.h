@@ -1,6 +1,8 @@
 #ifndef QUARRY_COMMON_STATUS_UTIL_H_
 #define QUARRY_COMMON_STATUS_UTIL_H_
 
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
@@ -10,6 +12,15 @@ namespace quarry {
 // Converts between absl::Status (used inside every module) and grpc::Status
 // (used on the wire). The codes share numbering.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Ends a callback-API unary call at once with `status` (for handlers that
+// never block, answered on the gRPC thread that read the request).
+inline grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
+                                           const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace quarry

@@ -53,9 +53,7 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ReportWorkerState(
     grpc::CallbackServerContext* context,
     const quarry::v1::ReportWorkerStateRequest* request,
     quarry::v1::ReportWorkerStateResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(HandleReportWorkerState(request, response));
-  return reactor;
+  return FinishNow(context, HandleReportWorkerState(request, response));
 }
 
 grpc::Status ClusterServiceImpl::HandleReportWorkerState(

@@ -21,7 +21,8 @@ std::string TaskPlan::OutputPath(int32_t index) const {
 }
 
 void TaskPlan::AddInputs(
-    int32_t index, google::protobuf::RepeatedPtrField<std::string>* inputs) const {
+    int32_t index,
+    google::protobuf::RepeatedPtrField<std::string>* inputs) const {
   if (is_reduce(index)) {
     inputs->Reserve(inputs->size() + map_count);
     for (int32_t i = 0; i < map_count; ++i) inputs->Add(OutputPath(i));
@@ -52,7 +53,8 @@ TaskPlan TaskPlan::FromTasks(const std::vector<quarry::v1::Task>& tasks,
   TaskPlan plan;
   plan.output_dir = output_dir;
   plan.has_reduce = !tasks.empty() && tasks.back().is_reduce();
-  plan.map_count = static_cast<int32_t>(tasks.size()) - (plan.has_reduce ? 1 : 0);
+  plan.map_count =
+      static_cast<int32_t>(tasks.size()) - (plan.has_reduce ? 1 : 0);
   bool any_input = false;
   for (int32_t i = 0; i < plan.map_count; ++i) {
     any_input |= !tasks[i].inputs().empty();
@@ -60,8 +62,8 @@ TaskPlan TaskPlan::FromTasks(const std::vector<quarry::v1::Task>& tasks,
   if (any_input) {
     plan.map_inputs.reserve(plan.map_count);
     for (int32_t i = 0; i < plan.map_count; ++i) {
-      plan.map_inputs.push_back(
-          tasks[i].inputs().empty() ? std::string() : tasks[i].inputs(0));
+      plan.map_inputs.push_back(tasks[i].inputs().empty() ? std::string()
+                                                          : tasks[i].inputs(0));
     }
   }
   return plan;

@@ -50,7 +50,11 @@ TickStats::Summary TickStats::Get() const {
     int64_t seen = 0;
     for (int bucket = 0; bucket < kBuckets; ++bucket) {
       seen += counts_[bucket];
-      if (seen >= rank) return std::min(UpperBound(bucket), max_);
+      if (seen >= rank) {
+        // The last bucket has no upper bound but the maximum.
+        return bucket == kBuckets - 1 ? max_
+                                      : std::min(UpperBound(bucket), max_);
+      }
     }
     return max_;
   };

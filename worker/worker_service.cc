@@ -40,9 +40,7 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::StartTasks(
     grpc::CallbackServerContext* context,
     const quarry::v1::StartTasksRequest* request,
     quarry::v1::StartTasksResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(HandleStartTasks(request, response));
-  return reactor;
+  return FinishNow(context, HandleStartTasks(request, response));
 }
 
 grpc::Status WorkerServiceImpl::HandleStartTasks(

@@ -136,6 +136,28 @@ TEST_F(ReporterTest, BatchesCompletionsWhileACallIsInFlight) {
               ElementsAre(ElementsAre("a"), ElementsAre("b", "c", "d")));
 }
 
+TEST_F(ReporterTest, CompletionsAnnouncedAsComingTravelTogether) {
+  Reporter::Options options = FastOptions();
+  options.coalesce_window = absl::Hours(1);  // Only "b" can release "a".
+  StartAndWaitForFirstReport(options);
+  reporter_->Enqueue(Finished("a"), /*more_coming=*/true);
+  reporter_->Enqueue(Finished("b"), /*more_coming=*/false);
+  ASSERT_TRUE(WaitForAcknowledged({"a", "b"}));
+  EXPECT_THAT(ReportBatches(leader_.calls()),
+              ElementsAre(ElementsAre("a", "b")));
+}
+
+TEST_F(ReporterTest, AnnouncedCompletionsThatNeverComeDelayAReportBriefly) {
+  Reporter::Options options = FastOptions();
+  options.coalesce_window = absl::Milliseconds(20);
+  StartAndWaitForFirstReport(options);
+  const absl::Time start = absl::Now();
+  reporter_->Enqueue(Finished("a"), /*more_coming=*/true);
+  ASSERT_TRUE(WaitForAcknowledged({"a"}));  // After the window, alone.
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(20));
+  EXPECT_THAT(ReportBatches(leader_.calls()), ElementsAre(ElementsAre("a")));
+}
+
 TEST_F(ReporterTest, KeepsTheBatchAndRetriesAfterAnError) {
   StartAndWaitForFirstReport(FastOptions());
   leader_.QueueReportAnswer(absl::UnavailableError("leader busy"));

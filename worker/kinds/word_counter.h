@@ -26,7 +26,8 @@ struct WordEq {
   }
 };
 // Word -> count.
-using WordCountMap = absl::flat_hash_map<std::string, int64_t, WordHash, WordEq>;
+using WordCountMap =
+    absl::flat_hash_map<std::string, int64_t, WordHash, WordEq>;
 
 // Counts words as the `wordcount` kind defines them (maximal runs of ASCII
 // letters, lowercased; every other byte separates words) in text fed in
