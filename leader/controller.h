@@ -66,9 +66,9 @@ struct ControllerOptions {
   absl::Duration slow_step = absl::Milliseconds(50);
   // Work one step does at most, so that steps stay short however big the
   // cluster; what is left is done by the next step, at once.
-  size_t max_reports_per_step = 4096;   // Attempt statuses taken in.
-  int64_t max_starts_per_step = 2048;   // Attempts dispatched.
-  int max_workers_per_step = 256;       // StartTasks batches sent.
+  size_t max_reports_per_step = 1024;   // Attempt statuses taken in.
+  int64_t max_starts_per_step = 512;    // Attempts dispatched.
+  int max_workers_per_step = 64;        // StartTasks batches sent.
   int max_probes_per_step = 256;
   int max_lazy_worker_writes_per_step = 256;  // Slot or heartbeat updates.
 };
