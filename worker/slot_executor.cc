@@ -15,8 +15,8 @@ using quarry::v1::EXECUTION_STATUS_FAILED;
 using quarry::v1::EXECUTION_STATUS_PENDING;
 using quarry::v1::EXECUTION_STATUS_RUNNING;
 
-// AttemptRecord fields: `status`, `committing` and `end_time` are guarded
-// by mu_. `assignment` is written by Start() before
+// AttemptRecord fields: `status`, `committing`, `log` and `end_time` are
+// guarded by mu_. `assignment` is written by Start() before
 // the slot thread takes the record (under mu_), then read only by that slot
 // thread. `cancel` is thread-safe.
 
@@ -100,18 +100,23 @@ absl::Status SlotExecutor::Start(const quarry::v1::Assignment& assignment) {
 std::vector<std::string> SlotExecutor::Cancel(
     absl::Span<const std::string> attempt_ids) {
   std::vector<std::string> cancelled;
-  absl::MutexLock lock(&mu_);
-  for (const std::string& id : attempt_ids) {
-    auto it = attempts_.find(id);
-    if (it == attempts_.end()) continue;
-    AttemptRecord& record = *it->second;
-    if (record.status.status() != EXECUTION_STATUS_RUNNING ||
-        record.committing) {
-      continue;
+  std::vector<std::shared_ptr<AttemptLog>> logs;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const std::string& id : attempt_ids) {
+      auto it = attempts_.find(id);
+      if (it == attempts_.end()) continue;
+      AttemptRecord& record = *it->second;
+      if (record.status.status() != EXECUTION_STATUS_RUNNING ||
+          record.committing) {
+        continue;
+      }
+      record.cancel.Cancel();
+      cancelled.push_back(id);
+      if (record.log != nullptr) logs.push_back(record.log);
     }
-    record.cancel.Cancel();
-    cancelled.push_back(id);
   }
+  for (const auto& log : logs) log->Append("cancel requested by the leader");
   return cancelled;
 }
 
@@ -172,12 +177,19 @@ bool SlotExecutor::WaitUntilIdle(absl::Duration timeout) {
 
 std::vector<std::string> SlotExecutor::CancelRunning() {
   std::vector<std::string> cancelled;
-  absl::MutexLock lock(&mu_);
-  for (const Slot& slot : slots_) {
-    AttemptRecord* record = slot.attempt;
-    if (record == nullptr || record->committing) continue;
-    record->cancel.Cancel();
-    cancelled.push_back(record->status.attempt_id());
+  std::vector<std::shared_ptr<AttemptLog>> logs;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const Slot& slot : slots_) {
+      AttemptRecord* record = slot.attempt;
+      if (record == nullptr || record->committing) continue;
+      record->cancel.Cancel();
+      cancelled.push_back(record->status.attempt_id());
+      if (record->log != nullptr) logs.push_back(record->log);
+    }
+  }
+  for (const auto& log : logs) {
+    log->Append("cancelled: the worker is draining and its grace is over");
   }
   return cancelled;
 }
@@ -192,6 +204,9 @@ void SlotExecutor::Shutdown() {
         LOG(INFO) << "worker shutting down: cancelling attempt "
                   << slot.attempt->status.attempt_id();
         slot.attempt->cancel.Cancel();
+        if (slot.attempt->log != nullptr) {
+          slot.attempt->log->Append("cancelled: the worker is shutting down");
+        }
       }
     }
   }
@@ -224,6 +239,14 @@ void SlotExecutor::RunSlot(int index) {
 
 AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record) {
   const quarry::v1::Assignment& assignment = record->assignment;
+  const std::shared_ptr<AttemptLog> log =
+      options_.attempt_logs != nullptr
+          ? options_.attempt_logs->Create(assignment.attempt_id())
+          : std::make_shared<AttemptLog>();
+  {
+    absl::MutexLock lock(&mu_);
+    record->log = log;
+  }
   AttemptOutcome outcome;
   absl::StatusOr<const JobKind*> kind =
       kinds_->Find(assignment.kind(), assignment.is_reduce());
@@ -245,8 +268,9 @@ AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record) {
       return true;
     };
     outcome = RunAttempt(**kind, assignment, record->cancel, ask_leader,
-                         begin_commit);
+                         begin_commit, log.get());
   }
+  log->Finish(DescribeOutcome(outcome));
 
   if (outcome.status == EXECUTION_STATUS_FAILED) {
     LOG(WARNING) << "attempt " << assignment.attempt_id()
@@ -262,6 +286,7 @@ AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record) {
   *status.mutable_end_time() = ToProtoTime(now);
   record->end_time = now;
   record->assignment.Clear();
+  record->log = nullptr;
   slots_[static_cast<size_t>(index)].attempt = nullptr;
   AttemptStatus final_status = status;
   finished_.push_back(status.attempt_id());

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "quarry/v1/cluster_service.pb.h"
 #include "quarry/v1/types.pb.h"
+#include "worker/attempt_log.h"
 #include "worker/cancel_flag.h"
 #include "worker/kinds/kind_registry.h"
 
@@ -43,6 +44,9 @@ class SlotExecutor {
     int slots = 4;  // 1..1024.
     absl::Duration finished_retention = absl::Minutes(10);
     size_t max_finished = 10'000;
+    // Where each attempt writes its log (borrowed, must outlive the
+    // executor); null: attempts keep no log.
+    AttemptLogStore* attempt_logs = nullptr;
   };
   // Receives the final AttemptStatus (DONE, FAILED or CANCELLED) of every
   // attempt. Called on a slot thread; must not call back into the executor
@@ -123,6 +127,8 @@ class SlotExecutor {
     CancelFlag cancel;
     // Set once the output is being committed: too late to cancel.
     bool committing = false;
+    // Set by the slot thread when the attempt starts; null before.
+    std::shared_ptr<AttemptLog> log;
     absl::Time end_time = absl::InfinitePast();
   };
   struct Slot {

@@ -94,8 +94,13 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
                         ? std::move(leader)
                         : std::make_unique<GrpcLeaderClient>(config.leader);
   worker->kinds_ = NewBuiltInKindRegistry();
+  absl::StatusOr<std::unique_ptr<AttemptLogStore>> logs =
+      AttemptLogStore::Open(config.attempt_logs, &worker->clock_);
+  if (!logs.ok()) return logs.status();
+  worker->attempt_logs_ = *std::move(logs);
   SlotExecutor::Options executor_options;
   executor_options.slots = config.slots;
+  executor_options.attempt_logs = worker->attempt_logs_.get();
   // No attempt can start before SetIdentity() below, which comes after
   // reporter_ and commit_gate_ exist, so the callbacks always find them.
   worker->executor_ = std::make_unique<SlotExecutor>(
@@ -106,8 +111,8 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
       [self](const std::string& attempt_id, const CancelFlag& cancel) {
         return self->commit_gate_->Ask(attempt_id, cancel);
       });
-  worker->service_ =
-      std::make_unique<WorkerServiceImpl>(worker->executor_.get());
+  worker->service_ = std::make_unique<WorkerServiceImpl>(
+      worker->executor_.get(), worker->attempt_logs_.get());
 
   absl::StatusOr<StartedServer> started =
       StartGrpcServer(config.listen, {worker->service_.get()});

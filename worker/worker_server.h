@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
+#include "worker/attempt_log.h"
 #include "worker/commit_gate.h"
 #include "worker/drainer.h"
 #include "worker/kinds/kind_registry.h"
@@ -43,6 +44,8 @@ struct WorkerConfig {
   CommitGate::Options commit;
   LeaderConnection::Options connection;
   Drainer::Options drain;
+  // Where and how much of each attempt's log is kept (--attempt_log_*).
+  AttemptLogStore::Options attempt_logs;
 };
 
 // Checks every field; errors name the flag ("--slots must be ...").
@@ -56,7 +59,7 @@ absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
 std::string Hostname();
 
 // The composition root of a worker process: builds the kind registry, the
-// slot executor, the WorkerService and its gRPC server, the reporter that
+// attempt log store, the slot executor, the WorkerService and its gRPC server, the reporter that
 // registers with the leader and reports completions, the commit gate, the
 // leader connection (command stream) and the drainer. Owns all of them.
 // Thread-safe for its accessors, RequestDrain() and SkipDrainGrace();
@@ -101,6 +104,8 @@ class WorkerServer {
   int port() const { return port_; }
   int slots() const { return executor_->slot_count(); }
   SlotExecutor* executor() { return executor_.get(); }
+  // The directory holding the attempt logs.
+  const std::string& attempt_log_dir() const { return attempt_logs_->dir(); }
   Reporter* reporter() { return reporter_.get(); }
   LeaderConnection* connection() { return connection_.get(); }
 
@@ -118,6 +123,7 @@ class WorkerServer {
   RealClock clock_;
   std::unique_ptr<LeaderClient> leader_;
   std::unique_ptr<KindRegistry> kinds_;
+  std::unique_ptr<AttemptLogStore> attempt_logs_;
   std::unique_ptr<CommitGate> commit_gate_;
   std::unique_ptr<Reporter> reporter_;
   std::unique_ptr<LeaderConnection> connection_;
