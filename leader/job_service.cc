@@ -59,4 +59,10 @@ grpc::Status JobServiceImpl::WatchJob(
       [context] { return context->IsCancelled(); }));
 }
 
+grpc::Status JobServiceImpl::GetAttemptLog(
+    grpc::ServerContext*, const quarry::v1::GetAttemptLogRequest* request,
+    quarry::v1::GetAttemptLogResponse* response) {
+  return Reply(logs_->Fetch(*request), response);
+}
+
 }  // namespace quarry

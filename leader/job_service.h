@@ -1,15 +1,18 @@
 #ifndef QUARRY_LEADER_JOB_SERVICE_H_
 #define QUARRY_LEADER_JOB_SERVICE_H_
 
+#include "leader/attempt_log_fetcher.h"
 #include "leader/job_manager.h"
 #include "quarry/v1/job_service.grpc.pb.h"
 
 namespace quarry {
 
-// Thin gRPC adapter: JobService RPCs → JobManager. Thread-safe.
+// Thin gRPC adapter: JobService RPCs → JobManager (GetAttemptLog →
+// AttemptLogFetcher). Thread-safe.
 class JobServiceImpl final : public quarry::v1::JobService::Service {
  public:
-  explicit JobServiceImpl(JobManager* manager) : manager_(manager) {}
+  JobServiceImpl(JobManager* manager, const AttemptLogFetcher* logs)
+      : manager_(manager), logs_(logs) {}
 
   grpc::Status SubmitJob(grpc::ServerContext* context,
                          const quarry::v1::SubmitJobRequest* request,
@@ -29,9 +32,14 @@ class JobServiceImpl final : public quarry::v1::JobService::Service {
   grpc::Status WatchJob(grpc::ServerContext* context,
                         const quarry::v1::WatchJobRequest* request,
                         grpc::ServerWriter<quarry::v1::JobEvent>* writer) override;
+  grpc::Status GetAttemptLog(
+      grpc::ServerContext* context,
+      const quarry::v1::GetAttemptLogRequest* request,
+      quarry::v1::GetAttemptLogResponse* response) override;
 
  private:
   JobManager* const manager_;
+  const AttemptLogFetcher* const logs_;
 };
 
 }  // namespace quarry

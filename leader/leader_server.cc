@@ -16,7 +16,11 @@ LeaderServer::LeaderServer(LeaderConfig config)
       config_.controller);
   job_manager_ = std::make_unique<JobManager>(store_.get(), controller_.get(),
                                               &notifier_, &clock_);
-  job_service_ = std::make_unique<JobServiceImpl>(job_manager_.get());
+  attempt_logs_ = std::make_unique<AttemptLogFetcher>(
+      store_.get(), worker_clients_.get(),
+      config_.controller.worker_rpc_timeout);
+  job_service_ = std::make_unique<JobServiceImpl>(job_manager_.get(),
+                                                  attempt_logs_.get());
   cluster_service_ = std::make_unique<ClusterServiceImpl>(
       controller_.get(), store_.get(), &clock_);
 }

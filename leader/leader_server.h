@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/server_util.h"
 #include "common/store.h"
+#include "leader/attempt_log_fetcher.h"
 #include "leader/change_notifier.h"
 #include "leader/cluster_service.h"
 #include "leader/controller.h"
@@ -45,6 +46,7 @@ class LeaderServer {
   StagingDirRemover finalizer_;
   std::unique_ptr<Controller> controller_;
   std::unique_ptr<JobManager> job_manager_;
+  std::unique_ptr<AttemptLogFetcher> attempt_logs_;
   std::unique_ptr<JobServiceImpl> job_service_;
   std::unique_ptr<ClusterServiceImpl> cluster_service_;
   std::unique_ptr<grpc::Server> server_;
