@@ -17,6 +17,7 @@ namespace quarry::cli {
 enum ExitCode : int {
   kExitOk = 0,
   kExitJobFailed = 1,  // submit --wait: the job ended FAILED or CANCELLED.
+  kExitNotServing = 1,  // health: the server answered, but not SERVING.
   kExitUsage = 2,      // Unknown command/option, missing value, bad key=value.
   kExitRefused = 3,    // The leader refused the request.
   kExitUnreachable =
