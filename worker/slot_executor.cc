@@ -55,6 +55,9 @@ absl::Status SlotExecutor::Start(const quarry::v1::Assignment& assignment) {
   // thousands of inputs.
   auto record = std::make_unique<AttemptRecord>();
   record->assignment = assignment;
+  record->log = options_.attempt_logs != nullptr
+                    ? options_.attempt_logs->NewLog(id)
+                    : std::make_shared<AttemptLog>();
 
   absl::MutexLock lock(&mu_);
   if (shutting_down_) {
@@ -100,23 +103,22 @@ absl::Status SlotExecutor::Start(const quarry::v1::Assignment& assignment) {
 std::vector<std::string> SlotExecutor::Cancel(
     absl::Span<const std::string> attempt_ids) {
   std::vector<std::string> cancelled;
-  std::vector<std::shared_ptr<AttemptLog>> logs;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const std::string& id : attempt_ids) {
-      auto it = attempts_.find(id);
-      if (it == attempts_.end()) continue;
-      AttemptRecord& record = *it->second;
-      if (record.status.status() != EXECUTION_STATUS_RUNNING ||
-          record.committing) {
-        continue;
-      }
-      record.cancel.Cancel();
-      cancelled.push_back(id);
-      if (record.log != nullptr) logs.push_back(record.log);
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : attempt_ids) {
+    auto it = attempts_.find(id);
+    if (it == attempts_.end()) continue;
+    AttemptRecord& record = *it->second;
+    if (record.status.status() != EXECUTION_STATUS_RUNNING ||
+        record.committing) {
+      continue;
     }
+    // Logged first: the attempt may end as soon as the flag is set.
+    if (record.log != nullptr) {
+      record.log->Append("cancel requested by the leader");
+    }
+    record.cancel.Cancel();
+    cancelled.push_back(id);
   }
-  for (const auto& log : logs) log->Append("cancel requested by the leader");
   return cancelled;
 }
 
@@ -151,6 +153,14 @@ SlotExecutor::State SlotExecutor::Snapshot(bool include_finished) {
   return state;
 }
 
+std::shared_ptr<AttemptLog> SlotExecutor::RunningLog(
+    absl::string_view attempt_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = attempts_.find(attempt_id);
+  if (it == attempts_.end()) return nullptr;
+  return it->second->log;
+}
+
 std::optional<AttemptStatus> SlotExecutor::GetAttempt(
     absl::string_view attempt_id) {
   absl::MutexLock lock(&mu_);
@@ -177,19 +187,15 @@ bool SlotExecutor::WaitUntilIdle(absl::Duration timeout) {
 
 std::vector<std::string> SlotExecutor::CancelRunning() {
   std::vector<std::string> cancelled;
-  std::vector<std::shared_ptr<AttemptLog>> logs;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const Slot& slot : slots_) {
-      AttemptRecord* record = slot.attempt;
-      if (record == nullptr || record->committing) continue;
-      record->cancel.Cancel();
-      cancelled.push_back(record->status.attempt_id());
-      if (record->log != nullptr) logs.push_back(record->log);
+  absl::MutexLock lock(&mu_);
+  for (const Slot& slot : slots_) {
+    AttemptRecord* record = slot.attempt;
+    if (record == nullptr || record->committing) continue;
+    if (record->log != nullptr) {
+      record->log->Append("cancelled: the worker drains and its grace is over");
     }
-  }
-  for (const auto& log : logs) {
-    log->Append("cancelled: the worker is draining and its grace is over");
+    record->cancel.Cancel();
+    cancelled.push_back(record->status.attempt_id());
   }
   return cancelled;
 }
@@ -203,10 +209,10 @@ void SlotExecutor::Shutdown() {
         if (slot.attempt == nullptr) continue;
         LOG(INFO) << "worker shutting down: cancelling attempt "
                   << slot.attempt->status.attempt_id();
-        slot.attempt->cancel.Cancel();
         if (slot.attempt->log != nullptr) {
           slot.attempt->log->Append("cancelled: the worker is shutting down");
         }
+        slot.attempt->cancel.Cancel();
       }
     }
   }
@@ -219,6 +225,7 @@ void SlotExecutor::RunSlot(int index) {
   const size_t i = static_cast<size_t>(index);
   while (true) {
     AttemptRecord* record = nullptr;
+    std::shared_ptr<AttemptLog> log;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this, i]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -228,8 +235,9 @@ void SlotExecutor::RunSlot(int index) {
       if (!slots_[i].has_new_work) return;  // Shutting down and idle.
       slots_[i].has_new_work = false;
       record = slots_[i].attempt;
+      log = record->log;
     }
-    const AttemptStatus final_status = RunOne(index, record);
+    const AttemptStatus final_status = RunOne(index, record, *log);
     VLOG(1) << "slot " << index << " finished attempt "
             << final_status.attempt_id() << ": "
             << quarry::v1::ExecutionStatus_Name(final_status.status());
@@ -237,16 +245,9 @@ void SlotExecutor::RunSlot(int index) {
   }
 }
 
-AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record) {
+AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record,
+                                   AttemptLog& log) {
   const quarry::v1::Assignment& assignment = record->assignment;
-  const std::shared_ptr<AttemptLog> log =
-      options_.attempt_logs != nullptr
-          ? options_.attempt_logs->Create(assignment.attempt_id())
-          : std::make_shared<AttemptLog>();
-  {
-    absl::MutexLock lock(&mu_);
-    record->log = log;
-  }
   AttemptOutcome outcome;
   absl::StatusOr<const JobKind*> kind =
       kinds_->Find(assignment.kind(), assignment.is_reduce());
@@ -268,9 +269,10 @@ AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record) {
       return true;
     };
     outcome = RunAttempt(**kind, assignment, record->cancel, ask_leader,
-                         begin_commit, log.get());
+                         begin_commit, &log);
   }
-  log->Finish(DescribeOutcome(outcome));
+  log.Finish(DescribeOutcome(outcome));
+  log.Persist();  // Before the slot is free: the log is never missing.
 
   if (outcome.status == EXECUTION_STATUS_FAILED) {
     LOG(WARNING) << "attempt " << assignment.attempt_id()

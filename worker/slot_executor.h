@@ -20,7 +20,7 @@
 #include "common/clock.h"
 #include "quarry/v1/cluster_service.pb.h"
 #include "quarry/v1/types.pb.h"
-#include "worker/attempt_log.h"
+#include "worker/attempt_log_store.h"
 #include "worker/cancel_flag.h"
 #include "worker/kinds/kind_registry.h"
 
@@ -102,6 +102,11 @@ class SlotExecutor {
   std::optional<quarry::v1::AttemptStatus> GetAttempt(
       absl::string_view attempt_id) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The log of `attempt_id` while the attempt runs (null otherwise: it is
+  // then in the AttemptLogStore).
+  std::shared_ptr<AttemptLog> RunningLog(absl::string_view attempt_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Refuses every later Start() ("worker is draining"); running attempts
   // carry on. Idempotent.
   void StartDraining() ABSL_LOCKS_EXCLUDED(mu_);
@@ -127,7 +132,7 @@ class SlotExecutor {
     CancelFlag cancel;
     // Set once the output is being committed: too late to cancel.
     bool committing = false;
-    // Set by the slot thread when the attempt starts; null before.
+    // Its log while it runs; null once the log is persisted.
     std::shared_ptr<AttemptLog> log;
     absl::Time end_time = absl::InfinitePast();
   };
@@ -140,9 +145,10 @@ class SlotExecutor {
 
   // The body of slot thread `index`.
   void RunSlot(int index) ABSL_LOCKS_EXCLUDED(mu_);
-  // Runs one attempt on the calling slot thread; returns its final status.
-  quarry::v1::AttemptStatus RunOne(int index, AttemptRecord* record)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs one attempt on the calling slot thread, writing to `log` (then
+  // persisting it); returns its final status.
+  quarry::v1::AttemptStatus RunOne(int index, AttemptRecord* record,
+                                   AttemptLog& log) ABSL_LOCKS_EXCLUDED(mu_);
   // Forgets finished attempts beyond the retention limits.
   void PruneFinished(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
-#include "worker/attempt_log.h"
+#include "worker/attempt_log_store.h"
 #include "worker/commit_gate.h"
 #include "worker/drainer.h"
 #include "worker/kinds/kind_registry.h"

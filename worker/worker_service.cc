@@ -111,8 +111,14 @@ grpc::Status WorkerServiceImpl::GetAttemptLog(
     return ToGrpcStatus(absl::NotFoundError(absl::StrCat(
         "worker ", request->worker_id(), " keeps no attempt logs")));
   }
-  absl::StatusOr<AttemptLogStore::Contents> contents =
-      logs_->Read(request->attempt_id());
+  absl::StatusOr<AttemptLogStore::Contents> contents;
+  if (const std::shared_ptr<AttemptLog> running =
+          executor_->RunningLog(request->attempt_id())) {
+    contents = AttemptLogStore::Contents{running->text(), running->truncated(),
+                                         running->finished()};
+  } else {
+    contents = logs_->Read(request->attempt_id());
+  }
   if (!contents.ok()) {
     return ToGrpcStatus(absl::Status(
         contents.status().code(),

@@ -10,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "quarry/v1/worker_service.grpc.pb.h"
-#include "worker/attempt_log.h"
+#include "worker/attempt_log_store.h"
 #include "worker/slot_executor.h"
 
 namespace quarry::worker {

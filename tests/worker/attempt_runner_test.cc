@@ -82,7 +82,7 @@ TEST(RunAttemptTest, LogsEachStepUpToTheCommit) {
   const std::string in = dir.WriteFile("in.txt", "b a b");
   const std::string out = dir.Join("part-00000");
   RealClock clock;
-  AttemptLog log(dir.Join("attempt.log"), 1 << 20, &clock);
+  AttemptLog log(1 << 20, &clock);
   CancelFlag cancel;
   const AttemptOutcome outcome = RunAttempt(
       *NewWordCountMapKind(),
@@ -92,7 +92,7 @@ TEST(RunAttemptTest, LogsEachStepUpToTheCommit) {
       [] { return true; }, &log);
   log.Finish(DescribeOutcome(outcome));
   EXPECT_EQ(outcome.status, EXECUTION_STATUS_FAILED);
-  const std::string text = ReadFileOrMissing(dir.Join("attempt.log"));
+  const std::string text = log.text();
   EXPECT_THAT(text, HasSubstr(" attempt job-000001.0.1 started: job "
                               "job-000001 task 0 (kind wordcount), attempt "
                               "number 1, slot 0, 2 input(s)\n"));
@@ -104,14 +104,14 @@ TEST(RunAttemptTest, LogsEachStepUpToTheCommit) {
   EXPECT_THAT(text, HasSubstr("gone"));
 
   // A run that commits.
-  AttemptLog done_log(dir.Join("done.log"), 1 << 20, &clock);
+  AttemptLog done_log(1 << 20, &clock);
   const AttemptOutcome done = RunAttempt(
       *NewWordCountMapKind(),
       MakeAssignment("job-000001.0.2", "wordcount", {in}, out), cancel,
       []() -> CommitPermission { return FakeLeaderClient::Granted(); },
       [] { return true; }, &done_log);
   done_log.Finish(DescribeOutcome(done));
-  const std::string done_text = ReadFileOrMissing(dir.Join("done.log"));
+  const std::string done_text = done_log.text();
   EXPECT_THAT(done_text, HasSubstr(", output 8 bytes; summary: 3 words, 2 "
                                    "distinct\n"));
   EXPECT_THAT(done_text, HasSubstr(" asking the leader for permission to "
@@ -125,7 +125,7 @@ TEST(RunAttemptTest, LogsARefusedCommit) {
   TempDir dir;
   const std::string out = dir.Join("part-00000");
   RealClock clock;
-  AttemptLog log(dir.Join("attempt.log"), 1 << 20, &clock);
+  AttemptLog log(1 << 20, &clock);
   quarry::v1::RequestCommitResponse refused;
   refused.set_reason("attempt job-000001.0.1 was superseded");
   CancelFlag cancel;
@@ -135,7 +135,7 @@ TEST(RunAttemptTest, LogsARefusedCommit) {
       [] { return true; }, &log);
   log.Finish(DescribeOutcome(outcome));
   EXPECT_EQ(outcome.status, EXECUTION_STATUS_CANCELLED);
-  EXPECT_THAT(ReadFileOrMissing(dir.Join("attempt.log")),
+  EXPECT_THAT(log.text(),
               HasSubstr(" attempt ended CANCELLED: commit refused by the "
                         "leader: attempt job-000001.0.1 was superseded\n"));
 }

@@ -118,23 +118,28 @@ TEST_F(SlotExecutorTest, EachAttemptKeepsItsLog) {
   EXPECT_THAT(noop->text, HasSubstr(" attempt job-000001.0.1 started: "));
   EXPECT_THAT(noop->text, HasSubstr(" attempt ended DONE\n"));
 
-  // The sleeping attempt's log shows its start once its slot thread runs
-  // it (nothing signals that: poll, bounded).
-  absl::StatusOr<AttemptLogStore::Contents> sleeping;
+  EXPECT_EQ(executor_->RunningLog("job-000001.0.1"), nullptr);  // Persisted.
+
+  // The sleeping attempt's log, served by the executor while it runs,
+  // shows its start once its slot thread runs it (nothing signals that:
+  // poll, bounded).
+  std::shared_ptr<AttemptLog> running = executor_->RunningLog("job-000001.1.1");
+  ASSERT_NE(running, nullptr);
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    sleeping = (*logs)->Read("job-000001.1.1");
-    if (sleeping.ok() && absl::StrContains(sleeping->text, " started: ")) break;
+  while (!absl::StrContains(running->text(), " started: ") &&
+         absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(1));
   }
-  ASSERT_TRUE(sleeping.ok()) << sleeping.status();
-  ASSERT_THAT(sleeping->text, HasSubstr(" started: "));
-  EXPECT_FALSE(sleeping->finished);
+  ASSERT_THAT(running->text(), HasSubstr(" started: "));
+  EXPECT_FALSE(running->finished());
+  EXPECT_EQ((*logs)->Read("job-000001.1.1").status().code(),
+            absl::StatusCode::kNotFound);
   EXPECT_THAT(executor_->Cancel({"job-000001.1.1"}),
               ElementsAre("job-000001.1.1"));
   EXPECT_EQ(completions_.WaitFor("job-000001.1.1").status(),
             EXECUTION_STATUS_CANCELLED);
-  sleeping = (*logs)->Read("job-000001.1.1");
+  absl::StatusOr<AttemptLogStore::Contents> sleeping =
+      (*logs)->Read("job-000001.1.1");
   ASSERT_TRUE(sleeping.ok()) << sleeping.status();
   EXPECT_TRUE(sleeping->finished);
   EXPECT_THAT(sleeping->text, HasSubstr(" cancel requested by the leader\n"));
