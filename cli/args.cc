@@ -98,6 +98,23 @@ absl::StatusOr<absl::Duration> ParseSeconds(absl::string_view option,
   return duration;
 }
 
+// An RFC 3339 time ("2026-11-21T10:00:00Z") or an age before `now` ("2h").
+absl::StatusOr<absl::Time> ParseTimeOrAge(absl::string_view option,
+                                          absl::string_view value,
+                                          absl::Time now) {
+  absl::Time time;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, value, &time, &error)) return time;
+  absl::Duration age;
+  if (absl::ParseDuration(value, &age) && age >= absl::ZeroDuration() &&
+      age != absl::InfiniteDuration()) {
+    return now - age;
+  }
+  return UsageError(absl::StrCat("option --", option, ": '", value,
+                                 "' is neither an RFC 3339 time nor an age "
+                                 "such as 2h"));
+}
+
 absl::StatusOr<int> ParseInt(absl::string_view option, absl::string_view value,
                              int min) {
   int number = 0;
@@ -160,6 +177,12 @@ absl::Status ApplyOption(absl::string_view name, const std::string& value,
     cmd.wait_timeout = *timeout;
   } else if (name == "tasks") {
     cmd.include_tasks = true;
+  } else if (name == "attempts") {
+    cmd.include_attempts = true;
+  } else if (name == "since" || name == "until") {
+    absl::StatusOr<absl::Time> time = ParseTimeOrAge(name, value, env.now);
+    if (!time.ok()) return time.status();
+    (name == "since" ? cmd.ended_after : cmd.ended_before) = *time;
   } else if (name == "state") {
     absl::StatusOr<JobState> state = ParseJobState(value);
     if (!state.ok()) {
@@ -268,6 +291,9 @@ const std::vector<CommandSpec>& AllCommands() {
        "Cancel a job and print its new state"},
       {Command::kCluster, "cluster", "",
        "Show cluster health, workers, slots and what each busy slot runs"},
+      {Command::kHistory, "history", "[OPTIONS]",
+       "List finished jobs from the execution history (leader with "
+       "--history), newest first"},
       {Command::kWorkerDrain, "worker drain", "WORKER_ID",
        "Drain a worker: no new attempts; it leaves once its running ones "
        "end"},
@@ -290,7 +316,8 @@ const std::vector<OptionSpec>& AllOptions() {
        "Deadline of each call to the leader (default 10; cluster --wait-for: "
        "30)"},
       {"help", "", "", false, "Show help (also -h); COMMAND --help: its help"},
-      {"kind", "KIND", "submit", false, "Job kind (see 'Job kinds' below)"},
+      {"kind", "KIND", "submit history", false,
+       "Job kind (see 'Job kinds' below); history: only jobs of KIND"},
       {"input", "PATH", "submit", true,
        "Input file or directory, relative to here (repeatable)"},
       {"output", "DIR", "submit", false,
@@ -306,10 +333,17 @@ const std::vector<OptionSpec>& AllOptions() {
       {"wait-timeout", "SECONDS", "submit", false,
        "With --wait: give up (exit 4) after this long (default 86400)"},
       {"tasks", "", "status", false, "Also show every task"},
-      {"state", "STATE", "list", false,
+      {"attempts", "", "status", false,
+       "Also show every finished attempt (from the execution history)"},
+      {"state", "STATE", "list history", false,
        "Only jobs in STATE: pending|running|done|failed|cancelled"},
-      {"limit", "N", "list", false, "At most N jobs (default 50, max 1000)"},
-      {"page-token", "TOKEN", "list", false,
+      {"since", "TIME", "history", false,
+       "Only jobs that ended at or after TIME (RFC 3339, or an age: 2h)"},
+      {"until", "TIME", "history", false,
+       "Only jobs that ended before TIME (RFC 3339, or an age: 30m)"},
+      {"limit", "N", "list history", false,
+       "At most N jobs (default 50, max 1000)"},
+      {"page-token", "TOKEN", "list history", false,
        "Continue after a previous page (its next page token)"},
       {"wait-for", "N", "cluster", false,
        "Poll until at least N workers are ALIVE (exit 4 after --timeout)"},

@@ -23,7 +23,8 @@ enum class Command {
   kCluster,
   kWorkerDrain,
   kLogs,
-  kHealth
+  kHealth,
+  kHistory
 };
 
 // One command of the catalog below (drives parsing and --help).
@@ -64,6 +65,8 @@ struct ParseEnv {
   // The working directory; relative --input/--output paths are made
   // absolute against it. Empty if unknown (then relative paths are errors).
   std::string cwd;
+  // Ages (--since 2h) count back from here.
+  absl::Time now = absl::Now();
 };
 
 // A fully parsed and checked command line.
@@ -102,6 +105,10 @@ struct ParsedCommand {
 
   // status.
   bool include_tasks = false;
+  bool include_attempts = false;
+  // history: jobs that ended in [ended_after, ended_before).
+  std::optional<absl::Time> ended_after;
+  std::optional<absl::Time> ended_before;
 
   // list. JOB_STATE_UNSPECIFIED: every state; 0: the leader's default.
   quarry::v1::JobState state_filter = quarry::v1::JOB_STATE_UNSPECIFIED;

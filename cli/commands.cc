@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "cli/format.h"
+#include "common/time_util.h"
 #include "cli/leader_client.h"
 #include "cli/ops_commands.h"
 #include "cli/output.h"
@@ -52,6 +53,7 @@ absl::Status Status(const ParsedCommand& cmd, LeaderClient& leader,
   v1::GetJobRequest request;
   request.set_job_id(cmd.job_id);
   request.set_include_tasks(cmd.include_tasks);
+  request.set_include_attempts(cmd.include_attempts);
   v1::GetJobResponse response;
   const absl::Status status = leader.Unary([&](grpc::ClientContext* context) {
     return leader.jobs().GetJob(context, request, &response);
@@ -73,6 +75,28 @@ absl::Status List(const ParsedCommand& cmd, LeaderClient& leader,
   });
   if (!status.ok()) return status;
   return Show(cmd, response, FormatJobList(response, ctx.time_zone), ctx);
+}
+
+absl::Status History(const ParsedCommand& cmd, LeaderClient& leader,
+                     CommandContext& ctx) {
+  v1::ListHistoryRequest request;
+  request.set_state(cmd.state_filter);
+  request.set_kind(cmd.spec.kind());
+  if (cmd.ended_after) *request.mutable_end_after() = ToProtoTime(*cmd.ended_after);
+  if (cmd.ended_before) {
+    *request.mutable_end_before() = ToProtoTime(*cmd.ended_before);
+  }
+  request.set_page_size(cmd.limit);
+  request.set_page_token(cmd.page_token);
+  v1::ListHistoryResponse response;
+  const absl::Status status = leader.Unary([&](grpc::ClientContext* context) {
+    return leader.jobs().ListHistory(context, request, &response);
+  });
+  if (!status.ok()) return status;
+  v1::ListJobsResponse page;  // Same shape: one table for both.
+  *page.mutable_jobs() = response.jobs();
+  page.set_next_page_token(response.next_page_token());
+  return Show(cmd, response, FormatJobList(page, ctx.time_zone), ctx);
 }
 
 absl::Status Result(const ParsedCommand& cmd, LeaderClient& leader,
@@ -190,6 +214,9 @@ absl::StatusOr<int> Dispatch(const ParsedCommand& cmd, LeaderClient& leader,
       return Logs(cmd, leader, ctx);
     case Command::kHealth:
       return Health(cmd, ctx);
+    case Command::kHistory:
+      status = History(cmd, leader, ctx);
+      break;
     case Command::kHelp:  // Handled by RunCommand; needs no leader.
       break;
   }

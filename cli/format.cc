@@ -77,6 +77,20 @@ std::string TaskTable(const quarry::v1::GetJobResponse& response) {
   return RenderTable(rows);
 }
 
+std::string AttemptTable(const quarry::v1::GetJobResponse& response,
+                         absl::TimeZone tz) {
+  std::vector<std::vector<std::string>> rows = {
+      {"ATTEMPT", "TASK", "WORKER", "OUTCOME", "STARTED", "ENDED", "ERROR"}};
+  for (const quarry::v1::AttemptRecord& attempt : response.attempts()) {
+    rows.push_back({attempt.attempt_id(), absl::StrCat(attempt.task_index()),
+                    attempt.worker_id(), ExecutionStatusName(attempt.status()),
+                    FormatTimestamp(attempt.start_time(), tz),
+                    FormatTimestamp(attempt.end_time(), tz),
+                    OneLine(attempt.error())});
+  }
+  return RenderTable(rows);
+}
+
 }  // namespace
 
 std::string JobStateName(quarry::v1::JobState state) {
@@ -234,6 +248,9 @@ std::string FormatJobView(const quarry::v1::GetJobResponse& response,
   if (!job.error().empty()) AddField(out, "Error", OneLine(job.error()));
   if (!response.tasks().empty()) {
     absl::StrAppend(&out, "\n", TaskTable(response));
+  }
+  if (!response.attempts().empty()) {
+    absl::StrAppend(&out, "\n", AttemptTable(response, tz));
   }
   return out;
 }

@@ -1,8 +1,11 @@
 #include "common/memory_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/time_util.h"
 
 namespace quarry {
 
@@ -56,14 +59,14 @@ absl::Status MemoryStore::UpdateTasks(absl::string_view job_id,
   if (entry == nullptr) {
     return absl::NotFoundError(absl::StrCat("job ", job_id, " not found"));
   }
-  for (const Task& task : tasks) {
+  for (const Task& task : tasks) {  // All or nothing.
     if (task.index() < 0 ||
         task.index() >= static_cast<int32_t>(entry->tasks.size())) {
       return absl::InvalidArgumentError(
           absl::StrCat("job ", job_id, " has no task ", task.index()));
     }
-    entry->tasks[task.index()] = task;
   }
+  for (const Task& task : tasks) entry->tasks[task.index()] = task;
   return absl::OkStatus();
 }
 
@@ -110,6 +113,35 @@ absl::StatusOr<JobPage> MemoryStore::ListJobs(quarry::v1::JobState state,
     page.jobs.push_back(job);
   }
   return page;
+}
+
+absl::Status MemoryStore::DeleteJob(absl::string_view job_id) {
+  absl::MutexLock lock(&mu_);
+  if (FindJob(job_id) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("job ", job_id, " not found"));
+  }
+  jobs_.erase(*ParseJobId(job_id));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> MemoryStore::ListJobsEndedBefore(
+    absl::Time cutoff, int limit) {
+  std::vector<std::pair<absl::Time, std::string>> ended;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [sequence, entry] : jobs_) {
+      if (!IsFinished(entry.job.state())) continue;
+      const absl::Time end = FromProtoTime(entry.job.end_time());
+      if (end < cutoff) ended.emplace_back(end, entry.job.id());
+    }
+  }
+  std::sort(ended.begin(), ended.end());
+  std::vector<std::string> ids;
+  for (auto& [end, id] : ended) {
+    if (static_cast<int>(ids.size()) >= limit) break;
+    ids.push_back(std::move(id));
+  }
+  return ids;
 }
 
 absl::Status MemoryStore::PutWorker(const quarry::v1::Worker& worker) {

@@ -26,6 +26,9 @@ class MemoryStore : public Store {
       absl::string_view job_id) override;
   absl::StatusOr<JobPage> ListJobs(quarry::v1::JobState state, int page_size,
                                    absl::string_view page_token) override;
+  absl::Status DeleteJob(absl::string_view job_id) override;
+  absl::StatusOr<std::vector<std::string>> ListJobsEndedBefore(
+      absl::Time cutoff, int limit) override;
   absl::Status PutWorker(const quarry::v1::Worker& worker) override;
   absl::Status DeleteWorker(absl::string_view worker_id) override;
   absl::StatusOr<std::vector<quarry::v1::Worker>> ListWorkers() override;

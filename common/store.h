@@ -8,9 +8,17 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "quarry/v1/types.pb.h"
 
 namespace quarry {
+
+// DONE, FAILED and CANCELLED are final.
+inline bool IsFinished(quarry::v1::JobState state) {
+  return state == quarry::v1::JOB_STATE_DONE ||
+         state == quarry::v1::JOB_STATE_FAILED ||
+         state == quarry::v1::JOB_STATE_CANCELLED;
+}
 
 // One page of ListJobs.
 struct JobPage {
@@ -48,6 +56,13 @@ class Store {
   virtual absl::StatusOr<JobPage> ListJobs(quarry::v1::JobState state,
                                            int page_size,
                                            absl::string_view page_token) = 0;
+
+  // Forgets a job and its tasks (retention). NOT_FOUND if unknown.
+  virtual absl::Status DeleteJob(absl::string_view job_id) = 0;
+  // Ids of finished jobs (DONE, FAILED, CANCELLED) whose end_time is before
+  // `cutoff`, oldest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<std::string>> ListJobsEndedBefore(
+      absl::Time cutoff, int limit) = 0;
 
   // Creates or replaces a worker record, keyed by its id.
   virtual absl::Status PutWorker(const quarry::v1::Worker& worker) = 0;

@@ -35,6 +35,9 @@ absl::Status ValidateRegistration(
 grpc::Status ClusterServiceImpl::RegisterWorker(
     grpc::ServerContext*, const quarry::v1::RegisterWorkerRequest* request,
     quarry::v1::RegisterWorkerResponse* response) {
+  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
+    return ToGrpcStatus(ready);
+  }
   if (absl::Status ok = ValidateRegistration(*request); !ok.ok()) {
     return ToGrpcStatus(ok);
   }
@@ -49,6 +52,9 @@ grpc::Status ClusterServiceImpl::RegisterWorker(
 grpc::Status ClusterServiceImpl::ReportWorkerState(
     grpc::ServerContext*, const quarry::v1::ReportWorkerStateRequest* request,
     quarry::v1::ReportWorkerStateResponse*) {
+  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
+    return ToGrpcStatus(ready);
+  }
   if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
       !ok.ok()) {
     return ToGrpcStatus(ok);
@@ -59,6 +65,9 @@ grpc::Status ClusterServiceImpl::ReportWorkerState(
 grpc::Status ClusterServiceImpl::GetCluster(
     grpc::ServerContext*, const quarry::v1::GetClusterRequest*,
     quarry::v1::GetClusterResponse* response) {
+  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
+    return ToGrpcStatus(ready);
+  }
   absl::StatusOr<quarry::v1::GetClusterResponse> cluster =
       ReadCluster(store_, clock_->Now());
   if (!cluster.ok()) return ToGrpcStatus(cluster.status());
@@ -73,6 +82,9 @@ namespace quarry {
 grpc::ServerWriteReactor<quarry::v1::WorkerCommand>*
 ClusterServiceImpl::ConnectWorker(grpc::CallbackServerContext* context,
                                   const quarry::v1::ConnectWorkerRequest* request) {
+  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
+    return RejectStream(ToGrpcStatus(ready));
+  }
   if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
       !ok.ok()) {
     return RejectStream(ToGrpcStatus(ok));
@@ -83,6 +95,9 @@ ClusterServiceImpl::ConnectWorker(grpc::CallbackServerContext* context,
 grpc::Status ClusterServiceImpl::RequestCommit(
     grpc::ServerContext*, const quarry::v1::RequestCommitRequest* request,
     quarry::v1::RequestCommitResponse* response) {
+  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
+    return ToGrpcStatus(ready);
+  }
   if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
       !ok.ok()) {
     return ToGrpcStatus(ok);
@@ -99,6 +114,9 @@ grpc::Status ClusterServiceImpl::RequestCommit(
 grpc::Status ClusterServiceImpl::DrainWorker(
     grpc::ServerContext*, const quarry::v1::DrainWorkerRequest* request,
     quarry::v1::DrainWorkerResponse* response) {
+  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
+    return ToGrpcStatus(ready);
+  }
   if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
       !ok.ok()) {
     return ToGrpcStatus(ok);
@@ -113,6 +131,9 @@ grpc::Status ClusterServiceImpl::DrainWorker(
 grpc::Status ClusterServiceImpl::DeregisterWorker(
     grpc::ServerContext*, const quarry::v1::DeregisterWorkerRequest* request,
     quarry::v1::DeregisterWorkerResponse*) {
+  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
+    return ToGrpcStatus(ready);
+  }
   if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
       !ok.ok()) {
     return ToGrpcStatus(ok);

@@ -4,6 +4,7 @@
 #include "common/clock.h"
 #include "common/store.h"
 #include "leader/controller.h"
+#include "leader/readiness.h"
 #include "leader/worker_connection.h"
 #include "quarry/v1/cluster_service.grpc.pb.h"
 
@@ -16,8 +17,13 @@ class ClusterServiceImpl final
     : public quarry::v1::ClusterService::WithCallbackMethod_ConnectWorker<
           quarry::v1::ClusterService::Service> {
  public:
-  ClusterServiceImpl(Controller* controller, Store* store, const Clock* clock)
-      : controller_(controller), store_(store), clock_(clock) {}
+  // Calls answer UNAVAILABLE until `readiness` is ready.
+  ClusterServiceImpl(Controller* controller, Store* store, const Clock* clock,
+                     const Readiness* readiness)
+      : controller_(controller),
+        store_(store),
+        clock_(clock),
+        readiness_(readiness) {}
 
   // Ends every ConnectWorker stream (leader shutdown).
   void CloseConnections() { connections_.CloseAll(); }
@@ -51,6 +57,7 @@ class ClusterServiceImpl final
   Controller* const controller_;
   Store* const store_;
   const Clock* const clock_;
+  const Readiness* const readiness_;
   WorkerConnections connections_;
 };
 

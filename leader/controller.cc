@@ -17,13 +17,16 @@ using quarry::v1::ExecutionStatus;
 
 Controller::Controller(Store* store, WorkerClientFactory* clients,
                        OutputFinalizer* finalizer, const Clock* clock,
-                       ChangeNotifier* notifier, ControllerOptions options)
+                       ChangeNotifier* notifier, ControllerOptions options,
+                       History* history)
     : store_(store),
       clients_(clients),
       finalizer_(finalizer),
       clock_(clock),
       notifier_(notifier),
-      options_(options) {}
+      options_(options),
+      history_(history),
+      store_writer_(store) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -134,20 +137,8 @@ Controller::JobRuntime* Controller::FindJob(const std::string& job_id) {
 
 void Controller::IngestEvents(absl::Time now, Effects* effects) {
   for (auto& [job, tasks] : submitted_) {
-    auto runtime = std::make_unique<JobRuntime>();
-    runtime->sequence = ParseJobId(job.id()).value_or(0);
-    runtime->job = std::move(job);
-    runtime->tasks = std::move(tasks);
-    runtime->failures.assign(runtime->tasks.size(), 0);
-    runtime->dispatches.assign(runtime->tasks.size(), 0);
-    for (const quarry::v1::Task& task : runtime->tasks) {
-      if (task.is_reduce()) {
-        runtime->reduce_index = task.index();
-      } else {
-        runtime->runnable.push_back(task.index());
-        ++runtime->maps_remaining;
-      }
-    }
+    std::unique_ptr<JobRuntime> runtime =
+        MakeJobRuntime(std::move(job), std::move(tasks));
     runtime->dirty = false;  // Stored as submitted.
     jobs_[runtime->sequence] = std::move(runtime);
   }
@@ -194,30 +185,45 @@ void Controller::IngestEvents(absl::Time now, Effects* effects) {
 }
 
 void Controller::Apply(Effects effects) {
+  if (history_ != nullptr) {  // Queued: never blocks.
+    for (const auto& attempt : effects.ended_attempts) {
+      history_->RecordAttempt(attempt);
+    }
+    for (const quarry::v1::Job& job : effects.ended_jobs) {
+      history_->RecordJob(job);
+    }
+  }
   for (const quarry::v1::Job& job : effects.finalize) {
     if (absl::Status status = finalizer_->Finalize(job); !status.ok()) {
       LOG(WARNING) << "job " << job.id() << ": " << status;
     }
   }
-  auto check = [](const absl::Status& status) {
-    if (!status.ok()) LOG(ERROR) << "store write failed: " << status;
-  };
-  for (const auto& [job_id, tasks] : effects.task_writes) {
-    check(store_->UpdateTasks(job_id, tasks));
+  const int64_t started = effects.starts.size();  // Counted in flight.
+  const bool wrote = !effects.writes.empty();
+  const bool had_backlog = store_writer_.backlog() > 0;
+  if (wrote || had_backlog) {
+    absl::Status written = store_writer_.Write(std::move(effects.writes));
+    const bool backlog = store_writer_.backlog() > 0;
+    if (!written.ok() && !had_backlog) {
+      LOG(ERROR) << "store write failed: " << written
+                 << "; no new work is dispatched until the store is back";
+    } else if (written.ok() && had_backlog) {
+      LOG(INFO) << "the store is back; its backlog is written";
+    }
+    if (backlog) {
+      // The store does not show these attempts yet: a leader restarting now
+      // would not know them. Send them once it does.
+      for (auto& start : effects.starts) deferred_starts_.push_back(std::move(start));
+      effects.starts.clear();
+    } else {
+      for (auto& start : deferred_starts_) effects.starts.push_back(std::move(start));
+      deferred_starts_.clear();
+    }
+    absl::MutexLock lock(&mu_);
+    store_backlog_ = backlog;
+    rpcs_in_flight_ = rpcs_in_flight_ - started + effects.starts.size();
   }
-  for (const quarry::v1::Job& job : effects.job_writes) {
-    check(store_->UpdateJob(job));
-  }
-  for (const quarry::v1::Worker& worker : effects.worker_writes) {
-    check(store_->PutWorker(worker));
-  }
-  for (const std::string& worker_id : effects.worker_deletes) {
-    check(store_->DeleteWorker(worker_id));
-  }
-  if (!effects.task_writes.empty() || !effects.job_writes.empty() ||
-      !effects.worker_writes.empty() || !effects.worker_deletes.empty()) {
-    notifier_->Notify();
-  }
+  if (wrote || had_backlog) notifier_->Notify();
 
   // RPCs last: the store already shows what they start.
   const absl::Duration timeout = options_.worker_rpc_timeout;

@@ -18,7 +18,9 @@
 #include "common/clock.h"
 #include "common/store.h"
 #include "leader/change_notifier.h"
+#include "leader/history.h"
 #include "leader/output_finalizer.h"
+#include "leader/store_writer.h"
 #include "leader/worker_client.h"
 #include "leader/worker_link.h"
 #include "quarry/v1/cluster_service.pb.h"
@@ -41,6 +43,10 @@ struct ControllerOptions {
   absl::Duration forget_dead_after = absl::Minutes(10);
   // Told to workers at registration.
   absl::Duration heartbeat_interval = absl::Milliseconds(500);
+  // After Restore(), attempts the store shows running wait this long for
+  // their worker to register again and report them (adoption); then they
+  // are LOST and their tasks re-queued.
+  absl::Duration adopt_within = absl::Seconds(5);
   // A task that could not even be started (worker refused it, RPC failed)
   // this many times beyond its max_attempts fails, so a broken cluster
   // cannot loop forever.
@@ -59,12 +65,23 @@ struct ControllerOptions {
 // tests with a FakeClock; never by two threads at once.
 class Controller {
  public:
+  // `history` may be null (no execution history is kept).
   Controller(Store* store, WorkerClientFactory* clients,
              OutputFinalizer* finalizer, const Clock* clock,
-             ChangeNotifier* notifier, ControllerOptions options);
+             ChangeNotifier* notifier, ControllerOptions options,
+             History* history = nullptr);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
+
+  // Takes over from a previous leader (restart): loads the unfinished jobs
+  // from the store, with their tasks. Attempts the store shows running are
+  // adopted when their worker registers again and reports them (see
+  // ControllerOptions::adopt_within), not run again. Drops the stored
+  // worker records (workers register again). Call once, before Start()
+  // and before any other event. UNAVAILABLE when the store cannot be read
+  // (nothing is loaded; call again).
+  absl::Status Restore(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Starts / stops the loop thread. Stop waits for RPCs in flight.
   void Start();
@@ -127,7 +144,7 @@ class Controller {
     std::string job_id;
     int32_t task_index = 0;
     std::string worker_id;
-    int32_t slot = 0;
+    int32_t slot = 0;               // -1: restored, not yet adopted.
     bool accepted = false;          // The worker confirmed it runs.
     absl::Time accepted_at;         // Leader time of the confirmation.
   };
@@ -141,6 +158,11 @@ class Controller {
     std::string worker_id;
     absl::Time sent_at;
     absl::StatusOr<quarry::v1::GetWorkerStateResponse> response;
+  };
+  // Attempts to start on one worker (one StartTasks call).
+  struct StartBatch {
+    std::shared_ptr<WorkerClient> client;
+    quarry::v1::StartTasksRequest request;
   };
   // Everything a step decided that must happen outside the lock.
   struct Effects;
@@ -160,6 +182,24 @@ class Controller {
   void CollectWrites(absl::Time now, Effects* effects)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Apply(Effects effects) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // A job's runtime from its record and tasks (new, or restored: tasks
+  // ASSIGNED or RUNNING become attempts awaiting adoption).
+  std::unique_ptr<JobRuntime> MakeJobRuntime(quarry::v1::Job job,
+                                             std::vector<quarry::v1::Task> tasks)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Registration of `worker` (fresh runtime) with the attempts it reports:
+  // live attempts of the leader there are kept in their slots and their
+  // reported status applied; `expected` ones it does not report are LOST;
+  // reported work the leader does not run keeps its slot busy.
+  void AdoptAttempts(
+      WorkerRuntime& worker,
+      const google::protobuf::RepeatedPtrField<quarry::v1::AttemptStatus>&
+          reported,
+      std::vector<std::string> expected) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Restored attempts whose worker did not come back in time are LOST.
+  void ExpireUnadopted(absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Event handling.
   void ApplyAttemptStatus(const std::string& worker_id,
@@ -220,6 +260,7 @@ class Controller {
   const Clock* const clock_;
   ChangeNotifier* const notifier_;
   const ControllerOptions options_;
+  History* const history_;
 
   absl::Mutex mu_;
   bool wake_requested_ ABSL_GUARDED_BY(mu_) = false;
@@ -254,6 +295,17 @@ class Controller {
   absl::flat_hash_map<std::string, std::string> output_dirs_in_use_
       ABSL_GUARDED_BY(mu_);
   std::vector<std::string> forgotten_workers_ ABSL_GUARDED_BY(mu_);
+  // Restored attempts not yet adopted (no slot yet), by worker id, and when
+  // they stop waiting.
+  absl::flat_hash_map<std::string, std::vector<std::string>> unadopted_
+      ABSL_GUARDED_BY(mu_);
+  absl::Time adopt_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // The store writer has a backlog (the store is down): dispatch pauses.
+  bool store_backlog_ ABSL_GUARDED_BY(mu_) = false;
+  // Used only by the thread that runs RunOnce (in Apply, outside mu_): the
+  // store writer, and StartTasks batches held back while the store is down.
+  StoreWriter store_writer_;
+  std::vector<StartBatch> deferred_starts_;
 
   std::thread thread_;
 };

@@ -12,42 +12,13 @@ namespace quarry {
 
 using quarry::v1::ExecutionStatus;
 
-namespace {
-
-// Adjusts the per-status counter of `counts` by `delta`.
-void Count(quarry::v1::TaskCounts& counts, ExecutionStatus status, int delta) {
-  switch (status) {
-    case quarry::v1::EXECUTION_STATUS_PENDING:
-      counts.set_pending(counts.pending() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_ASSIGNED:
-      counts.set_assigned(counts.assigned() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_RUNNING:
-      counts.set_running(counts.running() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_DONE:
-      counts.set_done(counts.done() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_FAILED:
-      counts.set_failed(counts.failed() + delta);
-      break;
-    case quarry::v1::EXECUTION_STATUS_CANCELLED:
-      counts.set_cancelled(counts.cancelled() + delta);
-      break;
-    default:
-      break;
-  }
-}
-
-}  // namespace
 
 void Controller::SetTaskStatus(JobRuntime& job, int32_t index,
                                ExecutionStatus status) {
   quarry::v1::Task& task = job.tasks[index];
   if (task.status() == status) return;
-  Count(*job.job.mutable_task_counts(), task.status(), -1);
-  Count(*job.job.mutable_task_counts(), status, +1);
+  AdjustTaskCounts(*job.job.mutable_task_counts(), task.status(), -1);
+  AdjustTaskCounts(*job.job.mutable_task_counts(), status, +1);
   task.set_status(status);
   job.dirty = true;
   job.dirty_tasks.insert(index);
@@ -104,10 +75,28 @@ void Controller::EndAttempt(const std::string& attempt_id,
   if (it == attempts_.end()) return;
   const AttemptRef ref = std::move(it->second);
   attempts_.erase(it);
+  if (history_ != nullptr) {
+    quarry::v1::AttemptRecord& record = effects->ended_attempts.emplace_back();
+    record.set_attempt_id(attempt_id);
+    record.set_job_id(ref.job_id);
+    record.set_task_index(ref.task_index);
+    record.set_worker_id(ref.worker_id);
+    record.set_status(status);
+    record.set_error(error);
+    if (report != nullptr && report->has_start_time()) {
+      *record.mutable_start_time() = report->start_time();
+    } else if (ref.accepted) {
+      *record.mutable_start_time() = ToProtoTime(ref.accepted_at);
+    }
+    *record.mutable_end_time() = report != nullptr && report->has_end_time()
+                                     ? report->end_time()
+                                     : ToProtoTime(now);
+    if (report != nullptr) record.set_output_bytes(report->output_bytes());
+  }
 
   if (auto worker = workers_.find(ref.worker_id); worker != workers_.end()) {
     std::vector<std::string>& slots = worker->second->slot_attempts;
-    if (ref.slot < static_cast<int32_t>(slots.size()) &&
+    if (ref.slot >= 0 && ref.slot < static_cast<int32_t>(slots.size()) &&
         slots[ref.slot] == attempt_id) {
       slots[ref.slot].clear();
       ++worker->second->free_slots;
@@ -137,11 +126,11 @@ void Controller::EndAttempt(const std::string& attempt_id,
     return;
   }
   task.set_error(error);
-  if (counts_as_failure) ++job->failures[index];
+  if (counts_as_failure) task.set_failed_attempts(task.failed_attempts() + 1);
   const int32_t max_attempts = job->job.spec().max_attempts();
   std::string reason;
-  if (job->failures[index] >= max_attempts) {
-    reason = absl::StrCat("failed ", job->failures[index], " of ",
+  if (task.failed_attempts() >= max_attempts) {
+    reason = absl::StrCat("failed ", task.failed_attempts(), " of ",
                           max_attempts, " attempts, last: ", error);
   } else if (job->dispatches[index] >=
              max_attempts + options_.max_dispatches_per_task) {

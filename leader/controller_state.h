@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "leader/controller.h"
+#include "leader/store_writer.h"
 
 namespace quarry {
 
@@ -20,7 +21,6 @@ struct Controller::JobRuntime {
   int64_t sequence = 0;
   quarry::v1::Job job;
   std::vector<quarry::v1::Task> tasks;
-  std::vector<int32_t> failures;    // Failed attempts per task.
   std::vector<int32_t> dispatches;  // Attempts sent per task.
   std::deque<int32_t> runnable;     // Tasks waiting for a slot, in order.
   int32_t maps_remaining = 0;       // Non-reduce tasks not yet DONE.
@@ -58,10 +58,7 @@ struct Controller::WorkerRuntime {
 
 // What one step decided that must happen after mu_ is released.
 struct Controller::Effects {
-  struct StartBatch {
-    std::shared_ptr<WorkerClient> client;
-    quarry::v1::StartTasksRequest request;
-  };
+  using StartBatch = Controller::StartBatch;
   struct CancelBatch {
     std::shared_ptr<WorkerClient> client;
     quarry::v1::CancelTasksRequest request;
@@ -74,17 +71,43 @@ struct Controller::Effects {
   };
   // Jobs whose output must be tidied before their record is stored.
   std::vector<quarry::v1::Job> finalize;
-  std::vector<std::pair<std::string, std::vector<quarry::v1::Task>>>
-      task_writes;
-  std::vector<quarry::v1::Job> job_writes;
-  std::vector<quarry::v1::Worker> worker_writes;
-  std::vector<std::string> worker_deletes;
+  StoreWrites writes;
+  // For the execution history: ended attempts, and jobs done with.
+  std::vector<quarry::v1::AttemptRecord> ended_attempts;
+  std::vector<quarry::v1::Job> ended_jobs;
   std::vector<StartBatch> starts;
   std::vector<CancelBatch> cancels;
   std::vector<Probe> probes;
   std::vector<std::shared_ptr<WorkerLink>> drains;
   std::vector<std::shared_ptr<WorkerLink>> closes;
 };
+
+// Adjusts the per-status counter of `counts` by `delta`.
+inline void AdjustTaskCounts(quarry::v1::TaskCounts& counts,
+                             quarry::v1::ExecutionStatus status, int delta) {
+  switch (status) {
+    case quarry::v1::EXECUTION_STATUS_PENDING:
+      counts.set_pending(counts.pending() + delta);
+      break;
+    case quarry::v1::EXECUTION_STATUS_ASSIGNED:
+      counts.set_assigned(counts.assigned() + delta);
+      break;
+    case quarry::v1::EXECUTION_STATUS_RUNNING:
+      counts.set_running(counts.running() + delta);
+      break;
+    case quarry::v1::EXECUTION_STATUS_DONE:
+      counts.set_done(counts.done() + delta);
+      break;
+    case quarry::v1::EXECUTION_STATUS_FAILED:
+      counts.set_failed(counts.failed() + delta);
+      break;
+    case quarry::v1::EXECUTION_STATUS_CANCELLED:
+      counts.set_cancelled(counts.cancelled() + delta);
+      break;
+    default:
+      break;
+  }
+}
 
 inline bool IsTerminal(quarry::v1::ExecutionStatus status) {
   return status == quarry::v1::EXECUTION_STATUS_DONE ||

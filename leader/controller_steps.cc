@@ -18,6 +18,7 @@ using quarry::v1::WorkerStatus;
 // (1) Cluster health: silence turns a worker SUSPECT, then DEAD (its
 // attempts are LOST); long-dead workers are forgotten; all are probed.
 void Controller::UpdateClusterHealth(absl::Time now, Effects* effects) {
+  ExpireUnadopted(now, effects);
   for (auto it = workers_.begin(); it != workers_.end();) {
     WorkerRuntime& worker = *it->second;
     const absl::Duration silence = now - worker.last_seen;
@@ -125,7 +126,7 @@ void Controller::EnforceTaskTimeouts(absl::Time now, Effects* effects) {
                absl::StrCat("timed out after ", absl::FormatDuration(limit),
                             " on worker ", ref.worker_id),
                /*counts_as_failure=*/true, now, effects);
-    HoldSlotUntilReported(ref.worker_id, ref.slot, attempt_id);
+    if (ref.slot >= 0) HoldSlotUntilReported(ref.worker_id, ref.slot, attempt_id);
   }
   for (auto& [worker_id, request] : cancels) {
     auto worker = workers_.find(worker_id);
@@ -173,6 +174,9 @@ void Controller::FinishJob(JobRuntime& job, quarry::v1::JobState state,
 // (3) Rebalance: runnable tasks, oldest job first, onto free slots of
 // workers that can take work; one StartTasks batch per worker.
 void Controller::Rebalance(absl::Time now, Effects* effects) {
+  // While the store is down nothing new starts: a leader restart must find
+  // every running attempt in the store.
+  if (store_backlog_) return;
   std::vector<WorkerRuntime*> schedulable;
   std::vector<int32_t> free_slots;
   for (auto& [id, worker] : workers_) {
@@ -288,17 +292,18 @@ void Controller::CollectWrites(absl::Time now, Effects* effects) {
     const bool done_with = job.finished && job.live_attempts == 0;
     if (done_with) {
       effects->finalize.push_back(job.job);
+      if (history_ != nullptr) effects->ended_jobs.push_back(job.job);
       output_dirs_in_use_.erase(job.job.spec().output_dir());
     }
     if (!job.dirty_tasks.empty()) {
       std::vector<quarry::v1::Task> tasks;
       tasks.reserve(job.dirty_tasks.size());
       for (int32_t index : job.dirty_tasks) tasks.push_back(job.tasks[index]);
-      effects->task_writes.emplace_back(job.job.id(), std::move(tasks));
+      effects->writes.tasks.emplace_back(job.job.id(), std::move(tasks));
       job.dirty_tasks.clear();
     }
     if (job.dirty) {
-      effects->job_writes.push_back(job.job);
+      effects->writes.jobs.push_back(job.job);
       job.dirty = false;
     }
     it = done_with ? jobs_.erase(it) : std::next(it);
@@ -307,11 +312,11 @@ void Controller::CollectWrites(absl::Time now, Effects* effects) {
     auto worker = workers_.find(id);
     if (worker != workers_.end()) {
       worker->second->heartbeat_written = worker->second->last_seen;
-      effects->worker_writes.push_back(WorkerRecord(*worker->second));
+      effects->writes.workers.push_back(WorkerRecord(*worker->second));
     }
   }
   dirty_workers_.clear();
-  effects->worker_deletes = std::move(forgotten_workers_);
+  effects->writes.deleted_workers = std::move(forgotten_workers_);
   forgotten_workers_.clear();
 }
 

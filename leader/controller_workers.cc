@@ -31,21 +31,25 @@ absl::Status Controller::OnRegisterWorker(
   {
     absl::MutexLock lock(&mu_);
     auto it = workers_.find(request.worker_id());
+    std::vector<std::string> expected;  // Live attempts the leader had there.
     if (it != workers_.end()) {
-      // A restart: whatever it ran before is gone.
       for (const std::string& attempt : it->second->slot_attempts) {
-        if (!attempt.empty() && attempt[0] != '!') orphaned_.push_back(attempt);
+        if (!attempt.empty() && attempt[0] != '!') expected.push_back(attempt);
       }
       LOG(INFO) << "worker " << request.worker_id() << " registered again at "
-                << request.address();
+                << request.address() << ", reporting "
+                << request.attempts_size() << " attempts";
       old_link = std::move(it->second->link);
       it->second = std::move(worker);
     } else {
       LOG(INFO) << "worker " << request.worker_id() << " registered at "
                 << request.address() << " with " << request.slots()
                 << " slots";
-      workers_.emplace(request.worker_id(), std::move(worker));
+      it = workers_.emplace(request.worker_id(), std::move(worker)).first;
     }
+    // A restarted worker reports nothing: what it ran is LOST. A worker
+    // that only lost touch (or outlived a leader restart) keeps its work.
+    AdoptAttempts(*it->second, request.attempts(), std::move(expected));
     dirty_workers_.insert(request.worker_id());
     Wake();
   }

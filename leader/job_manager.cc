@@ -5,6 +5,8 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "common/ids.h"
 #include "common/time_util.h"
 
@@ -30,20 +32,15 @@ absl::Status CheckJobId(const std::string& job_id) {
 
 }  // namespace
 
-bool IsFinished(quarry::v1::JobState state) {
-  return state == quarry::v1::JOB_STATE_DONE ||
-         state == quarry::v1::JOB_STATE_FAILED ||
-         state == quarry::v1::JOB_STATE_CANCELLED;
-}
-
 JobManager::JobManager(Store* store, Controller* controller,
                        ChangeNotifier* notifier, const Clock* clock,
-                       PlannerLimits limits)
+                       PlannerLimits limits, History* history)
     : store_(store),
       controller_(controller),
       notifier_(notifier),
       clock_(clock),
-      limits_(limits) {}
+      limits_(limits),
+      history_(history) {}
 
 absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
     const quarry::v1::JobSpec& spec) {
@@ -89,6 +86,9 @@ absl::StatusOr<quarry::v1::GetJobResponse> JobManager::Get(
   if (absl::Status ok = CheckJobId(request.job_id()); !ok.ok()) return ok;
   quarry::v1::GetJobResponse response;
   absl::StatusOr<Job> job = store_->GetJob(request.job_id());
+  if (absl::IsNotFound(job.status()) && history_ != nullptr) {
+    return GetFromHistory(request);
+  }
   if (!job.ok()) return job.status();
   *response.mutable_job() = std::move(*job);
   if (request.include_tasks()) {
@@ -98,6 +98,12 @@ absl::StatusOr<quarry::v1::GetJobResponse> JobManager::Get(
     for (quarry::v1::Task& task : *tasks) {
       *response.add_tasks() = std::move(task);
     }
+  }
+  if (request.include_attempts() && history_ != nullptr) {
+    absl::StatusOr<std::vector<quarry::v1::AttemptRecord>> attempts =
+        history_->GetAttempts(request.job_id());
+    if (!attempts.ok()) return attempts.status();
+    for (auto& attempt : *attempts) *response.add_attempts() = std::move(attempt);
   }
   return response;
 }
@@ -115,12 +121,38 @@ absl::StatusOr<quarry::v1::ListJobsResponse> JobManager::List(
   }
   const int page_size =
       request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  quarry::v1::ListJobsResponse response;
+  // Tokens "h<seq>" continue into the history, past the store's last page.
+  if (absl::StartsWith(request.page_token(), "h") && history_ != nullptr) {
+    int64_t before = 0;
+    if (!absl::SimpleAtoi(request.page_token().substr(1), &before)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "page_token \"", request.page_token(), "\" is malformed"));
+    }
+    if (absl::Status listed =
+            ListFromHistory(request, page_size, before, response);
+        !listed.ok()) {
+      return listed;
+    }
+    return response;
+  }
   absl::StatusOr<JobPage> page =
       store_->ListJobs(request.state(), page_size, request.page_token());
   if (!page.ok()) return page.status();
-  quarry::v1::ListJobsResponse response;
   for (Job& job : page->jobs) *response.add_jobs() = std::move(job);
   response.set_next_page_token(page->next_page_token);
+  if (history_ != nullptr && page->next_page_token.empty() &&
+      response.jobs_size() < page_size) {
+    const int64_t before =
+        response.jobs().empty()
+            ? INT64_MAX
+            : ParseJobId(response.jobs().rbegin()->id()).value_or(INT64_MAX);
+    if (absl::Status listed =
+            ListFromHistory(request, page_size, before, response);
+        !listed.ok()) {
+      return listed;
+    }
+  }
   return response;
 }
 
@@ -188,6 +220,15 @@ absl::Status JobManager::Watch(
   uint64_t version = notifier_->version();
   while (!cancelled()) {
     absl::StatusOr<Job> job = store_->GetJob(job_id);
+    if (absl::IsNotFound(job.status()) && history_ != nullptr && !sent_any) {
+      // Finished and gone from the store: its final state, once.
+      job = history_->GetJob(job_id);
+      if (!job.ok()) return job.status();
+      quarry::v1::JobEvent event;
+      *event.mutable_job() = *std::move(job);
+      send(event);
+      return absl::OkStatus();
+    }
     if (!job.ok()) return job.status();
     absl::Duration wait = kWatchPoll;
     if (!sent_any ||

@@ -9,6 +9,7 @@
 #include "common/store.h"
 #include "leader/change_notifier.h"
 #include "leader/controller.h"
+#include "leader/history.h"
 #include "leader/job_planner.h"
 #include "quarry/v1/job_service.pb.h"
 
@@ -16,12 +17,15 @@ namespace quarry {
 
 // The logic behind JobService: submissions are validated and planned here
 // (filesystem reads, no global lock), stored as PENDING and handed to the
-// controller; every read comes from the store. Holds no state of its own;
-// thread-safe. Called by gRPC handler threads.
+// controller; reads come from the store, and from the execution history
+// (if any) for jobs that have left the store and for attempts. Holds no
+// state of its own; thread-safe. Called by gRPC handler threads.
 class JobManager {
  public:
+  // `history` may be null (none kept).
   JobManager(Store* store, Controller* controller, ChangeNotifier* notifier,
-             const Clock* clock, PlannerLimits limits = {});
+             const Clock* clock, PlannerLimits limits = {},
+             History* history = nullptr);
 
   absl::StatusOr<quarry::v1::SubmitJobResponse> Submit(
       const quarry::v1::JobSpec& spec);
@@ -35,6 +39,10 @@ class JobManager {
   // state it reached first). FAILED_PRECONDITION if it already finished.
   absl::StatusOr<quarry::v1::Job> Cancel(const std::string& job_id);
 
+  // Past jobs from the execution history; FAILED_PRECONDITION without one.
+  absl::StatusOr<quarry::v1::ListHistoryResponse> ListHistory(
+      const quarry::v1::ListHistoryRequest& request);
+
   // Calls `send` with the job at once and after each change, until the job
   // is terminal (OK), `send` returns false or `cancelled` returns true
   // (CANCELLED).
@@ -43,14 +51,22 @@ class JobManager {
                      const std::function<bool()>& cancelled);
 
  private:
+  // Get() of a job that has left the store: from the history.
+  absl::StatusOr<quarry::v1::GetJobResponse> GetFromHistory(
+      const quarry::v1::GetJobRequest& request);
+  // Fills the rest of a ListJobs page (after the store's last page) with
+  // jobs only the history still has.
+  absl::Status ListFromHistory(const quarry::v1::ListJobsRequest& request,
+                               int page_size, int64_t before,
+                               quarry::v1::ListJobsResponse& response);
+
   Store* const store_;
   Controller* const controller_;
   ChangeNotifier* const notifier_;
   const Clock* const clock_;
   const PlannerLimits limits_;
+  History* const history_;
 };
-
-bool IsFinished(quarry::v1::JobState state);
 
 }  // namespace quarry
 

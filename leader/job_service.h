@@ -3,6 +3,7 @@
 
 #include "leader/attempt_log_fetcher.h"
 #include "leader/job_manager.h"
+#include "leader/readiness.h"
 #include "quarry/v1/job_service.grpc.pb.h"
 
 namespace quarry {
@@ -11,8 +12,11 @@ namespace quarry {
 // AttemptLogFetcher). Thread-safe.
 class JobServiceImpl final : public quarry::v1::JobService::Service {
  public:
-  JobServiceImpl(JobManager* manager, const AttemptLogFetcher* logs)
-      : manager_(manager), logs_(logs) {}
+  // Calls answer UNAVAILABLE until `readiness` is ready. GetAttemptLog
+  // goes to `logs`.
+  JobServiceImpl(JobManager* manager, const Readiness* readiness,
+                 const AttemptLogFetcher* logs)
+      : manager_(manager), readiness_(readiness), logs_(logs) {}
 
   grpc::Status SubmitJob(grpc::ServerContext* context,
                          const quarry::v1::SubmitJobRequest* request,
@@ -29,6 +33,9 @@ class JobServiceImpl final : public quarry::v1::JobService::Service {
   grpc::Status CancelJob(grpc::ServerContext* context,
                          const quarry::v1::CancelJobRequest* request,
                          quarry::v1::CancelJobResponse* response) override;
+  grpc::Status ListHistory(grpc::ServerContext* context,
+                           const quarry::v1::ListHistoryRequest* request,
+                           quarry::v1::ListHistoryResponse* response) override;
   grpc::Status WatchJob(grpc::ServerContext* context,
                         const quarry::v1::WatchJobRequest* request,
                         grpc::ServerWriter<quarry::v1::JobEvent>* writer) override;
@@ -39,6 +46,7 @@ class JobServiceImpl final : public quarry::v1::JobService::Service {
 
  private:
   JobManager* const manager_;
+  const Readiness* const readiness_;
   const AttemptLogFetcher* const logs_;
 };
 

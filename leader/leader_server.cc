@@ -1,43 +1,127 @@
 #include "leader/leader_server.h"
 
 #include <glog/logging.h>
+#include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/memory_store.h"
+#include "common/redis_store.h"
 #include "leader/grpc_worker_client.h"
+#include "leader/postgres_history.h"
 
 namespace quarry {
 
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url,
+                                                 const std::string& cluster) {
+  if (url == "memory") return std::make_unique<MemoryStore>();
+  if (absl::StartsWith(url, "redis://")) {
+    absl::StatusOr<RedisAddress> address = ParseRedisUrl(url);
+    if (!address.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--store: ", address.status().message()));
+    }
+    RedisStoreOptions options;
+    options.address = *address;
+    options.cluster_name = cluster;
+    absl::StatusOr<std::unique_ptr<RedisStore>> store =
+        RedisStore::Create(options);
+    if (!store.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--cluster_name: ", store.status().message()));
+    }
+    return std::unique_ptr<Store>(*std::move(store));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--store must be \"memory\" or redis://HOST:PORT[/DB], got \"", url,
+      "\""));
+}
+
 LeaderServer::LeaderServer(LeaderConfig config)
     : config_(std::move(config)),
-      store_(std::make_unique<MemoryStore>()),
-      worker_clients_(std::make_unique<GrpcWorkerClientFactory>()) {
-  controller_ = std::make_unique<Controller>(
-      store_.get(), worker_clients_.get(), &finalizer_, &clock_, &notifier_,
-      config_.controller);
-  job_manager_ = std::make_unique<JobManager>(store_.get(), controller_.get(),
-                                              &notifier_, &clock_);
-  attempt_logs_ = std::make_unique<AttemptLogFetcher>(
-      store_.get(), worker_clients_.get(),
-      config_.controller.worker_rpc_timeout);
-  job_service_ = std::make_unique<JobServiceImpl>(job_manager_.get(),
-                                                  attempt_logs_.get());
-  cluster_service_ = std::make_unique<ClusterServiceImpl>(
-      controller_.get(), store_.get(), &clock_);
-}
+      worker_clients_(std::make_unique<GrpcWorkerClientFactory>()) {}
 
 LeaderServer::~LeaderServer() { Shutdown(); }
 
 absl::Status LeaderServer::Start() {
+  absl::StatusOr<std::unique_ptr<Store>> store =
+      OpenStore(config_.store, config_.cluster_name);
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+  if (!config_.history.empty()) {
+    PostgresHistoryOptions options;
+    options.url = config_.history;
+    options.cluster_name = config_.cluster_name;
+    absl::StatusOr<std::unique_ptr<PostgresHistory>> history =
+        PostgresHistory::Create(options);
+    if (!history.ok()) return history.status();
+    history_ = *std::move(history);
+  }
+  controller_ = std::make_unique<Controller>(
+      store_.get(), worker_clients_.get(), &finalizer_, &clock_, &notifier_,
+      config_.controller, history_.get());
+  job_manager_ = std::make_unique<JobManager>(
+      store_.get(), controller_.get(), &notifier_, &clock_, PlannerLimits{},
+      history_.get());
+  if (config_.retention > absl::ZeroDuration()) {
+    retention_ = std::make_unique<RetentionSweeper>(
+        store_.get(), history_.get(), &clock_, config_.retention);
+  }
+  attempt_logs_ = std::make_unique<AttemptLogFetcher>(
+      store_.get(), worker_clients_.get(),
+      config_.controller.worker_rpc_timeout);
+  job_service_ = std::make_unique<JobServiceImpl>(
+      job_manager_.get(), &readiness_, attempt_logs_.get());
+  cluster_service_ = std::make_unique<ClusterServiceImpl>(
+      controller_.get(), store_.get(), &clock_, &readiness_);
+
   absl::StatusOr<StartedServer> started = StartGrpcServer(
       config_.listen, {job_service_.get(), cluster_service_.get()});
   if (!started.ok()) return started.status();
   server_ = std::move(started->server);
   port_ = started->port;
-  controller_->Start();
+  if (auto* health = server_->GetHealthCheckService(); health != nullptr) {
+    health->SetServingStatus(false);
+  }
+  restore_thread_ = std::thread([this] { RestoreThenRun(); });
   return absl::OkStatus();
 }
 
+void LeaderServer::RestoreThenRun() {
+  constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+  absl::Duration backoff = absl::Milliseconds(50);
+  for (int failures = 0;; ++failures) {
+    absl::Status restored = controller_->Restore(clock_.Now());
+    if (restored.ok()) break;
+    if (failures == 0 || failures % 10 == 0) {
+      LOG(ERROR) << "cannot load state from the store " << config_.store
+                 << " (try " << failures + 1 << "; retrying): " << restored;
+    }
+    readiness_.SetWaiting(absl::StrCat("cannot load state from the store (",
+                                       restored.message(), "); retrying"));
+    absl::MutexLock lock(&mu_);
+    // Retried until the store answers or the leader stops: each try is
+    // bounded by the store's timeouts.
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), backoff)) return;
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+  controller_->Start();
+  if (retention_ != nullptr) retention_->Start();
+  readiness_.SetReady();
+  if (auto* health = server_->GetHealthCheckService(); health != nullptr) {
+    health->SetServingStatus(true);
+  }
+  LOG(INFO) << "the leader is ready (store: " << config_.store << ")";
+}
+
 void LeaderServer::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (restore_thread_.joinable()) restore_thread_.join();
   if (server_ != nullptr) {
     // Workers' streams end now (they reconnect to the next leader);
     // WatchJob streams get a moment to end, then are cancelled.
@@ -46,7 +130,9 @@ void LeaderServer::Shutdown() {
                       std::chrono::seconds(1));
     server_.reset();
   }
+  if (retention_ != nullptr) retention_->Stop();
   if (controller_ != nullptr) controller_->Stop();
+  // Then the history writer drains (bounded) when history_ goes.
 }
 
 }  // namespace quarry

@@ -3,8 +3,11 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/server_util.h"
 #include "common/store.h"
@@ -15,33 +18,60 @@
 #include "leader/job_manager.h"
 #include "leader/job_service.h"
 #include "leader/output_finalizer.h"
+#include "leader/readiness.h"
+#include "leader/retention.h"
 #include "leader/worker_client.h"
 
 namespace quarry {
 
 struct LeaderConfig {
   std::string listen = "127.0.0.1:7070";
+  // "memory" (state dies with the process) or redis://HOST:PORT[/DB].
+  std::string store = "memory";
+  // Names this cluster's keys in a shared Redis (and its rows in history).
+  std::string cluster_name = "default";
+  // postgresql://USER@HOST:PORT/DB for the execution history; empty: none.
+  std::string history;
+  // Finished jobs leave the store this long after they end (they stay in
+  // the history); zero keeps them.
+  absl::Duration retention = absl::Hours(24);
   ControllerOptions controller;
 };
 
+// The store `url` names: "memory" or redis://[:PASSWORD@]HOST:PORT[/DB].
+// INVALID_ARGUMENT naming the flag for anything else.
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url,
+                                                 const std::string& cluster);
+
 // The composition root of the leader: builds the store, controller, job
-// manager and gRPC services, and owns them. Start() serves; Shutdown()
-// stops serving, then stops the controller.
+// manager and gRPC services, and owns them. Start() serves at once; a
+// restore thread then loads the previous leader's state from the store
+// (retrying, with backoff, while the store is unreachable) and only then
+// starts the controller and makes the API ready (until then calls answer
+// UNAVAILABLE and the health service NOT_SERVING). Shutdown() stops
+// serving, then stops the controller. Start/Shutdown from one thread.
 class LeaderServer {
  public:
   explicit LeaderServer(LeaderConfig config);
   ~LeaderServer();
 
+  // INVALID_ARGUMENT for a bad store URL; an error if it cannot listen.
   absl::Status Start();
   void Shutdown();
   // The port really listened on (after Start).
   int port() const { return port_; }
 
  private:
+  // The restore thread: Restore() until it works or Shutdown().
+  void RestoreThenRun() ABSL_LOCKS_EXCLUDED(mu_);
+
   const LeaderConfig config_;
   RealClock clock_;
   ChangeNotifier notifier_;
+  Readiness readiness_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<History> history_;
+  std::unique_ptr<RetentionSweeper> retention_;
   std::unique_ptr<WorkerClientFactory> worker_clients_;
   StagingDirRemover finalizer_;
   std::unique_ptr<Controller> controller_;
@@ -51,6 +81,10 @@ class LeaderServer {
   std::unique_ptr<ClusterServiceImpl> cluster_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread restore_thread_;
 };
 
 }  // namespace quarry

@@ -10,6 +10,22 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
 ABSL_FLAG(std::string, port_file, "",
           "if set, write the port really listened on to this file (useful "
           "with --listen HOST:0)");
+ABSL_FLAG(std::string, store, "memory",
+          "where the leader keeps its state: \"memory\" (lost when the "
+          "leader exits) or redis://[:PASSWORD@]HOST:PORT[/DB] (shared; a "
+          "restarted leader carries on)");
+ABSL_FLAG(std::string, cluster_name, "default",
+          "prefix of this cluster's keys in the store ([A-Za-z0-9_.-]), so "
+          "several clusters can share one Redis");
+ABSL_FLAG(std::string, history, "",
+          "postgresql://USER@HOST:PORT/DB: keep every finished job and "
+          "attempt in PostgreSQL (empty: no history)");
+ABSL_FLAG(absl::Duration, retention, absl::Hours(24),
+          "finished jobs leave the store this long after they end (they "
+          "stay in the history); 0 keeps them");
+ABSL_FLAG(absl::Duration, adopt_within, absl::Seconds(5),
+          "after a restart, how long attempts still running on workers wait "
+          "for their worker to register again before they are re-run");
 ABSL_FLAG(absl::Duration, tick, absl::Milliseconds(100),
           "controller timer period (it also runs at once on events)");
 ABSL_FLAG(absl::Duration, worker_rpc_timeout, absl::Seconds(2),
@@ -25,6 +41,11 @@ int main(int argc, char** argv) {
                       "Usage: quarry-leader [--listen HOST:PORT] [flags]");
   quarry::LeaderConfig config;
   config.listen = absl::GetFlag(FLAGS_listen);
+  config.store = absl::GetFlag(FLAGS_store);
+  config.cluster_name = absl::GetFlag(FLAGS_cluster_name);
+  config.history = absl::GetFlag(FLAGS_history);
+  config.retention = absl::GetFlag(FLAGS_retention);
+  config.controller.adopt_within = absl::GetFlag(FLAGS_adopt_within);
   config.controller.tick = absl::GetFlag(FLAGS_tick);
   config.controller.worker_rpc_timeout = absl::GetFlag(FLAGS_worker_rpc_timeout);
   config.controller.suspect_after = absl::GetFlag(FLAGS_suspect_after);
@@ -39,7 +60,7 @@ int main(int argc, char** argv) {
   quarry::LeaderServer server(config);
   if (absl::Status started = server.Start(); !started.ok()) {
     LOG(ERROR) << "cannot start: " << started;
-    return 1;
+    return absl::IsInvalidArgument(started) ? 2 : 1;
   }
   if (absl::Status written =
           quarry::WritePortFile(absl::GetFlag(FLAGS_port_file), server.port());
@@ -49,7 +70,7 @@ int main(int argc, char** argv) {
   }
   LOG(INFO) << "quarry-leader listening on "
             << quarry::WithPort(config.listen, server.port())
-            << " (store: memory)";
+            << " (store: " << config.store << ")";
   quarry::WaitForTerminationSignal();
   server.Shutdown();
   LOG(INFO) << "quarry-leader stopped";

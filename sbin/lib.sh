@@ -9,16 +9,39 @@ QUARRY_PACKAGES=(
   cmake g++ ninja-build pkgconf
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   grpc-proto libabsl-dev libgoogle-glog-dev libre2-dev libssl-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libhiredis-dev libpq-dev
   bible-kjv
 )
 # Only the test suite needs these: clang's thread-safety analysis, the
-# chaos monkey's JSON handling, the compose file check (sbin/check-deploy)
-# and the network namespaces of sbin/netns-cluster.
-QUARRY_TEST_PACKAGES=(clang-14 python3 jq docker-compose iproute2)
+# chaos monkey's JSON handling, the real Redis and PostgreSQL servers the
+# store and history tests start (sbin/test-redis, sbin/test-postgres), the
+# compose file check (sbin/check-deploy) and the network namespaces of
+# sbin/netns-cluster.
+QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql docker-compose iproute2)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# A TCP port that is free on loopback right now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_until SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds;
+# fails after SECONDS.
+wait_until() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
+
+# gone PID: the process has exited (a zombie that init has not reaped yet
+# counts as gone).
+gone() {
+  [ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
 
 # Installs whichever of QUARRY_PACKAGES (plus any arguments) is missing.
 install_packages() {

@@ -1,5 +1,7 @@
 #include "worker/attempt_runner.h"
 
+#include <glog/logging.h>
+
 #include <cstdint>
 #include <memory>
 #include <filesystem>
@@ -166,6 +168,8 @@ AttemptOutcome RunAttempt(const JobKind& kind,
     outcome.output_bytes = *bytes;
     out.Append(absl::StrCat("committed ", *bytes, " bytes to ",
                             assignment.output_path()));
+    LOG(INFO) << "attempt " << assignment.attempt_id() << " committed "
+              << staged->output_path() << " (" << *bytes << " bytes)";
   }
   outcome.status = EXECUTION_STATUS_DONE;
   outcome.summary = *std::move(summary);

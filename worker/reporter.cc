@@ -103,8 +103,14 @@ void Reporter::TakePending(std::vector<quarry::v1::AttemptStatus>& batch) {
 }
 
 bool Reporter::TryRegister(int& failures) {
+  quarry::v1::RegisterWorkerRequest request = options_.registration;
+  if (options_.current_attempts) {
+    for (quarry::v1::AttemptStatus& status : options_.current_attempts()) {
+      *request.add_attempts() = std::move(status);
+    }
+  }
   absl::StatusOr<quarry::v1::RegisterWorkerResponse> response =
-      leader_->RegisterWorker(options_.registration, options_.rpc_timeout);
+      leader_->RegisterWorker(request, options_.rpc_timeout);
   if (!response.ok()) {
     ++failures;
     if (ShouldLogFailure(failures) && !stopping()) {

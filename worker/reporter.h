@@ -43,9 +43,13 @@ namespace quarry::worker {
 class Reporter {
  public:
   struct Options {
-    // Sent as is on every (re-)registration; its worker_id also names the
+    // Sent on every (re-)registration; its worker_id also names the
     // worker in reports.
     quarry::v1::RegisterWorkerRequest registration;
+    // If set, called at each registration to fill registration.attempts
+    // (what the worker runs and recently finished), so that a leader that
+    // lost touch or restarted keeps that work instead of running it again.
+    std::function<std::vector<quarry::v1::AttemptStatus>()> current_attempts;
     absl::Duration rpc_timeout = absl::Seconds(2);
     absl::Duration initial_backoff = absl::Milliseconds(50);
     absl::Duration max_backoff = absl::Seconds(2);

@@ -145,6 +145,9 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   for (const auto& [key, value] : config.labels) {
     (*registration.mutable_labels())[key] = value;
   }
+  reporter_options.current_attempts = [self] {
+    return self->executor_->Snapshot(/*include_finished=*/true).attempts;
+  };
   worker->commit_gate_ =
       std::make_unique<CommitGate>(config.commit, id, leader_client);
   // The connection and the reporter call each other; neither calls before

@@ -22,23 +22,6 @@ namespace {
 
 using quarry::v1::JobSpec;
 
-// A part file of wordcount for one input: "word\tcount\n" by word.
-std::string ReferencePart(const std::string& path) {
-  std::map<std::string, long> counts;
-  std::string word;
-  for (char c : ReadFile(path) + " ") {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-      word.push_back(static_cast<char>(std::tolower(c)));
-    } else if (!word.empty()) {
-      ++counts[word];
-      word.clear();
-    }
-  }
-  std::string out;
-  for (const auto& [w, n] : counts) absl::StrAppend(&out, w, "\t", n, "\n");
-  return out;
-}
-
 quarry::v1::GetJobResponse GetJobWithTasks(LocalCluster& cluster,
                                            const std::string& id) {
   quarry::v1::GetJobRequest request;

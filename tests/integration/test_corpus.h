@@ -39,26 +39,39 @@ inline std::vector<std::string> WriteCorpus(const std::string& dir, int files) {
   return paths;
 }
 
-// The reference word count: plain, obviously-correct code, independent of
-// the worker's implementation. Returns result.tsv's expected content.
-inline std::string ReferenceWordCount(const std::vector<std::string>& paths) {
-  std::map<std::string, long> counts;
-  for (const std::string& path : paths) {
-    std::string word;
-    for (char c : ReadFile(path) + " ") {
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-        word.push_back(static_cast<char>(std::tolower(c)));
-      } else if (!word.empty()) {
-        ++counts[word];
-        word.clear();
-      }
+// Adds the words of `path` (ASCII letters, lower-cased) to `counts`: plain,
+// obviously-correct code, independent of the worker's implementation.
+inline void CountWordsOf(const std::string& path,
+                         std::map<std::string, long>& counts) {
+  std::string word;
+  for (char c : ReadFile(path) + " ") {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+      word.push_back(static_cast<char>(std::tolower(c)));
+    } else if (!word.empty()) {
+      ++counts[word];
+      word.clear();
     }
   }
+}
+
+// The reference word count: result.tsv's expected content.
+inline std::string ReferenceWordCount(const std::vector<std::string>& paths) {
+  std::map<std::string, long> counts;
+  for (const std::string& path : paths) CountWordsOf(path, counts);
   std::vector<std::pair<std::string, long>> sorted(counts.begin(), counts.end());
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
   std::string out;
   for (const auto& [word, count] : sorted) absl::StrAppend(&out, word, "\t", count, "\n");
+  return out;
+}
+
+// A part file of wordcount for one input: "word\tcount\n" by word.
+inline std::string ReferencePart(const std::string& path) {
+  std::map<std::string, long> counts;
+  CountWordsOf(path, counts);
+  std::string out;
+  for (const auto& [w, n] : counts) absl::StrAppend(&out, w, "\t", n, "\n");
   return out;
 }
 

@@ -6,124 +6,16 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/memory_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "leader/job_manager.h"
-#include "tests/testing/fake_clock.h"
-#include "tests/testing/fake_worker_client.h"
+#include "tests/leader/controller_fixture.h"
 
 namespace quarry {
 namespace {
 
-using ::quarry::testing::FakeClock;
-using ::quarry::testing::FakeWorker;
-using ::quarry::testing::FakeWorkerClientFactory;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-
-// Records which jobs were finalized and the state the store showed then.
-class RecordingFinalizer : public OutputFinalizer {
- public:
-  explicit RecordingFinalizer(Store* store) : store_(store) {}
-  absl::Status Finalize(const quarry::v1::Job& job) override {
-    finalized.push_back(job.id());
-    stored_state_then.push_back(store_->GetJob(job.id())->state());
-    return absl::OkStatus();
-  }
-  std::vector<std::string> finalized;
-  std::vector<quarry::v1::JobState> stored_state_then;
-
- private:
-  Store* store_;
-};
-
-ControllerOptions TestOptions() {
-  ControllerOptions options;
-  options.worker_rpc_timeout = absl::Milliseconds(10);  // Bounds Stop().
-  options.probe_interval = absl::Milliseconds(100);
-  options.suspect_after = absl::Seconds(2);
-  options.dead_after = absl::Seconds(5);
-  return options;
-}
-
-class ControllerTest : public ::testing::Test {
- protected:
-  ControllerTest()
-      : finalizer_(&store_),
-        controller_(&store_, &clients_, &finalizer_, &clock_, &notifier_,
-                    TestOptions()),
-        manager_(&store_, &controller_, &notifier_, &clock_) {}
-
-  void Register(const std::string& id, int slots) {
-    quarry::v1::RegisterWorkerRequest request;
-    request.set_worker_id(id);
-    request.set_address("127.0.0.1:1");
-    request.set_slots(slots);
-    ASSERT_TRUE(controller_.OnRegisterWorker(request).ok());
-  }
-
-  std::string SubmitNoop(int tasks, int max_attempts = 0) {
-    quarry::v1::JobSpec spec;
-    spec.set_kind("noop");
-    (*spec.mutable_settings())["tasks"] = absl::StrCat(tasks);
-    spec.set_max_attempts(max_attempts);
-    auto response = manager_.Submit(spec);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response->job_id();
-  }
-
-  void Step() { controller_.RunOnce(clock_.Now()); }
-
-  quarry::v1::Job StoredJob(const std::string& id) { return *store_.GetJob(id); }
-
-  std::vector<quarry::v1::Task> StoredTasks(const std::string& id) {
-    return *store_.GetTasks(id);
-  }
-
-  // Reports `status` for the attempts, as worker `worker_id` would.
-  absl::Status Report(const std::string& worker_id,
-                      const std::vector<std::string>& attempt_ids,
-                      quarry::v1::ExecutionStatus status,
-                      const std::string& error = "") {
-    quarry::v1::ReportWorkerStateRequest report;
-    report.set_worker_id(worker_id);
-    for (const std::string& id : attempt_ids) {
-      quarry::v1::AttemptStatus* attempt = report.add_attempts();
-      attempt->set_attempt_id(id);
-      attempt->set_status(status);
-      attempt->set_error(error);
-    }
-    return controller_.OnWorkerReport(report);
-  }
-
-  // Accepts every pending StartTasks of the worker; returns the attempt ids.
-  std::vector<std::string> AcceptStarts(const std::string& worker_id) {
-    std::vector<std::string> ids;
-    for (FakeWorker::StartCall& call : clients_.worker(worker_id)->TakeStarts()) {
-      for (const auto& assignment : call.request.assignments()) {
-        ids.push_back(assignment.attempt_id());
-      }
-      FakeWorker::AcceptAll(call);
-    }
-    return ids;
-  }
-
-  // Answers the worker's probes with an empty state for `slots` slots, and
-  // reports a heartbeat, so it stays ALIVE.
-  void KeepAlive(const std::string& worker_id) {
-    ASSERT_TRUE(Report(worker_id, {}, quarry::v1::EXECUTION_STATUS_RUNNING).ok());
-  }
-
-  MemoryStore store_;
-  FakeClock clock_;
-  ChangeNotifier notifier_;
-  FakeWorkerClientFactory clients_;
-  RecordingFinalizer finalizer_;
-  Controller controller_;
-  JobManager manager_;
-};
 
 TEST_F(ControllerTest, SubmittedJobWaitsPendingWithoutWorkers) {
   const std::string id = SubmitNoop(3);
@@ -307,7 +199,7 @@ TEST_F(ControllerTest, CancelStopsRunningAttempts) {
   Step();
   std::vector<std::string> running = AcceptStarts("w1");
   ASSERT_THAT(running, SizeIs(2));
-  ASSERT_TRUE(controller_.RequestCancel(id).ok());
+  ASSERT_TRUE(controller_->RequestCancel(id).ok());
   Step();
   EXPECT_EQ(StoredJob(id).state(), quarry::v1::JOB_STATE_CANCELLED);
   EXPECT_EQ(StoredJob(id).task_counts().cancelled(), 5);
@@ -318,7 +210,7 @@ TEST_F(ControllerTest, CancelStopsRunningAttempts) {
   ASSERT_TRUE(Report("w1", running, quarry::v1::EXECUTION_STATUS_CANCELLED).ok());
   Step();
   EXPECT_THAT(finalizer_.finalized, ElementsAre(id));
-  EXPECT_FALSE(controller_.RequestCancel(id).ok());
+  EXPECT_FALSE(controller_->RequestCancel(id).ok());
 }
 
 TEST_F(ControllerTest, WorkerRegisteringAgainLosesWhatItRan) {
@@ -359,12 +251,12 @@ TEST_F(ControllerTest, ProbeReconcilesForgottenAttemptAsLost) {
 }
 
 TEST_F(ControllerTest, OutputDirIsHeldUntilItsJobEnds) {
-  ASSERT_TRUE(controller_.ReserveOutputDir("/data/out", "job-000001").ok());
-  absl::Status taken = controller_.ReserveOutputDir("/data/out", "job-000002");
+  ASSERT_TRUE(controller_->ReserveOutputDir("/data/out", "job-000001").ok());
+  absl::Status taken = controller_->ReserveOutputDir("/data/out", "job-000002");
   EXPECT_EQ(taken.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(taken.message(), HasSubstr("job-000001"));
-  controller_.ReleaseOutputDir("/data/out");
-  EXPECT_TRUE(controller_.ReserveOutputDir("/data/out", "job-000002").ok());
+  controller_->ReleaseOutputDir("/data/out");
+  EXPECT_TRUE(controller_->ReserveOutputDir("/data/out", "job-000002").ok());
 }
 
 // Records commands sent down a worker's ConnectWorker stream.
@@ -380,9 +272,9 @@ TEST_F(ControllerTest, BrokenConnectionMakesWorkerDeadAtOnce) {
   Register("w1", 2);
   Register("w2", 2);
   auto link = std::make_shared<FakeLink>();
-  absl::StatusOr<int64_t> connection = controller_.OnWorkerConnected("w1", link);
+  absl::StatusOr<int64_t> connection = controller_->OnWorkerConnected("w1", link);
   ASSERT_TRUE(connection.ok());
-  EXPECT_FALSE(controller_.OnWorkerConnected("ghost", link).ok());
+  EXPECT_FALSE(controller_->OnWorkerConnected("ghost", link).ok());
   const std::string id = SubmitNoop(4);
   Step();
   std::vector<std::string> on_w1 = AcceptStarts("w1");
@@ -390,11 +282,11 @@ TEST_F(ControllerTest, BrokenConnectionMakesWorkerDeadAtOnce) {
   ASSERT_THAT(on_w1, SizeIs(2));
   Step();
   // A stale connection id (an older stream) changes nothing.
-  controller_.OnWorkerDisconnected("w1", *connection + 100);
+  controller_->OnWorkerDisconnected("w1", *connection + 100);
   Step();
   EXPECT_EQ((*store_.ListWorkers())[0].status(), quarry::v1::WORKER_STATUS_ALIVE);
 
-  controller_.OnWorkerDisconnected("w1", *connection);
+  controller_->OnWorkerDisconnected("w1", *connection);
   Step();  // No clock advance: detection does not wait for a timeout.
   EXPECT_EQ((*store_.ListWorkers())[0].status(), quarry::v1::WORKER_STATUS_DEAD);
   EXPECT_THAT((*store_.ListWorkers())[0].slot_states(0).attempt_id(), ::testing::IsEmpty());
@@ -407,7 +299,7 @@ TEST_F(ControllerTest, BrokenConnectionMakesWorkerDeadAtOnce) {
   }
   EXPECT_EQ(pending, 2);  // w2 is full: they wait for a slot.
   // The late DONE of a lost attempt is ignored; its commit is refused.
-  EXPECT_FALSE(controller_.OnCommitRequest("w1", on_w1[0]).granted());
+  EXPECT_FALSE(controller_->OnCommitRequest("w1", on_w1[0]).granted());
 }
 
 TEST_F(ControllerTest, CommitIsGrantedToTheCurrentAttemptOnly) {
@@ -419,14 +311,14 @@ TEST_F(ControllerTest, CommitIsGrantedToTheCurrentAttemptOnly) {
   if (first.empty()) first = AcceptStarts("w2");
   const std::string worker = StoredTasks(id)[0].worker_id();
   const std::string other = worker == "w1" ? "w2" : "w1";
-  EXPECT_TRUE(controller_.OnCommitRequest(worker, first[0]).granted());
-  EXPECT_TRUE(controller_.OnCommitRequest(worker, first[0]).granted());  // Retry.
-  auto wrong = controller_.OnCommitRequest(other, first[0]);
+  EXPECT_TRUE(controller_->OnCommitRequest(worker, first[0]).granted());
+  EXPECT_TRUE(controller_->OnCommitRequest(worker, first[0]).granted());  // Retry.
+  auto wrong = controller_->OnCommitRequest(other, first[0]);
   EXPECT_FALSE(wrong.granted());
   EXPECT_THAT(wrong.reason(), HasSubstr("runs on worker"));
   ASSERT_TRUE(Report(worker, first, quarry::v1::EXECUTION_STATUS_DONE).ok());
   Step();
-  EXPECT_FALSE(controller_.OnCommitRequest(worker, first[0]).granted());
+  EXPECT_FALSE(controller_->OnCommitRequest(worker, first[0]).granted());
 }
 
 TEST_F(ControllerTest, RetryGoesToAnotherWorker) {
@@ -449,7 +341,7 @@ TEST_F(ControllerTest, TaskTimeoutCancelsAndRetries) {
   spec.set_kind("noop");
   (*spec.mutable_settings())["tasks"] = "1";
   spec.mutable_task_timeout()->set_seconds(3);
-  const std::string id = manager_.Submit(spec)->job_id();
+  const std::string id = manager_->Submit(spec)->job_id();
   Step();
   std::vector<std::string> first = AcceptStarts("w1");
   Step();
@@ -475,15 +367,15 @@ TEST_F(ControllerTest, TaskTimeoutCancelsAndRetries) {
 
 TEST_F(ControllerTest, DrainingWorkerGetsNoWorkThenLeaves) {
   Register("w1", 2);
-  EXPECT_EQ(controller_.RequestDrain("w1").status().code(),
+  EXPECT_EQ(controller_->RequestDrain("w1").status().code(),
             absl::StatusCode::kFailedPrecondition);  // Not connected yet.
   auto link = std::make_shared<FakeLink>();
-  ASSERT_TRUE(controller_.OnWorkerConnected("w1", link).ok());
+  ASSERT_TRUE(controller_->OnWorkerConnected("w1", link).ok());
   const std::string id = SubmitNoop(3);
   Step();
   std::vector<std::string> running = AcceptStarts("w1");
   ASSERT_THAT(running, SizeIs(2));
-  auto drained = controller_.RequestDrain("w1");
+  auto drained = controller_->RequestDrain("w1");
   ASSERT_TRUE(drained.ok());
   EXPECT_EQ(drained->status(), quarry::v1::WORKER_STATUS_DRAINING);
   EXPECT_EQ(link->drains, 1);
@@ -491,7 +383,7 @@ TEST_F(ControllerTest, DrainingWorkerGetsNoWorkThenLeaves) {
   Step();
   EXPECT_THAT(clients_.worker("w1")->TakeStarts(), SizeIs(0));
   EXPECT_EQ((*store_.ListWorkers())[0].status(), quarry::v1::WORKER_STATUS_DRAINING);
-  ASSERT_TRUE(controller_.OnDeregisterWorker("w1").ok());
+  ASSERT_TRUE(controller_->OnDeregisterWorker("w1").ok());
   Step();
   EXPECT_THAT(*store_.ListWorkers(), SizeIs(0));
   EXPECT_EQ(link->closes, 1);

@@ -1,5 +1,6 @@
 #include "tests/testing/local_cluster.h"
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -41,27 +42,47 @@ std::string CliBinary() { return QUARRY_CLI_BIN; }
 absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
     const std::vector<std::string>& leader_flags) {
   std::unique_ptr<LocalCluster> cluster(new LocalCluster());
-  const std::string port_file = cluster->dir() + "/leader.port";
-  std::vector<std::string> argv = {LeaderBinary(), "--listen=127.0.0.1:0",
-                                   "--port_file=" + port_file};
-  argv.insert(argv.end(), leader_flags.begin(), leader_flags.end());
-  absl::StatusOr<Subprocess> leader =
-      Subprocess::Start(argv, cluster->dir() + "/leader.log");
-  if (!leader.ok()) return leader.status();
-  cluster->leader_ = std::move(*leader);
-  absl::StatusOr<int> port =
-      AwaitPortFile(port_file, cluster->leader_, absl::Seconds(20));
-  if (!port.ok()) {
-    return absl::Status(port.status().code(),
-                        absl::StrCat(port.status().message(), "\n",
-                                     cluster->LogTails()));
+  cluster->leader_flags_ = leader_flags;
+  if (absl::Status started = cluster->StartLeader("127.0.0.1:0");
+      !started.ok()) {
+    return started;
   }
-  cluster->leader_address_ = absl::StrCat("127.0.0.1:", *port);
   auto channel = grpc::CreateChannel(cluster->leader_address_,
                                      grpc::InsecureChannelCredentials());
   cluster->jobs_ = quarry::v1::JobService::NewStub(channel);
   cluster->cluster_ = quarry::v1::ClusterService::NewStub(channel);
   return cluster;
+}
+
+absl::Status LocalCluster::StartLeader(const std::string& listen) {
+  const std::string port_file =
+      absl::StrCat(dir(), "/leader-", ++leader_starts_, ".port");
+  std::vector<std::string> argv = {LeaderBinary(), "--listen=" + listen,
+                                   "--port_file=" + port_file};
+  argv.insert(argv.end(), leader_flags_.begin(), leader_flags_.end());
+  // Every run of the leader appends to the same log.
+  absl::StatusOr<Subprocess> leader =
+      Subprocess::Start(argv, dir() + "/leader.log");
+  if (!leader.ok()) return leader.status();
+  leader_ = std::move(*leader);
+  absl::StatusOr<int> port =
+      AwaitPortFile(port_file, leader_, absl::Seconds(20));
+  if (!port.ok()) {
+    return absl::Status(port.status().code(),
+                        absl::StrCat(port.status().message(), "\n",
+                                     LogTails()));
+  }
+  leader_address_ = absl::StrCat("127.0.0.1:", *port);
+  return absl::OkStatus();
+}
+
+void LocalCluster::KillLeader() {
+  leader_.Signal(SIGKILL);
+  leader_.Wait(absl::Seconds(10)).IgnoreError();
+}
+
+absl::Status LocalCluster::RestartLeader() {
+  return StartLeader(leader_address_);
 }
 
 LocalCluster::~LocalCluster() { Shutdown().IgnoreError(); }

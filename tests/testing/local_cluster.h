@@ -37,6 +37,12 @@ class LocalCluster {
   // a sanitizer report at exit fails the test.
   absl::Status Shutdown();
 
+  // kill -9 the leader (workers keep running).
+  void KillLeader();
+  // Starts the leader again with the same flags on the same port and waits
+  // until it listens (it may not be ready: see WaitForAliveWorkers).
+  absl::Status RestartLeader();
+
   // Starts worker `id` with `slots` slots (extra flags appended). Does not
   // wait for it to register: see WaitForAliveWorkers.
   absl::Status StartWorker(const std::string& id, int slots,
@@ -64,7 +70,12 @@ class LocalCluster {
  private:
   LocalCluster() = default;
 
+  // Starts the leader on `listen` and waits for its port file.
+  absl::Status StartLeader(const std::string& listen);
+
   TempDir dir_;
+  std::vector<std::string> leader_flags_;
+  int leader_starts_ = 0;
   Subprocess leader_;
   std::map<std::string, Subprocess> workers_;
   std::string leader_address_;
