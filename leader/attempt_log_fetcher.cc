@@ -77,9 +77,10 @@ v1::GetAttemptLogResponse Answer(v1::GetWorkerAttemptLogResponse reply,
 
 }  // namespace
 
-AttemptLogFetcher::AttemptLogFetcher(Store* store, WorkerClientFactory* clients,
+AttemptLogFetcher::AttemptLogFetcher(Store* store, History* history,
+                                     WorkerClientFactory* clients,
                                      absl::Duration timeout)
-    : store_(store), clients_(clients), timeout_(timeout) {}
+    : store_(store), history_(history), clients_(clients), timeout_(timeout) {}
 
 absl::StatusOr<v1::GetAttemptLogResponse> AttemptLogFetcher::Fetch(
     const v1::GetAttemptLogRequest& request) const {
@@ -102,7 +103,20 @@ absl::StatusOr<AttemptLogFetcher::Target> AttemptLogFetcher::FindTarget(
     return absl::InvalidArgumentError(
         absl::StrCat("task_index must be >= 0, got ", index));
   }
+  if (!request.attempt_id().empty()) {
+    const std::optional<AttemptIdParts> parts =
+        ParseAttemptId(request.attempt_id());
+    if (!parts.has_value() || parts->job_id != job_id ||
+        parts->task_index != index) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "attempt_id \"", request.attempt_id(), "\" is not an attempt of task ",
+          index, " of job ", job_id, " (want ", job_id, ".", index, ".N)"));
+    }
+  }
   absl::StatusOr<std::vector<v1::Task>> tasks = store_->GetTasks(job_id);
+  if (absl::IsNotFound(tasks.status()) && history_ != nullptr) {
+    return FromHistory(request, tasks.status());
+  }
   if (!tasks.ok()) return tasks.status();
   if (static_cast<size_t>(index) >= tasks->size()) {
     return absl::NotFoundError(
@@ -110,9 +124,13 @@ absl::StatusOr<AttemptLogFetcher::Target> AttemptLogFetcher::FindTarget(
                      " tasks (0..", tasks->size() - 1, "): no task_index ",
                      index));
   }
-  const v1::Task& task = (*tasks)[static_cast<size_t>(index)];
+  return FromTask(request, (*tasks)[static_cast<size_t>(index)]);
+}
+
+absl::StatusOr<AttemptLogFetcher::Target> AttemptLogFetcher::FromTask(
+    const v1::GetAttemptLogRequest& request, const v1::Task& task) const {
   const std::string task_name =
-      absl::StrCat("task ", index, " of job ", job_id);
+      absl::StrCat("task ", task.index(), " of job ", request.job_id());
   Target target;
   if (request.attempt_id().empty()) {
     if (task.attempt_id().empty()) {
@@ -121,24 +139,58 @@ absl::StatusOr<AttemptLogFetcher::Target> AttemptLogFetcher::FindTarget(
     }
     target.attempt_id = task.attempt_id();
   } else {
-    const std::optional<AttemptIdParts> parts =
-        ParseAttemptId(request.attempt_id());
-    if (!parts.has_value() || parts->job_id != job_id ||
-        parts->task_index != index) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("attempt_id \"", request.attempt_id(),
-                       "\" is not an attempt of ", task_name, " (want ",
-                       job_id, ".", index, ".N)"));
-    }
-    if (parts->attempt_number > task.attempts()) {
+    const int32_t number = ParseAttemptId(request.attempt_id())->attempt_number;
+    if (number > task.attempts()) {
       return absl::NotFoundError(
           absl::StrCat(task_name, " has started ", task.attempts(),
                        " attempt(s): ", request.attempt_id(), " never ran"));
     }
     target.attempt_id = request.attempt_id();
   }
-  if (target.attempt_id == task.attempt_id()) target.worker_id = task.worker_id();
+  target.worker_id = target.attempt_id == task.attempt_id()
+                         ? task.worker_id()
+                         : HistoryWorkerOf(request.job_id(), target.attempt_id);
   return target;
+}
+
+absl::StatusOr<AttemptLogFetcher::Target> AttemptLogFetcher::FromHistory(
+    const v1::GetAttemptLogRequest& request,
+    const absl::Status& not_in_store) const {
+  absl::StatusOr<std::vector<v1::AttemptRecord>> attempts =
+      history_->GetAttempts(request.job_id());
+  if (!attempts.ok()) return attempts.status();
+  const v1::AttemptRecord* found = nullptr;
+  bool job_known = false;
+  for (const v1::AttemptRecord& attempt : *attempts) {
+    job_known = true;
+    if (attempt.task_index() != request.task_index()) continue;
+    // By end time: the last one is the task's last attempt.
+    if (request.attempt_id().empty() ||
+        attempt.attempt_id() == request.attempt_id()) {
+      found = &attempt;
+    }
+  }
+  if (!job_known) return not_in_store;
+  if (found == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "the history of job ", request.job_id(), " has no attempt ",
+        request.attempt_id().empty() ? absl::StrCat("of task ",
+                                                     request.task_index())
+                                     : request.attempt_id()));
+  }
+  return Target{found->attempt_id(), found->worker_id()};
+}
+
+std::string AttemptLogFetcher::HistoryWorkerOf(
+    const std::string& job_id, const std::string& attempt_id) const {
+  if (history_ == nullptr) return "";
+  absl::StatusOr<std::vector<v1::AttemptRecord>> attempts =
+      history_->GetAttempts(job_id);
+  if (!attempts.ok()) return "";  // Ask every worker instead.
+  for (const v1::AttemptRecord& attempt : *attempts) {
+    if (attempt.attempt_id() == attempt_id) return attempt.worker_id();
+  }
+  return "";
 }
 
 absl::StatusOr<v1::GetAttemptLogResponse> AttemptLogFetcher::AskWorker(

@@ -70,7 +70,7 @@ absl::Status LeaderServer::Start() {
         store_.get(), history_.get(), &clock_, config_.retention);
   }
   attempt_logs_ = std::make_unique<AttemptLogFetcher>(
-      store_.get(), worker_clients_.get(),
+      store_.get(), history_.get(), worker_clients_.get(),
       config_.controller.worker_rpc_timeout);
   job_service_ = std::make_unique<JobServiceImpl>(
       job_manager_.get(), &readiness_, attempt_logs_.get());

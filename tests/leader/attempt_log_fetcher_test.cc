@@ -36,6 +36,42 @@ void AnswerWith(const absl::Status& status, FakeWorker::LogCall& call) {
   call.done(status);
 }
 
+// An execution history that knows the attempts it is given. Thread-safe
+// enough for these tests (set up before any call).
+class FakeHistory : public History {
+ public:
+  void AddAttempt(const std::string& attempt_id, const std::string& worker) {
+    v1::AttemptRecord record;
+    record.set_attempt_id(attempt_id);
+    record.set_job_id(attempt_id.substr(0, attempt_id.find('.')));
+    record.set_task_index(std::stoi(attempt_id.substr(
+        attempt_id.find('.') + 1, attempt_id.rfind('.') - attempt_id.find('.') - 1)));
+    record.set_worker_id(worker);
+    attempts_.push_back(record);
+  }
+  void RecordAttempt(const v1::AttemptRecord&) override {}
+  void RecordJob(const v1::Job&) override {}
+  absl::StatusOr<v1::Job> GetJob(absl::string_view job_id) override {
+    return absl::NotFoundError("unused");
+  }
+  absl::StatusOr<std::vector<v1::AttemptRecord>> GetAttempts(
+      absl::string_view job_id) override {
+    std::vector<v1::AttemptRecord> found;
+    for (const auto& attempt : attempts_) {
+      if (attempt.job_id() == job_id) found.push_back(attempt);
+    }
+    return found;
+  }
+  absl::StatusOr<HistoryPage> ListJobs(const HistoryQuery&) override {
+    return HistoryPage{};
+  }
+  int64_t dropped() const override { return 0; }
+  bool Flush(absl::Duration) override { return true; }
+
+ private:
+  std::vector<v1::AttemptRecord> attempts_;
+};
+
 class AttemptLogFetcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -75,7 +111,8 @@ class AttemptLogFetcherTest : public ::testing::Test {
 
   MemoryStore store_;
   FakeWorkerClientFactory clients_;
-  AttemptLogFetcher fetcher_{&store_, &clients_, absl::Milliseconds(50)};
+  AttemptLogFetcher fetcher_{&store_, nullptr, &clients_,
+                             absl::Milliseconds(50)};
 };
 
 TEST_F(AttemptLogFetcherTest, AsksTheWorkerOfTheCurrentAttempt) {
@@ -196,6 +233,50 @@ TEST_F(AttemptLogFetcherTest, AnOlderAttemptIsAskedOfEveryLiveWorker) {
                 "no live worker has the log of attempt job-000001.0.1 (asked "
                 "2 worker(s), 1 did not answer): the worker that ran it is "
                 "gone, or retention removed the log"));
+}
+
+TEST_F(AttemptLogFetcherTest, TheHistoryNamesTheWorkerOfAnOlderAttempt) {
+  FakeHistory history;
+  history.AddAttempt("job-000001.0.1", "w2");
+  AttemptLogFetcher fetcher(&store_, &history, &clients_,
+                            absl::Milliseconds(50));
+  clients_.worker("w2")->set_log_answer(AnswerWithLog);
+  v1::GetAttemptLogRequest request;
+  request.set_job_id(kJob);
+  request.set_attempt_id("job-000001.0.1");
+  absl::StatusOr<v1::GetAttemptLogResponse> response = fetcher.Fetch(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->log().worker_id(), "w2");
+  EXPECT_THAT(clients_.worker("w1")->TakeLogCalls(), IsEmpty());  // Not asked.
+}
+
+TEST_F(AttemptLogFetcherTest, AJobRetiredFromTheStoreIsFoundInTheHistory) {
+  FakeHistory history;
+  history.AddAttempt("job-000009.0.1", "w1");
+  history.AddAttempt("job-000009.0.2", "w2");  // Ended last.
+  history.AddAttempt("job-000009.1.1", "w1");
+  AttemptLogFetcher fetcher(&store_, &history, &clients_,
+                            absl::Milliseconds(50));
+  clients_.worker("w1")->set_log_answer(AnswerWithLog);
+  clients_.worker("w2")->set_log_answer(AnswerWithLog);
+  v1::GetAttemptLogRequest request;
+  request.set_job_id("job-000009");
+  absl::StatusOr<v1::GetAttemptLogResponse> response = fetcher.Fetch(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->log().content(), "log of job-000009.0.2 on w2\n");
+  request.set_attempt_id("job-000009.0.1");
+  response = fetcher.Fetch(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->log().content(), "log of job-000009.0.1 on w1\n");
+
+  request.set_attempt_id("job-000009.0.5");
+  EXPECT_EQ(fetcher.Fetch(request).status(),
+            absl::NotFoundError(
+                "the history of job job-000009 has no attempt job-000009.0.5"));
+  request.set_job_id("job-000077");
+  request.set_attempt_id("");
+  EXPECT_EQ(fetcher.Fetch(request).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace
