@@ -116,6 +116,8 @@ absl::StatusOr<std::unique_ptr<AttemptLogStore>> AttemptLogStore::Open(
   auto store = absl::WrapUnique(
       new AttemptLogStore(std::move(options), std::move(dir), temporary, clock));
   store->IndexExistingSegments();
+  AttemptLogStore* const self = store.get();
+  store->flusher_ = std::thread([self] { self->FlushPeriodically(); });
   return store;
 }
 
@@ -127,6 +129,11 @@ AttemptLogStore::AttemptLogStore(Options options, std::string dir,
       clock_(clock) {}
 
 AttemptLogStore::~AttemptLogStore() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (flusher_.joinable()) flusher_.join();
   {
     absl::MutexLock lock(&mu_);
     Flush();
@@ -209,6 +216,14 @@ void AttemptLogStore::Flush() {
   }
   pending_.clear();
   NextSegment();
+}
+
+void AttemptLogStore::FlushPeriodically() {
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                               options_.flush_interval)) {
+    Flush();
+  }
 }
 
 void AttemptLogStore::Sync() {

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -27,9 +28,10 @@ namespace quarry::worker {
 // its whole log becomes one record of the current segment file
 // ("segment-NNNNNN.log": a header line "QUARRY-ATTEMPT-LOG <attempt id>
 // <end unix micros> <bytes> <truncated 0|1>" then the text). Records are
-// written in batches of kFlushBytes (and when the store closes); until then
-// they are served from memory, and a worker killed with SIGKILL loses at
-// most that batch. No file is created per attempt: at thousands of
+// written in batches: when kFlushBytes wait, at least every
+// `flush_interval` (a background thread), and when the store closes; until
+// then they are served from memory, and a worker killed with SIGKILL loses
+// at most that batch. No file is created per attempt: at thousands of
 // attempts a second that would cost more than the attempts (measured on
 // this project's ext4 test machine: 170-300 us per file creation, against
 // about 3 us per attempt for the whole log here). A segment holds at most
@@ -44,8 +46,8 @@ namespace quarry::worker {
 // Logs of running attempts are not here until they end (see NewLog).
 //
 // Owns the index of finished logs, the open segment and the batch not yet
-// written, all guarded by mu_. Thread-safe: slot threads persist logs,
-// gRPC threads read them.
+// written, all guarded by mu_, and the flusher thread. Thread-safe: slot
+// threads persist logs, gRPC threads read them.
 class AttemptLogStore {
  public:
   struct Options {
@@ -55,6 +57,8 @@ class AttemptLogStore {
     absl::Duration max_age = absl::Hours(24);
     // At least 2 x max_bytes is used.
     size_t segment_bytes = size_t{8} << 20;
+    // Finished logs reach the disk at most this long after they end.
+    absl::Duration flush_interval = absl::Seconds(1);
   };
   static constexpr size_t kMinMaxBytes = 1024;
   // Finished logs are written to disk once this many bytes wait.
@@ -77,8 +81,9 @@ class AttemptLogStore {
       Options options, const Clock* clock);
   AttemptLogStore(const AttemptLogStore&) = delete;
   AttemptLogStore& operator=(const AttemptLogStore&) = delete;
-  // Closes the segment; removes the directory if it was a temporary one.
-  // Logs still running are not persisted.
+  // Stops the flusher, writes what waits and closes the segment; removes
+  // the directory if it was a temporary one. Logs still running are not
+  // persisted.
   ~AttemptLogStore();
 
   // A new, empty log for `attempt_id`, written here by its Persist()
@@ -135,6 +140,8 @@ class AttemptLogStore {
   // Forgets one record; deletes its segment if nothing kept is left in it.
   void DropRecord(const Record& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Prune(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The flusher thread: Flush() every flush_interval until stopping_.
+  void FlushPeriodically() ABSL_LOCKS_EXCLUDED(mu_);
   // Reads the segments already in the directory (at Open).
   void IndexExistingSegments() ABSL_LOCKS_EXCLUDED(mu_);
   // Parses one segment's records into the index.
@@ -159,6 +166,8 @@ class AttemptLogStore {
   // Bytes of the current segment on disk, and the records after them.
   int64_t flushed_ ABSL_GUARDED_BY(mu_) = 0;
   std::string pending_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread flusher_;
 };
 
 }  // namespace quarry::worker

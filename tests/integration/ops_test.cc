@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -121,7 +122,7 @@ TEST_F(OpsTest, HealthChecksARealLeaderAndWorker) {
   EXPECT_NE(run.code, kExitNotServingOrFailed);
 }
 
-TEST_F(OpsTest, LogsComeFromTheLiveWorkerAndAreLostWithIt) {
+TEST_F(OpsTest, LogsComeFromTheWorkerAndGoAndComeBackWithIt) {
   ASSERT_TRUE(cluster_->StartWorker("w-logs", 2).ok());
   ASSERT_TRUE(cluster_->WaitForAliveWorkers(1).ok());
   const std::vector<std::string> files = WriteCorpus(cluster_->dir() + "/in", 2);
@@ -158,6 +159,15 @@ TEST_F(OpsTest, LogsComeFromTheLiveWorkerAndAreLostWithIt) {
   }
   EXPECT_THAT(run.output, HasSubstr("(kind wordcount, reduce step)"));
 
+  // The worker writes finished logs to its --attempt_log_dir within a
+  // second; wait for that before killing it.
+  const std::string log_dir = cluster_->dir() + "/attempt-logs-w-logs";
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline &&
+         !absl::StrContains(ReadFile(log_dir + "/segment-000001.log"),
+                            job + ".2.1")) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
   cluster_->worker("w-logs").Signal(SIGKILL);
   ASSERT_TRUE(cluster_->worker("w-logs").Wait(absl::Seconds(10)).ok());
   WaitForDead(*cluster_, "w-logs");
@@ -167,6 +177,13 @@ TEST_F(OpsTest, LogsComeFromTheLiveWorkerAndAreLostWithIt) {
                                     attempt + " is gone"));
   EXPECT_THAT(run.output, HasSubstr("its log is lost"));
   EXPECT_THAT(run.output, Not(HasSubstr("attempt ended DONE")));
+
+  // Restarted with the same id and directory, the worker serves it again.
+  ASSERT_TRUE(cluster_->StartWorker("w-logs", 2).ok());
+  ASSERT_TRUE(cluster_->WaitForAliveWorkers(1).ok());
+  run = Quarry(*cluster_, {"logs", job, "1"});
+  EXPECT_EQ(run.code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(" attempt ended DONE\n"));
 }
 
 TEST_F(OpsTest, LogsOfAnEarlierFailedAttempt) {

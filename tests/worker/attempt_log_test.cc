@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/worker/test_util.h"
 #include "worker/attempt_log.h"
@@ -29,9 +30,14 @@ using ::testing::IsEmpty;
 
 class AttemptLogTest : public ::testing::Test {
  protected:
+  // A store that flushes only when told (Sync) or when a batch is full,
+  // unless the test sets flush_interval.
   std::unique_ptr<AttemptLogStore> OpenStore(
       AttemptLogStore::Options options = {}) {
     if (options.dir.empty()) options.dir = dir_.Join("logs");
+    if (options.flush_interval == AttemptLogStore::Options().flush_interval) {
+      options.flush_interval = absl::Hours(1);
+    }
     absl::StatusOr<std::unique_ptr<AttemptLogStore>> store =
         AttemptLogStore::Open(options, &clock_);
     EXPECT_TRUE(store.ok()) << store.status();
@@ -260,6 +266,22 @@ TEST_F(AttemptLogTest, WritesToDiskInBatches) {
       store->Read("job-000002.0.1");
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_THAT(read->text, HasSubstr("job-000002.0.1 ended"));
+}
+
+TEST_F(AttemptLogTest, ABackgroundFlushWritesWithinTheInterval) {
+  AttemptLogStore::Options options;
+  options.flush_interval = absl::Milliseconds(10);
+  std::unique_ptr<AttemptLogStore> store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  WriteFinished(*store, "job-000001.0.1");
+  // The flusher runs on real time: wait for its file, bounded.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (store->SegmentFiles().empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_THAT(store->SegmentFiles(), ElementsAre("segment-000001.log"));
+  EXPECT_THAT(ReadFileOrMissing(store->dir() + "/segment-000001.log"),
+              HasSubstr("job-000001.0.1 ended"));
 }
 
 TEST_F(AttemptLogTest, ARestartedWorkerServesTheLogsOfItsDirectory) {
