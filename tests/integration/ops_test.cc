@@ -1,7 +1,8 @@
 // Operations with real processes: `quarry health` against a real leader and
 // worker, and `quarry logs` fetching attempt logs from a live worker
-// through the leader, then saying clearly that the log is lost once that
-// worker is killed.
+// through the leader, saying clearly that the log is lost once that worker
+// is killed, and serving it again once the worker is back on its
+// --attempt_log_dir.
 #include <signal.h>
 
 #include <string>
