@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/test_corpus.h"
+#include "tests/integration/cluster_fixture.h"
 #include "tests/testing/local_cluster.h"
 
 namespace quarry::testing {
@@ -72,36 +73,7 @@ void WaitForDead(LocalCluster& cluster, const std::string& id) {
                 << cluster.LogTails();
 }
 
-class OpsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto cluster = LocalCluster::Start();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = std::move(*cluster);
-  }
-  void TearDown() override {
-    if (cluster_ != nullptr) {
-      absl::Status stopped = cluster_->Shutdown();
-      EXPECT_TRUE(stopped.ok()) << stopped;
-    }
-  }
-
-  // Runs `spec` to its end; returns the job id.
-  std::string RunJob(const quarry::v1::JobSpec& spec,
-                     quarry::v1::JobState want = quarry::v1::JOB_STATE_DONE) {
-    absl::StatusOr<std::string> id = cluster_->Submit(spec);
-    EXPECT_TRUE(id.ok()) << id.status();
-    if (!id.ok()) return "";
-    absl::StatusOr<quarry::v1::Job> job = cluster_->WaitForJob(*id);
-    EXPECT_TRUE(job.ok()) << job.status();
-    if (job.ok()) {
-      EXPECT_EQ(job->state(), want) << job->error() << cluster_->LogTails();
-    }
-    return *id;
-  }
-
-  std::unique_ptr<LocalCluster> cluster_;
-};
+using OpsTest = ClusterFixture;
 
 TEST_F(OpsTest, HealthChecksARealLeaderAndWorker) {
   ASSERT_TRUE(cluster_->StartWorker("w-health", 1).ok());
@@ -132,7 +104,7 @@ TEST_F(OpsTest, LogsComeFromTheWorkerAndGoAndComeBackWithIt) {
   spec.set_kind("wordcount");
   spec.add_inputs(cluster_->dir() + "/in");
   spec.set_output_dir(cluster_->dir() + "/out");
-  const std::string job = RunJob(spec);
+  const std::string job = RunToDone(spec).id();
   ASSERT_FALSE(job.empty());
 
   CliRun run = Quarry(*cluster_, {"logs", job, "1"});
@@ -196,7 +168,7 @@ TEST_F(OpsTest, LogsOfAnEarlierFailedAttempt) {
   spec.add_inputs(WriteCorpus(cluster_->dir() + "/in", 1)[0]);
   spec.set_output_dir(cluster_->dir() + "/out");
   (*spec.mutable_settings())["fail_attempts"] = "1";
-  const std::string job = RunJob(spec);
+  const std::string job = RunToDone(spec).id();
   ASSERT_FALSE(job.empty());
 
   // The task's last attempt succeeded; its first one failed, on whichever
