@@ -11,12 +11,11 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/env_flags.h"
 #include "common/ids.h"
 #include "grpc/health/v1/health.pb.h"
 
@@ -84,17 +83,28 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
+absl::Status AnnounceMetricsPort(absl::string_view listen, int port,
+                                 const std::string& port_file) {
+  if (port == 0) return absl::OkStatus();
+  if (absl::Status written = WritePortFile(port_file, port); !written.ok()) {
+    return written;
+  }
+  LOG(INFO) << "metrics on http://" << WithPort(listen, port) << "/metrics";
+  return absl::OkStatus();
+}
+
 std::vector<char*> InitProgram(int argc, char** argv, absl::string_view usage) {
-  absl::SetProgramUsageMessage(usage);
-  // --help lists the flags Quarry defines (not those of the libraries).
+  absl::SetProgramUsageMessage(absl::StrCat(
+      usage,
+      "\nEvery flag can also be set in the environment as QUARRY_<FLAG>, "
+      "e.g. QUARRY_LISTEN; the command line wins."));
+  // --help lists the flags Quarry defines (not those of the libraries);
+  // those are also the ones the environment can set.
   absl::FlagsUsageConfig config;
-  config.contains_help_flags = [](absl::string_view file) {
-    return !absl::StrContains(file, "absl/") &&
-           !absl::StrContains(file, "glog") && !absl::StrContains(file, "gflags");
-  };
+  config.contains_help_flags = IsQuarryFlagFile;
   config.contains_helpshort_flags = config.contains_help_flags;
   absl::SetFlagsUsageConfig(config);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> positional = ParseEnvironmentAndCommandLine(argc, argv);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
   // Block SIGINT/SIGTERM before any thread starts, so every thread inherits

@@ -31,8 +31,15 @@ std::string WithPort(absl::string_view listen, int port);
 // waiting for the file never reads half of it. No-op for an empty path.
 absl::Status WritePortFile(const std::string& path, int port);
 
-// Parses flags (absl) and sets up glog to log to stderr. Call first in main.
-// Returns the positional arguments.
+// When `port` is not 0 (metrics are served): writes it to `port_file` (see
+// WritePortFile) and logs "metrics on http://HOST:PORT/metrics", HOST taken
+// from `listen`.
+absl::Status AnnounceMetricsPort(absl::string_view listen, int port,
+                                 const std::string& port_file);
+
+// Parses flags (absl), from the environment (QUARRY_<FLAG>, see
+// common/env_flags.h) and then the command line, and sets up glog to log to
+// stderr. Call first in main. Returns the positional arguments.
 std::vector<char*> InitProgram(int argc, char** argv, absl::string_view usage);
 
 // Blocks the caller until SIGINT or SIGTERM arrives (or `RequestTermination`

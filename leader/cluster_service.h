@@ -13,7 +13,7 @@ namespace quarry {
 // Thin gRPC adapter: validates worker requests and hands them to the
 // Controller; GetCluster reads the store. ConnectWorker streams use the
 // callback API (no thread per connected worker). Thread-safe.
-class ClusterServiceImpl final
+class ClusterServiceImpl
     : public quarry::v1::ClusterService::WithCallbackMethod_ConnectWorker<
           quarry::v1::ClusterService::Service> {
  public:

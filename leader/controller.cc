@@ -18,7 +18,7 @@ using quarry::v1::ExecutionStatus;
 Controller::Controller(Store* store, WorkerClientFactory* clients,
                        OutputFinalizer* finalizer, const Clock* clock,
                        ChangeNotifier* notifier, ControllerOptions options,
-                       History* history)
+                       History* history, LeaderObserver* observer)
     : store_(store),
       clients_(clients),
       finalizer_(finalizer),
@@ -26,6 +26,7 @@ Controller::Controller(Store* store, WorkerClientFactory* clients,
       notifier_(notifier),
       options_(options),
       history_(history),
+      observer_(observer),
       store_writer_(store) {}
 
 Controller::~Controller() { Stop(); }
@@ -74,6 +75,7 @@ void Controller::Loop() {
 }
 
 void Controller::RunOnce(absl::Time now) {
+  const absl::Time step_start = absl::Now();  // Real time, even in tests.
   Effects effects;
   {
     absl::MutexLock lock(&mu_);
@@ -86,6 +88,9 @@ void Controller::RunOnce(absl::Time now) {
                        effects.probes.size();
   }
   Apply(std::move(effects));
+  if (observer_ != nullptr) {
+    observer_->OnControllerStep(absl::Now() - step_start);
+  }
 }
 
 void Controller::OnJobSubmitted(const quarry::v1::Job& job,
@@ -140,6 +145,7 @@ void Controller::IngestEvents(absl::Time now, Effects* effects) {
     std::unique_ptr<JobRuntime> runtime =
         MakeJobRuntime(std::move(job), std::move(tasks));
     runtime->dirty = false;  // Stored as submitted.
+    ++counts_.jobs_submitted;
     jobs_[runtime->sequence] = std::move(runtime);
   }
   submitted_.clear();
@@ -204,6 +210,9 @@ void Controller::Apply(Effects effects) {
   if (wrote || had_backlog) {
     absl::Status written = store_writer_.Write(std::move(effects.writes));
     const bool backlog = store_writer_.backlog() > 0;
+    if (!written.ok() && observer_ != nullptr) {
+      observer_->OnStoreError(StoreOp::kWrite, written);
+    }
     if (!written.ok() && !had_backlog) {
       LOG(ERROR) << "store write failed: " << written
                  << "; no new work is dispatched until the store is back";

@@ -18,7 +18,9 @@
 #include "common/clock.h"
 #include "common/store.h"
 #include "leader/change_notifier.h"
+#include "leader/controller_stats.h"
 #include "leader/history.h"
+#include "leader/leader_observer.h"
 #include "leader/output_finalizer.h"
 #include "leader/store_writer.h"
 #include "leader/worker_client.h"
@@ -65,11 +67,12 @@ struct ControllerOptions {
 // tests with a FakeClock; never by two threads at once.
 class Controller {
  public:
-  // `history` may be null (no execution history is kept).
+  // `history` may be null (no execution history is kept). `observer` (may
+  // be null) is told of each step's duration and of failed store writes.
   Controller(Store* store, WorkerClientFactory* clients,
              OutputFinalizer* finalizer, const Clock* clock,
              ChangeNotifier* notifier, ControllerOptions options,
-             History* history = nullptr);
+             History* history = nullptr, LeaderObserver* observer = nullptr);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -132,6 +135,10 @@ class Controller {
                                 const std::string& job_id)
       ABSL_LOCKS_EXCLUDED(mu_);
   void ReleaseOutputDir(const std::string& output_dir) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // A snapshot of jobs, tasks, workers and slots now, and the counts so
+  // far (for metrics). Takes mu_ once; any thread.
+  ControllerStats Stats() ABSL_LOCKS_EXCLUDED(mu_);
 
   absl::Duration heartbeat_interval() const {
     return options_.heartbeat_interval;
@@ -261,6 +268,7 @@ class Controller {
   ChangeNotifier* const notifier_;
   const ControllerOptions options_;
   History* const history_;
+  LeaderObserver* const observer_;
 
   absl::Mutex mu_;
   bool wake_requested_ ABSL_GUARDED_BY(mu_) = false;
@@ -282,6 +290,7 @@ class Controller {
   std::vector<std::string> disconnected_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> deregistered_ ABSL_GUARDED_BY(mu_);
   int64_t last_connection_id_ ABSL_GUARDED_BY(mu_) = 0;
+  ControllerCounts counts_ ABSL_GUARDED_BY(mu_);
 
   // Jobs that are not finished, by sequence number (dispatch order).
   std::map<int64_t, std::unique_ptr<JobRuntime>> jobs_ ABSL_GUARDED_BY(mu_);

@@ -126,7 +126,10 @@ void Controller::EndAttempt(const std::string& attempt_id,
     return;
   }
   task.set_error(error);
-  if (counts_as_failure) task.set_failed_attempts(task.failed_attempts() + 1);
+  if (counts_as_failure) {
+    task.set_failed_attempts(task.failed_attempts() + 1);
+    ++counts_.attempts_failed;
+  }
   const int32_t max_attempts = job->job.spec().max_attempts();
   std::string reason;
   if (task.failed_attempts() >= max_attempts) {
@@ -150,6 +153,7 @@ void Controller::EndAttempt(const std::string& attempt_id,
             << "); task re-queued";
   SetTaskStatus(*job, index, quarry::v1::EXECUTION_STATUS_PENDING);
   job->runnable.push_front(index);  // Retries go first.
+  ++counts_.attempts_retried;
 }
 
 void Controller::HandleStartResult(StartResult result, absl::Time now,

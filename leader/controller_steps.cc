@@ -139,6 +139,7 @@ void Controller::FinishJob(JobRuntime& job, quarry::v1::JobState state,
                            const std::string& error, absl::Time now,
                            Effects* effects) {
   job.finished = true;
+  ++counts_.jobs_finished[state];
   job.job.set_state(state);
   job.job.set_error(error);
   *job.job.mutable_end_time() = ToProtoTime(now);
@@ -232,6 +233,7 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
     task.set_worker_id(worker.record.id());
     SetTaskStatus(job, index, quarry::v1::EXECUTION_STATUS_ASSIGNED);
     job.job.set_attempts_started(job.job.attempts_started() + 1);
+    ++counts_.attempts_started;
     ++job.live_attempts;
     attempts_[attempt_id] =
         AttemptRef{job.job.id(), index, worker.record.id(), slot, false, {}};

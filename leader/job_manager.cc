@@ -34,20 +34,30 @@ absl::Status CheckJobId(const std::string& job_id) {
 
 JobManager::JobManager(Store* store, Controller* controller,
                        ChangeNotifier* notifier, const Clock* clock,
-                       PlannerLimits limits, History* history)
+                       PlannerLimits limits, History* history,
+                       LeaderObserver* observer)
     : store_(store),
       controller_(controller),
       notifier_(notifier),
       clock_(clock),
       limits_(limits),
-      history_(history) {}
+      history_(history),
+      observer_(observer) {}
+
+absl::Status JobManager::StoreCall(StoreOp op, absl::Status status) const {
+  if (!status.ok() && !absl::IsNotFound(status) &&
+      !absl::IsInvalidArgument(status) && observer_ != nullptr) {
+    observer_->OnStoreError(op, status);
+  }
+  return status;
+}
 
 absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
     const quarry::v1::JobSpec& spec) {
   absl::StatusOr<JobPlan> plan = PlanJob(spec, limits_);
   if (!plan.ok()) return plan.status();
   absl::StatusOr<int64_t> sequence = store_->NextJobSequence();
-  if (!sequence.ok()) return sequence.status();
+  if (!sequence.ok()) return StoreCall(StoreOp::kWrite, sequence.status());
   Job job;
   job.set_id(FormatJobId(*sequence));
   const std::string output_dir = plan->spec.output_dir();
@@ -72,7 +82,7 @@ absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
   *job.mutable_create_time() = ToProtoTime(clock_->Now());
   if (absl::Status created = store_->CreateJob(job, plan->tasks);
       !created.ok()) {
-    return release(created);
+    return release(StoreCall(StoreOp::kWrite, created));
   }
   quarry::v1::SubmitJobResponse response;
   response.set_job_id(job.id());
@@ -87,14 +97,16 @@ absl::StatusOr<quarry::v1::GetJobResponse> JobManager::Get(
   quarry::v1::GetJobResponse response;
   absl::StatusOr<Job> job = store_->GetJob(request.job_id());
   if (absl::IsNotFound(job.status()) && history_ != nullptr) {
-    return GetFromHistory(request);
+    absl::StatusOr<quarry::v1::GetJobResponse> found = GetFromHistory(request);
+    if (!found.ok()) return StoreCall(StoreOp::kHistory, found.status());
+    return found;
   }
-  if (!job.ok()) return job.status();
+  if (!job.ok()) return StoreCall(StoreOp::kRead, job.status());
   *response.mutable_job() = std::move(*job);
   if (request.include_tasks()) {
     absl::StatusOr<std::vector<quarry::v1::Task>> tasks =
         store_->GetTasks(request.job_id());
-    if (!tasks.ok()) return tasks.status();
+    if (!tasks.ok()) return StoreCall(StoreOp::kRead, tasks.status());
     for (quarry::v1::Task& task : *tasks) {
       *response.add_tasks() = std::move(task);
     }
@@ -102,7 +114,7 @@ absl::StatusOr<quarry::v1::GetJobResponse> JobManager::Get(
   if (request.include_attempts() && history_ != nullptr) {
     absl::StatusOr<std::vector<quarry::v1::AttemptRecord>> attempts =
         history_->GetAttempts(request.job_id());
-    if (!attempts.ok()) return attempts.status();
+    if (!attempts.ok()) return StoreCall(StoreOp::kHistory, attempts.status());
     for (auto& attempt : *attempts) *response.add_attempts() = std::move(attempt);
   }
   return response;
@@ -132,13 +144,13 @@ absl::StatusOr<quarry::v1::ListJobsResponse> JobManager::List(
     if (absl::Status listed =
             ListFromHistory(request, page_size, before, response);
         !listed.ok()) {
-      return listed;
+      return StoreCall(StoreOp::kHistory, listed);
     }
     return response;
   }
   absl::StatusOr<JobPage> page =
       store_->ListJobs(request.state(), page_size, request.page_token());
-  if (!page.ok()) return page.status();
+  if (!page.ok()) return StoreCall(StoreOp::kRead, page.status());
   for (Job& job : page->jobs) *response.add_jobs() = std::move(job);
   response.set_next_page_token(page->next_page_token);
   if (history_ != nullptr && page->next_page_token.empty() &&
@@ -150,7 +162,7 @@ absl::StatusOr<quarry::v1::ListJobsResponse> JobManager::List(
     if (absl::Status listed =
             ListFromHistory(request, page_size, before, response);
         !listed.ok()) {
-      return listed;
+      return StoreCall(StoreOp::kHistory, listed);
     }
   }
   return response;
@@ -160,9 +172,9 @@ absl::StatusOr<quarry::v1::GetJobResultResponse> JobManager::Result(
     const std::string& job_id) {
   if (absl::Status ok = CheckJobId(job_id); !ok.ok()) return ok;
   absl::StatusOr<Job> job = store_->GetJob(job_id);
-  if (!job.ok()) return job.status();
+  if (!job.ok()) return StoreCall(StoreOp::kRead, job.status());
   absl::StatusOr<std::vector<quarry::v1::Task>> tasks = store_->GetTasks(job_id);
-  if (!tasks.ok()) return tasks.status();
+  if (!tasks.ok()) return StoreCall(StoreOp::kRead, tasks.status());
   quarry::v1::GetJobResultResponse response;
   response.set_job_id(job_id);
   response.set_state(job->state());
@@ -188,7 +200,7 @@ absl::StatusOr<quarry::v1::GetJobResultResponse> JobManager::Result(
 absl::StatusOr<Job> JobManager::Cancel(const std::string& job_id) {
   if (absl::Status ok = CheckJobId(job_id); !ok.ok()) return ok;
   absl::StatusOr<Job> job = store_->GetJob(job_id);
-  if (!job.ok()) return job.status();
+  if (!job.ok()) return StoreCall(StoreOp::kRead, job.status());
   if (IsFinished(job->state())) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", job_id, " already finished: ",
@@ -202,9 +214,8 @@ absl::StatusOr<Job> JobManager::Cancel(const std::string& job_id) {
   const absl::Time deadline = absl::Now() + kCancelWait;
   while (true) {
     job = store_->GetJob(job_id);
-    if (!job.ok() || IsFinished(job->state()) || absl::Now() >= deadline) {
-      return job;
-    }
+    if (!job.ok()) return StoreCall(StoreOp::kRead, job.status());
+    if (IsFinished(job->state()) || absl::Now() >= deadline) return job;
     version = notifier_->WaitForChange(version, deadline - absl::Now());
   }
 }
@@ -223,13 +234,13 @@ absl::Status JobManager::Watch(
     if (absl::IsNotFound(job.status()) && history_ != nullptr && !sent_any) {
       // Finished and gone from the store: its final state, once.
       job = history_->GetJob(job_id);
-      if (!job.ok()) return job.status();
+      if (!job.ok()) return StoreCall(StoreOp::kHistory, job.status());
       quarry::v1::JobEvent event;
       *event.mutable_job() = *std::move(job);
       send(event);
       return absl::OkStatus();
     }
-    if (!job.ok()) return job.status();
+    if (!job.ok()) return StoreCall(StoreOp::kRead, job.status());
     absl::Duration wait = kWatchPoll;
     if (!sent_any ||
         !google::protobuf::util::MessageDifferencer::Equals(*job, last_sent)) {

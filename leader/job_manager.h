@@ -11,6 +11,7 @@
 #include "leader/controller.h"
 #include "leader/history.h"
 #include "leader/job_planner.h"
+#include "leader/leader_observer.h"
 #include "quarry/v1/job_service.pb.h"
 
 namespace quarry {
@@ -22,10 +23,11 @@ namespace quarry {
 // state of its own; thread-safe. Called by gRPC handler threads.
 class JobManager {
  public:
-  // `history` may be null (none kept).
+  // `history` may be null (none kept). `observer` (may be null) is told of
+  // failed store calls.
   JobManager(Store* store, Controller* controller, ChangeNotifier* notifier,
              const Clock* clock, PlannerLimits limits = {},
-             History* history = nullptr);
+             History* history = nullptr, LeaderObserver* observer = nullptr);
 
   absl::StatusOr<quarry::v1::SubmitJobResponse> Submit(
       const quarry::v1::JobSpec& spec);
@@ -51,6 +53,10 @@ class JobManager {
                      const std::function<bool()>& cancelled);
 
  private:
+  // Returns `status`, telling the observer when it is a store failure
+  // (NOT_FOUND and INVALID_ARGUMENT are answers to the caller, not
+  // failures).
+  absl::Status StoreCall(StoreOp op, absl::Status status) const;
   // Get() of a job that has left the store: from the history.
   absl::StatusOr<quarry::v1::GetJobResponse> GetFromHistory(
       const quarry::v1::GetJobRequest& request);
@@ -66,6 +72,7 @@ class JobManager {
   const Clock* const clock_;
   const PlannerLimits limits_;
   History* const history_;
+  LeaderObserver* const observer_;
 };
 
 }  // namespace quarry

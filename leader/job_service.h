@@ -10,7 +10,7 @@ namespace quarry {
 
 // Thin gRPC adapter: JobService RPCs → JobManager (GetAttemptLog →
 // AttemptLogFetcher). Thread-safe.
-class JobServiceImpl final : public quarry::v1::JobService::Service {
+class JobServiceImpl : public quarry::v1::JobService::Service {
  public:
   // Calls answer UNAVAILABLE until `readiness` is ready. GetAttemptLog
   // goes to `logs`.

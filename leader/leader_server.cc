@@ -41,6 +41,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url,
 
 LeaderServer::LeaderServer(LeaderConfig config)
     : config_(std::move(config)),
+      leader_metrics_(&metrics_),
+      rpc_metrics_(&metrics_),
       worker_clients_(std::make_unique<GrpcWorkerClientFactory>()) {}
 
 LeaderServer::~LeaderServer() { Shutdown(); }
@@ -61,10 +63,12 @@ absl::Status LeaderServer::Start() {
   }
   controller_ = std::make_unique<Controller>(
       store_.get(), worker_clients_.get(), &finalizer_, &clock_, &notifier_,
-      config_.controller, history_.get());
+      config_.controller, history_.get(), &leader_metrics_);
+  leader_metrics_.CollectFrom(controller_.get(), &readiness_);
+  if (history_ != nullptr) leader_metrics_.CollectFrom(history_.get());
   job_manager_ = std::make_unique<JobManager>(
       store_.get(), controller_.get(), &notifier_, &clock_, PlannerLimits{},
-      history_.get());
+      history_.get(), &leader_metrics_);
   if (config_.retention > absl::ZeroDuration()) {
     retention_ = std::make_unique<RetentionSweeper>(
         store_.get(), history_.get(), &clock_, config_.retention);
@@ -72,11 +76,17 @@ absl::Status LeaderServer::Start() {
   attempt_logs_ = std::make_unique<AttemptLogFetcher>(
       store_.get(), history_.get(), worker_clients_.get(),
       config_.controller.worker_rpc_timeout);
-  job_service_ = std::make_unique<JobServiceImpl>(
-      job_manager_.get(), &readiness_, attempt_logs_.get());
-  cluster_service_ = std::make_unique<ClusterServiceImpl>(
-      controller_.get(), store_.get(), &clock_, &readiness_);
+  job_service_ = std::make_unique<TimedJobService>(
+      &rpc_metrics_, job_manager_.get(), &readiness_, attempt_logs_.get());
+  cluster_service_ = std::make_unique<TimedClusterService>(
+      &rpc_metrics_, controller_.get(), store_.get(), &clock_, &readiness_);
 
+  if (!config_.metrics_listen.empty()) {
+    if (absl::Status served = metrics_.Serve(config_.metrics_listen);
+        !served.ok()) {
+      return served;
+    }
+  }
   absl::StatusOr<StartedServer> started = StartGrpcServer(
       config_.listen, {job_service_.get(), cluster_service_.get()});
   if (!started.ok()) return started.status();
@@ -117,6 +127,7 @@ void LeaderServer::RestoreThenRun() {
 }
 
 void LeaderServer::Shutdown() {
+  metrics_.StopServing();
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/server_util.h"
 #include "common/store.h"
 #include "leader/attempt_log_fetcher.h"
@@ -17,6 +18,8 @@
 #include "leader/controller.h"
 #include "leader/job_manager.h"
 #include "leader/job_service.h"
+#include "leader/leader_metrics.h"
+#include "leader/timed_services.h"
 #include "leader/output_finalizer.h"
 #include "leader/readiness.h"
 #include "leader/retention.h"
@@ -35,6 +38,8 @@ struct LeaderConfig {
   // Finished jobs leave the store this long after they end (they stay in
   // the history); zero keeps them.
   absl::Duration retention = absl::Hours(24);
+  // Where to serve GET /metrics ("IP:PORT", port 0: any); empty: nowhere.
+  std::string metrics_listen;
   ControllerOptions controller;
 };
 
@@ -44,11 +49,11 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url,
                                                  const std::string& cluster);
 
 // The composition root of the leader: builds the store, controller, job
-// manager and gRPC services, and owns them. Start() serves at once; a
-// restore thread then loads the previous leader's state from the store
-// (retrying, with backoff, while the store is unreachable) and only then
-// starts the controller and makes the API ready (until then calls answer
-// UNAVAILABLE and the health service NOT_SERVING). Shutdown() stops
+// manager, gRPC services and metrics, and owns them. Start() serves at
+// once; a restore thread then loads the previous leader's state from the
+// store (retrying, with backoff, while the store is unreachable) and only
+// then starts the controller and makes the API ready (until then calls
+// answer UNAVAILABLE and the health service NOT_SERVING). Shutdown() stops
 // serving, then stops the controller. Start/Shutdown from one thread.
 class LeaderServer {
  public:
@@ -60,12 +65,19 @@ class LeaderServer {
   void Shutdown();
   // The port really listened on (after Start).
   int port() const { return port_; }
+  // The port /metrics is served on (after Start); 0 when not served.
+  int metrics_port() const { return metrics_.port(); }
 
  private:
   // The restore thread: Restore() until it works or Shutdown().
   void RestoreThenRun() ABSL_LOCKS_EXCLUDED(mu_);
 
   const LeaderConfig config_;
+  // Outlives everything that reports to it; StopServing() comes first in
+  // Shutdown(), before the controller its scrapes read goes away.
+  Metrics metrics_;
+  LeaderMetrics leader_metrics_;
+  RpcMetrics rpc_metrics_;
   RealClock clock_;
   ChangeNotifier notifier_;
   Readiness readiness_;

@@ -10,6 +10,11 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
 ABSL_FLAG(std::string, port_file, "",
           "if set, write the port really listened on to this file (useful "
           "with --listen HOST:0)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "IP:PORT to serve Prometheus metrics on (GET /metrics); port 0 "
+          "picks a free port; empty: no metrics endpoint");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "if set, write the metrics port really listened on to this file");
 ABSL_FLAG(std::string, store, "memory",
           "where the leader keeps its state: \"memory\" (lost when the "
           "leader exits) or redis://[:PASSWORD@]HOST:PORT[/DB] (shared; a "
@@ -41,6 +46,7 @@ int main(int argc, char** argv) {
                       "Usage: quarry-leader [--listen HOST:PORT] [flags]");
   quarry::LeaderConfig config;
   config.listen = absl::GetFlag(FLAGS_listen);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.store = absl::GetFlag(FLAGS_store);
   config.cluster_name = absl::GetFlag(FLAGS_cluster_name);
   config.history = absl::GetFlag(FLAGS_history);
@@ -71,6 +77,13 @@ int main(int argc, char** argv) {
   LOG(INFO) << "quarry-leader listening on "
             << quarry::WithPort(config.listen, server.port())
             << " (store: " << config.store << ")";
+  if (absl::Status announced = quarry::AnnounceMetricsPort(
+          config.metrics_listen, server.metrics_port(),
+          absl::GetFlag(FLAGS_metrics_port_file));
+      !announced.ok()) {
+    LOG(ERROR) << announced;
+    return 1;
+  }
   quarry::WaitForTerminationSignal();
   server.Shutdown();
   LOG(INFO) << "quarry-leader stopped";

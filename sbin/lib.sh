@@ -9,15 +9,16 @@ QUARRY_PACKAGES=(
   cmake g++ ninja-build pkgconf
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   grpc-proto libabsl-dev libgoogle-glog-dev libre2-dev libssl-dev
-  libgtest-dev libgmock-dev libhiredis-dev libpq-dev
+  libgtest-dev libgmock-dev libhiredis-dev libpq-dev prometheus-cpp-dev
   bible-kjv
 )
 # Only the test suite needs these: clang's thread-safety analysis, the
 # chaos monkey's JSON handling, the real Redis and PostgreSQL servers the
-# store and history tests start (sbin/test-redis, sbin/test-postgres), the
-# compose file check (sbin/check-deploy) and the network namespaces of
-# sbin/netns-cluster.
-QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql docker-compose iproute2)
+# store and history tests start (sbin/test-redis, sbin/test-postgres), an
+# HTTP client to scrape /metrics, the compose file check (sbin/check-deploy)
+# and the network namespaces of sbin/netns-cluster.
+QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql
+  libcpp-httplib-dev docker-compose iproute2)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

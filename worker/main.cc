@@ -38,6 +38,11 @@ ABSL_FLAG(std::string, id, "",
           "worker id, [A-Za-z0-9._-]{1,128}; default: <hostname>-<port>");
 ABSL_FLAG(std::string, label, "",
           "labels for the leader, comma separated: key=value,key2=value2");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "IP:PORT to serve Prometheus metrics on (GET /metrics); port 0 "
+          "picks a free port; empty: no metrics endpoint");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "if set, write the metrics port really listened on to this file");
 ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(30),
           "on SIGTERM or a drain request, how long running attempts may "
           "take to finish before they are cancelled (e.g. 30s, 2m, 0)");
@@ -84,6 +89,7 @@ int main(int argc, char** argv) {
   quarry::worker::WorkerConfig config;
   config.leader = absl::GetFlag(FLAGS_leader);
   config.listen = absl::GetFlag(FLAGS_listen);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.advertise_host = absl::GetFlag(FLAGS_advertise_host);
   config.slots = absl::GetFlag(FLAGS_slots);
   config.worker_id = absl::GetFlag(FLAGS_id);
@@ -110,6 +116,12 @@ int main(int argc, char** argv) {
             << (*worker)->address() << " with " << (*worker)->slots()
             << " slots, leader " << config.leader << ", attempt logs in "
             << (*worker)->attempt_log_dir();
+  if (absl::Status announced = quarry::AnnounceMetricsPort(
+          config.metrics_listen, (*worker)->metrics_port(),
+          absl::GetFlag(FLAGS_metrics_port_file));
+      !announced.ok()) {
+    return Fail(announced);
+  }
 
   quarry::worker::WorkerServer& server = **worker;
   // Declared after `worker`: stops watching before the worker goes away.

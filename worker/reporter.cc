@@ -161,6 +161,7 @@ absl::Status Reporter::SendReport(
     last_acknowledged_report_ = std::max(last_acknowledged_report_, seq);
   } else {
     ++stats_.calls_failed;
+    ++stats_.reports_failed;
   }
   return status;
 }

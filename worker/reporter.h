@@ -65,6 +65,7 @@ class Reporter {
     int64_t registrations = 0;  // Successful RegisterWorker calls.
     int64_t reports_ok = 0;     // Acknowledged ReportWorkerState calls.
     int64_t calls_failed = 0;   // Failed calls of either kind.
+    int64_t reports_failed = 0;  // Failed ReportWorkerState calls.
     int64_t acknowledged = 0;   // Attempts the leader has acknowledged.
     absl::Duration heartbeat_interval;
     bool draining = false;

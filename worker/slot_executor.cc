@@ -96,6 +96,7 @@ absl::Status SlotExecutor::Start(const quarry::v1::Assignment& assignment) {
   slot.attempt = record.get();
   slot.has_new_work = true;
   attempts_.emplace(id, std::move(record));
+  ++attempts_started_;
   VLOG(1) << "slot " << index << " starts attempt " << id;
   return absl::OkStatus();
 }
@@ -167,6 +168,14 @@ std::optional<AttemptStatus> SlotExecutor::GetAttempt(
   auto it = attempts_.find(attempt_id);
   if (it == attempts_.end()) return std::nullopt;
   return it->second->status;
+}
+
+SlotExecutor::Stats SlotExecutor::stats() {
+  Stats stats;
+  absl::MutexLock lock(&mu_);
+  for (const Slot& slot : slots_) stats.busy_slots += slot.attempt != nullptr;
+  stats.attempts_started = attempts_started_;
+  return stats;
 }
 
 void SlotExecutor::StartDraining() {

@@ -2,6 +2,7 @@
 #define QUARRY_WORKER_SLOT_EXECUTOR_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -125,6 +126,13 @@ class SlotExecutor {
 
   int slot_count() const { return slot_count_; }
 
+  // For metrics.
+  struct Stats {
+    int busy_slots = 0;            // Slots holding an attempt now.
+    int64_t attempts_started = 0;  // Attempts Start() accepted so far.
+  };
+  Stats stats() ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   struct AttemptRecord {
     quarry::v1::Assignment assignment;  // Cleared when the attempt ends.
@@ -167,6 +175,7 @@ class SlotExecutor {
   std::deque<std::string> finished_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t attempts_started_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Touched only by the constructor and Shutdown().
   std::vector<std::thread> threads_;

@@ -66,6 +66,13 @@ absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
   if (absl::Status s = ValidateHostPort(config.leader, "--leader"); !s.ok()) {
     return s;
   }
+  if (!config.metrics_listen.empty()) {
+    if (absl::Status s =
+            ValidateHostPort(config.metrics_listen, "--metrics_listen");
+        !s.ok()) {
+      return s;
+    }
+  }
   if (config.drain.grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--drain_grace must not be negative, got ",
@@ -106,14 +113,22 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   worker->executor_ = std::make_unique<SlotExecutor>(
       executor_options, worker->kinds_.get(), &worker->clock_,
       [self](const quarry::v1::AttemptStatus& status) {
+        self->worker_metrics_.OnAttemptFinished(status);
         self->reporter_->Enqueue(status);
       },
       [self](const std::string& attempt_id, const CancelFlag& cancel) {
         return self->commit_gate_->Ask(attempt_id, cancel);
       });
-  worker->service_ = std::make_unique<WorkerServiceImpl>(
-      worker->executor_.get(), worker->attempt_logs_.get());
+  worker->service_ = std::make_unique<TimedWorkerService>(
+      &worker->rpc_metrics_, worker->executor_.get(),
+      worker->attempt_logs_.get());
 
+  if (!config.metrics_listen.empty()) {
+    if (absl::Status served = worker->metrics_.Serve(config.metrics_listen);
+        !served.ok()) {
+      return served;
+    }
+  }
   absl::StatusOr<StartedServer> started =
       StartGrpcServer(config.listen, {worker->service_.get()});
   if (!started.ok()) return started.status();
@@ -167,6 +182,8 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   worker->drainer_ =
       std::make_unique<Drainer>(config.drain, id, worker->executor_.get(),
                                 worker->reporter_.get(), leader_client);
+  worker->worker_metrics_.CollectFrom(worker->executor_.get(),
+                                      worker->reporter_.get());
   worker->service_->SetIdentity(id, worker->address_);
   worker->reporter_->Start();
   worker->connection_->Start();
@@ -197,6 +214,7 @@ Drainer::Result WorkerServer::Drain() {
 void WorkerServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  metrics_.StopServing();
   if (executor_ != nullptr) executor_->Shutdown();
   if (reporter_ != nullptr) reporter_->Stop();
   // After the last report: the leader then sees CANCELLED attempts rather

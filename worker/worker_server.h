@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "worker/attempt_log_store.h"
 #include "worker/commit_gate.h"
 #include "worker/drainer.h"
@@ -19,6 +20,8 @@
 #include "worker/leader_connection.h"
 #include "worker/reporter.h"
 #include "worker/slot_executor.h"
+#include "worker/timed_worker_service.h"
+#include "worker/worker_metrics.h"
 #include "worker/worker_service.h"
 
 namespace quarry::worker {
@@ -31,6 +34,8 @@ struct WorkerConfig {
   std::string worker_id;
   // Where the WorkerService listens; port 0 picks a free port.
   std::string listen = "127.0.0.1:0";
+  // Where to serve GET /metrics ("IP:PORT", port 0: any); empty: nowhere.
+  std::string metrics_listen;
   // Host the leader should dial. Empty: the host of `listen`, or this
   // machine's hostname when `listen` is a wildcard (0.0.0.0, [::]).
   std::string advertise_host;
@@ -61,7 +66,8 @@ std::string Hostname();
 // The composition root of a worker process: builds the kind registry, the
 // attempt log store, the slot executor, the WorkerService and its gRPC server, the reporter that
 // registers with the leader and reports completions, the commit gate, the
-// leader connection (command stream) and the drainer. Owns all of them.
+// leader connection (command stream), the drainer and the metrics. Owns all
+// of them.
 // Thread-safe for its accessors, RequestDrain() and SkipDrainGrace();
 // Start(), Drain() and Shutdown() are called by the main thread (or a
 // test).
@@ -102,6 +108,8 @@ class WorkerServer {
   // HOST:PORT the leader dials (advertised to it).
   const std::string& address() const { return address_; }
   int port() const { return port_; }
+  // The port /metrics is served on; 0 when not served.
+  int metrics_port() const { return metrics_.port(); }
   int slots() const { return executor_->slot_count(); }
   SlotExecutor* executor() { return executor_.get(); }
   // The directory holding the attempt logs.
@@ -117,6 +125,11 @@ class WorkerServer {
   int port_ = 0;
   bool shut_down_ = false;
 
+  // Outlive everything that reports to them; Shutdown() stops serving
+  // first.
+  Metrics metrics_;
+  WorkerMetrics worker_metrics_{&metrics_};
+  RpcMetrics rpc_metrics_{&metrics_};
   // Destroyed in reverse order, after Shutdown() has stopped every thread
   // (the slot threads use the commit gate and the reporter; the reporter
   // and the connection call each other; the connection calls the drainer).

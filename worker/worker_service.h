@@ -25,7 +25,7 @@ namespace quarry::worker {
 //
 // Owns only the worker's identity (guarded by mu_); the executor and the
 // attempt logs are borrowed. Thread-safe: gRPC calls it on its own threads.
-class WorkerServiceImpl final : public quarry::v1::WorkerService::Service {
+class WorkerServiceImpl : public quarry::v1::WorkerService::Service {
  public:
   // `executor` and `logs` must outlive the service; `logs` may be null (no
   // attempt logs: GetAttemptLog answers NOT_FOUND).

@@ -145,6 +145,46 @@ class ControllerRandomTest : public ::testing::TestWithParam<int> {
                     c.cancelled(),
                 job.task_count());
     }
+    CheckStatsAgreeWithStore(workers);
+  }
+
+  // The metrics snapshot tells the same story as the store after a step.
+  void CheckStatsAgreeWithStore(
+      const std::vector<quarry::v1::Worker>& workers) {
+    ControllerStats stats = controller_.Stats();
+    std::map<quarry::v1::JobState, int64_t> active;
+    std::map<quarry::v1::JobState, int64_t> finished;
+    int64_t tasks = 0;
+    int64_t started = 0;
+    for (const std::string& id : jobs_) {
+      const quarry::v1::Job job = *store_.GetJob(id);
+      started += job.attempts_started();
+      ++(IsFinished(job.state()) ? finished : active)[job.state()];
+      if (!IsFinished(job.state())) tasks += job.task_count();
+    }
+    ASSERT_EQ(stats.jobs[quarry::v1::JOB_STATE_PENDING],
+              active[quarry::v1::JOB_STATE_PENDING]);
+    ASSERT_EQ(stats.jobs[quarry::v1::JOB_STATE_RUNNING],
+              active[quarry::v1::JOB_STATE_RUNNING]);
+    int64_t stats_tasks = 0;
+    for (const auto& [status, count] : stats.tasks) stats_tasks += count;
+    ASSERT_EQ(stats_tasks, tasks);
+    ASSERT_LE(stats.queue_depth,
+              stats.tasks[quarry::v1::EXECUTION_STATUS_PENDING]);
+    for (auto state : {quarry::v1::JOB_STATE_DONE, quarry::v1::JOB_STATE_FAILED,
+                       quarry::v1::JOB_STATE_CANCELLED}) {
+      ASSERT_EQ(stats.counts.jobs_finished[state], finished[state]);
+    }
+    ASSERT_EQ(stats.counts.jobs_submitted, static_cast<int64_t>(jobs_.size()));
+    ASSERT_EQ(stats.counts.attempts_started, started);
+    std::map<quarry::v1::WorkerStatus, int64_t> statuses;
+    for (const quarry::v1::Worker& worker : workers)
+      ++statuses[worker.status()];
+    for (const auto& [status, count] : stats.workers) {
+      ASSERT_EQ(count, statuses[status])
+          << quarry::v1::WorkerStatus_Name(status);
+    }
+    ASSERT_LE(stats.busy_slots, stats.slots);
   }
 
   MemoryStore store_;

@@ -395,5 +395,50 @@ TEST_F(ControllerTest, ReportFromUnknownWorkerIsNotFound) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(ControllerTest, StatsFollowJobsTasksSlotsAndAttempts) {
+  Register("w1", 2);
+  Register("w2", 1);
+  const std::string id = SubmitNoop(4, /*max_attempts=*/2);
+  Step();  // 3 tasks assigned, 1 waits.
+  ControllerStats stats = controller_->Stats();
+  EXPECT_EQ(stats.jobs[quarry::v1::JOB_STATE_PENDING], 1);
+  EXPECT_EQ(stats.tasks[quarry::v1::EXECUTION_STATUS_ASSIGNED], 3);
+  EXPECT_EQ(stats.tasks[quarry::v1::EXECUTION_STATUS_PENDING], 1);
+  EXPECT_EQ(stats.queue_depth, 1);
+  EXPECT_EQ(stats.slots, 3);
+  EXPECT_EQ(stats.busy_slots, 3);
+  EXPECT_EQ(stats.workers[quarry::v1::WORKER_STATUS_ALIVE], 2);
+  EXPECT_EQ(stats.counts.jobs_submitted, 1);
+  EXPECT_EQ(stats.counts.attempts_started, 3);
+
+  std::vector<std::string> w1 = AcceptStarts("w1");
+  AcceptStarts("w2");
+  Step();
+  ASSERT_TRUE(
+      Report("w1", {w1[0]}, quarry::v1::EXECUTION_STATUS_FAILED, "x").ok());
+  ASSERT_TRUE(Report("w1", {w1[1]}, quarry::v1::EXECUTION_STATUS_DONE).ok());
+  clock_.Advance(absl::Milliseconds(300));
+  KeepAlive("w1");
+  Step();  // The failed task and the waiting one take w1's two slots.
+  stats = controller_->Stats();
+  EXPECT_EQ(stats.jobs[quarry::v1::JOB_STATE_RUNNING], 1);
+  EXPECT_EQ(stats.tasks[quarry::v1::EXECUTION_STATUS_DONE], 1);
+  EXPECT_EQ(stats.tasks[quarry::v1::EXECUTION_STATUS_RUNNING], 1);
+  EXPECT_EQ(stats.tasks[quarry::v1::EXECUTION_STATUS_ASSIGNED], 2);
+  EXPECT_EQ(stats.queue_depth, 0);
+  EXPECT_EQ(stats.counts.attempts_started, 5);
+  EXPECT_EQ(stats.counts.attempts_failed, 1);
+  EXPECT_EQ(stats.counts.attempts_retried, 1);
+  EXPECT_EQ(stats.heartbeat_age["w1"], absl::ZeroDuration());
+  EXPECT_EQ(stats.heartbeat_age["w2"], absl::Milliseconds(300));
+
+  ASSERT_TRUE(controller_->RequestCancel(id).ok());
+  Step();
+  stats = controller_->Stats();
+  EXPECT_EQ(stats.jobs[quarry::v1::JOB_STATE_RUNNING], 0);
+  EXPECT_EQ(stats.tasks[quarry::v1::EXECUTION_STATUS_CANCELLED], 0);  // Gone.
+  EXPECT_EQ(stats.counts.jobs_finished[quarry::v1::JOB_STATE_CANCELLED], 1);
+}
+
 }  // namespace
 }  // namespace quarry

@@ -13,26 +13,24 @@
 #include "common/status_util.h"
 
 namespace quarry::testing {
-namespace {
 
-// Reads the port the leader wrote, waiting (bounded) for the file.
-absl::StatusOr<int> AwaitPortFile(const std::string& path, Subprocess& leader,
-                                  absl::Duration timeout) {
+absl::StatusOr<int> WaitForPortFile(const std::string& path,
+                                    Subprocess& process,
+                                    absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     std::ifstream in(path);
     int port = 0;
     if (in >> port && port > 0) return port;
-    if (absl::StatusOr<int> exited = leader.Wait(absl::Milliseconds(20));
+    if (absl::StatusOr<int> exited = process.Wait(absl::Milliseconds(20));
         exited.ok()) {
-      return absl::InternalError(
-          absl::StrCat("quarry-leader exited with code ", *exited));
+      return absl::InternalError(absl::StrCat(
+          "the process exited with code ", *exited, " before writing ", path));
     }
   }
-  return absl::DeadlineExceededError("quarry-leader did not start listening");
+  return absl::DeadlineExceededError(absl::StrCat(
+      "no port in ", path, " after ", absl::FormatDuration(timeout)));
 }
-
-}  // namespace
 
 std::string LeaderBinary() { return QUARRY_LEADER_BIN; }
 std::string WorkerBinary() { return QUARRY_WORKER_BIN; }
@@ -66,7 +64,7 @@ absl::Status LocalCluster::StartLeader(const std::string& listen) {
   if (!leader.ok()) return leader.status();
   leader_ = std::move(*leader);
   absl::StatusOr<int> port =
-      AwaitPortFile(port_file, leader_, absl::Seconds(20));
+      WaitForPortFile(port_file, leader_, absl::Seconds(20));
   if (!port.ok()) {
     return absl::Status(port.status().code(),
                         absl::StrCat(port.status().message(), "\n",
@@ -101,15 +99,22 @@ absl::Status LocalCluster::Shutdown() {
 }
 
 absl::Status LocalCluster::StartWorker(const std::string& id, int slots,
-                                       const std::vector<std::string>& flags) {
-  std::vector<std::string> argv = {
-      WorkerBinary(), "--leader=" + leader_address_, "--listen=127.0.0.1:0",
-      absl::StrCat("--slots=", slots), "--id=" + id,
-      // SIGTERM drains: keep a test's teardown short.
-      "--drain_grace=2s",
-      // In the cluster's dir, so a worker killed with SIGKILL leaves
-      // nothing behind in /tmp.
-      absl::StrCat("--attempt_log_dir=", dir(), "/attempt-logs-", id)};
+                                       const std::vector<std::string>& flags,
+                                       const std::vector<std::string>& env) {
+  std::vector<std::string> argv;
+  if (!env.empty()) {
+    argv.push_back("/usr/bin/env");
+    argv.insert(argv.end(), env.begin(), env.end());
+  }
+  argv.insert(argv.end(), {WorkerBinary(), "--leader=" + leader_address_,
+                           "--listen=127.0.0.1:0",
+                           absl::StrCat("--slots=", slots), "--id=" + id,
+                           // SIGTERM drains: keep a test's teardown short.
+                           "--drain_grace=2s",
+                           // In the cluster's dir, so a worker killed with
+                           // SIGKILL leaves nothing behind in /tmp.
+                           absl::StrCat("--attempt_log_dir=", dir(),
+                                        "/attempt-logs-", id)});
   argv.insert(argv.end(), flags.begin(), flags.end());
   absl::StatusOr<Subprocess> worker =
       Subprocess::Start(argv, absl::StrCat(dir(), "/worker-", id, ".log"));

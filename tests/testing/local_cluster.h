@@ -21,6 +21,13 @@ std::string LeaderBinary();
 std::string WorkerBinary();
 std::string CliBinary();
 
+// Reads the port `process` writes to `path` (--port_file,
+// --metrics_port_file), waiting up to `timeout` for the file; an error if
+// the process exits first.
+absl::StatusOr<int> WaitForPortFile(const std::string& path,
+                                    Subprocess& process,
+                                    absl::Duration timeout);
+
 // A real cluster for integration tests: one quarry-leader process on a free
 // loopback port and quarry-worker processes registered with it, all logging
 // into a temp dir that is removed afterwards. Every call has a deadline.
@@ -43,12 +50,15 @@ class LocalCluster {
   // until it listens (it may not be ready: see WaitForAliveWorkers).
   absl::Status RestartLeader();
 
-  // Starts worker `id` with `slots` slots (extra flags appended). Does not
-  // wait for it to register: see WaitForAliveWorkers.
+  // Starts worker `id` with `slots` slots (extra flags appended; `env`:
+  // extra "NAME=value" environment variables). Does not wait for it to
+  // register: see WaitForAliveWorkers.
   absl::Status StartWorker(const std::string& id, int slots,
-                           const std::vector<std::string>& flags = {});
+                           const std::vector<std::string>& flags = {},
+                           const std::vector<std::string>& env = {});
   // The worker process (for kill -9 and friends).
   Subprocess& worker(const std::string& id) { return workers_.at(id); }
+  Subprocess& leader() { return leader_; }
   // Waits until GetCluster shows at least `count` ALIVE workers.
   absl::Status WaitForAliveWorkers(int count,
                                    absl::Duration timeout = absl::Seconds(20));
