@@ -31,6 +31,8 @@ RUN apt-get update \
       libgrpc++1.51 \
       libhiredis0.14 \
       libpq5 \
+      libprometheus-cpp-core1.0 \
+      libprometheus-cpp-pull1.0 \
       libprotobuf32 \
       libre2-9 \
       libssl3 \

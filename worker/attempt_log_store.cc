@@ -75,8 +75,7 @@ absl::StatusOr<std::string> ReadRange(const std::string& path, int64_t offset,
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AttemptLogStore>> AttemptLogStore::Open(
-    Options options, const Clock* clock) {
+absl::Status AttemptLogStore::Validate(const Options& options) {
   if (options.max_bytes < kMinMaxBytes || options.max_bytes > kMaxMaxBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--attempt_log_max_bytes must be between ", kMinMaxBytes, " and ",
@@ -90,6 +89,12 @@ absl::StatusOr<std::unique_ptr<AttemptLogStore>> AttemptLogStore::Open(
         absl::StrCat("--attempt_log_max_age must be positive, got ",
                      absl::FormatDuration(options.max_age)));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<AttemptLogStore>> AttemptLogStore::Open(
+    Options options, const Clock* clock) {
+  if (absl::Status valid = Validate(options); !valid.ok()) return valid;
   options.segment_bytes = std::max(options.segment_bytes, 2 * options.max_bytes);
   std::string dir = options.dir;
   const bool temporary = dir.empty();

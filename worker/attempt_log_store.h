@@ -74,6 +74,9 @@ class AttemptLogStore {
     bool finished = false;
   };
 
+  // INVALID_ARGUMENT naming the flag for options out of range.
+  static absl::Status Validate(const Options& options);
+
   // Creates the directory (or a temporary one) and indexes the segments
   // already in it. INVALID_ARGUMENT for bad options (naming the flag),
   // FAILED_PRECONDITION when the directory cannot be made.

@@ -78,6 +78,10 @@ absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
         absl::StrCat("--drain_grace must not be negative, got ",
                      absl::FormatDuration(config.drain.grace)));
   }
+  if (absl::Status s = AttemptLogStore::Validate(config.attempt_logs);
+      !s.ok()) {
+    return s;
+  }
   if (!config.worker_id.empty()) {
     if (absl::Status s = ValidateWorkerId(config.worker_id, "--id"); !s.ok()) {
       return s;
