@@ -5,9 +5,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "cli/output.h"
 #include "common/status_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "cli/output.h"
 
 namespace quarry::cli {
 namespace {
@@ -62,8 +62,8 @@ absl::StatusOr<int> OneTaskLog(const ParsedCommand& cmd, LeaderClient& leader,
   return kExitOk;
 }
 
-absl::StatusOr<int> EveryTaskLog(const ParsedCommand& cmd,
-                                 LeaderClient& leader, CommandContext& ctx) {
+absl::StatusOr<int> EveryTaskLog(const ParsedCommand& cmd, LeaderClient& leader,
+                                 CommandContext& ctx) {
   v1::GetJobRequest request;
   request.set_job_id(cmd.job_id);
   request.set_include_tasks(true);
@@ -87,8 +87,8 @@ absl::StatusOr<int> EveryTaskLog(const ParsedCommand& cmd,
       continue;
     }
     const v1::AttemptLog& log = response->log();
-    *ctx.out << "==> task " << task.index() << ": attempt "
-             << log.attempt_id() << " on worker " << log.worker_id() << " ("
+    *ctx.out << "==> task " << task.index() << ": attempt " << log.attempt_id()
+             << " on worker " << log.worker_id() << " ("
              << response->worker_address() << ") <==\n"
              << log.content() << "\n";
     ctx.out->flush();
@@ -128,8 +128,7 @@ absl::StatusOr<int> Health(const ParsedCommand& cmd, CommandContext& ctx) {
   }
   if (response.status() == HealthCheckResponse::SERVING) return kExitOk;
   ctx.out->flush();
-  *ctx.err << "quarry: " << cmd.address << " is " << state
-           << ", not SERVING\n";
+  *ctx.err << "quarry: " << cmd.address << " is " << state << ", not SERVING\n";
   return kExitNotServing;
 }
 

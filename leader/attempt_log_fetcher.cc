@@ -45,12 +45,12 @@ std::vector<LogResult> CallWorkers(WorkerClientFactory& clients,
     v1::GetWorkerAttemptLogRequest request;
     request.set_worker_id(workers[i].id());
     request.set_attempt_id(attempt_id);
-    connections.back()->GetAttemptLog(
-        std::move(request), timeout, [replies, i](LogResult result) {
-          absl::MutexLock lock(&replies->mu);
-          replies->results[i] = std::move(result);
-          ++replies->answered;
-        });
+    connections.back()->GetAttemptLog(std::move(request), timeout,
+                                      [replies, i](LogResult result) {
+                                        absl::MutexLock lock(&replies->mu);
+                                        replies->results[i] = std::move(result);
+                                        ++replies->answered;
+                                      });
   }
   Replies* const state = replies.get();
   absl::MutexLock lock(&state->mu);
@@ -108,9 +108,10 @@ absl::StatusOr<AttemptLogFetcher::Target> AttemptLogFetcher::FindTarget(
         ParseAttemptId(request.attempt_id());
     if (!parts.has_value() || parts->job_id != job_id ||
         parts->task_index != index) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attempt_id \"", request.attempt_id(), "\" is not an attempt of task ",
-          index, " of job ", job_id, " (want ", job_id, ".", index, ".N)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("attempt_id \"", request.attempt_id(),
+                       "\" is not an attempt of task ", index, " of job ",
+                       job_id, " (want ", job_id, ".", index, ".N)"));
     }
   }
   absl::StatusOr<std::vector<v1::Task>> tasks = store_->GetTasks(job_id);
@@ -120,9 +121,8 @@ absl::StatusOr<AttemptLogFetcher::Target> AttemptLogFetcher::FindTarget(
   if (!tasks.ok()) return tasks.status();
   if (static_cast<size_t>(index) >= tasks->size()) {
     return absl::NotFoundError(
-        absl::StrCat("job ", job_id, " has ", tasks->size(),
-                     " tasks (0..", tasks->size() - 1, "): no task_index ",
-                     index));
+        absl::StrCat("job ", job_id, " has ", tasks->size(), " tasks (0..",
+                     tasks->size() - 1, "): no task_index ", index));
   }
   return FromTask(request, (*tasks)[static_cast<size_t>(index)]);
 }
@@ -174,9 +174,9 @@ absl::StatusOr<AttemptLogFetcher::Target> AttemptLogFetcher::FromHistory(
   if (found == nullptr) {
     return absl::NotFoundError(absl::StrCat(
         "the history of job ", request.job_id(), " has no attempt ",
-        request.attempt_id().empty() ? absl::StrCat("of task ",
-                                                     request.task_index())
-                                     : request.attempt_id()));
+        request.attempt_id().empty()
+            ? absl::StrCat("of task ", request.task_index())
+            : request.attempt_id()));
   }
   return Target{found->attempt_id(), found->worker_id()};
 }
@@ -202,17 +202,17 @@ absl::StatusOr<v1::GetAttemptLogResponse> AttemptLogFetcher::AskWorker(
     if (candidate.id() == target.worker_id) worker = &candidate;
   }
   if (worker == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        ran, " is gone (it left the cluster); its log is lost"));
+    return absl::NotFoundError(
+        absl::StrCat(ran, " is gone (it left the cluster); its log is lost"));
   }
   if (worker->status() == v1::WORKER_STATUS_DEAD) {
     return absl::UnavailableError(absl::StrCat(
-        ran, " is gone (DEAD: its connection broke or it stopped answering); "
-             "its log is lost unless it comes back"));
+        ran,
+        " is gone (DEAD: its connection broke or it stopped answering); "
+        "its log is lost unless it comes back"));
   }
-  LogResult reply =
-      std::move(CallWorkers(*clients_, {*worker}, target.attempt_id,
-                            timeout_)[0]);
+  LogResult reply = std::move(
+      CallWorkers(*clients_, {*worker}, target.attempt_id, timeout_)[0]);
   if (reply.ok()) return Answer(*std::move(reply), *worker);
   const absl::Status& error = reply.status();
   if (CannotReach(error)) {
@@ -221,9 +221,8 @@ absl::StatusOr<v1::GetAttemptLogResponse> AttemptLogFetcher::AskWorker(
         "); try again; if it is gone, its log is lost"));
   }
   if (absl::IsFailedPrecondition(error)) {  // Another worker has its address.
-    return absl::NotFoundError(absl::StrCat(ran, " is gone (",
-                                            error.message(),
-                                            "); its log is lost"));
+    return absl::NotFoundError(
+        absl::StrCat(ran, " is gone (", error.message(), "); its log is lost"));
   }
   return absl::Status(error.code(),
                       absl::StrCat("the log of attempt ", target.attempt_id,

@@ -41,12 +41,12 @@ void AppendTimestamp(absl::Time now, std::string& out) {
   thread_local int64_t cached_second = -1;
   thread_local std::string cached_prefix;
   const int64_t micros = absl::ToUnixMicros(now);
-  const int64_t second = micros >= 0 ? micros / 1'000'000
-                                     : (micros - 999'999) / 1'000'000;
+  const int64_t second =
+      micros >= 0 ? micros / 1'000'000 : (micros - 999'999) / 1'000'000;
   if (second != cached_second) {
-    cached_prefix = absl::FormatTime("%Y-%m-%dT%H:%M:%S",
-                                     absl::FromUnixSeconds(second),
-                                     absl::UTCTimeZone());
+    cached_prefix =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
+                         absl::UTCTimeZone());
     cached_second = second;
   }
   absl::StrAppend(&out, cached_prefix, ".",

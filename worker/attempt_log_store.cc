@@ -1,6 +1,7 @@
 #include "worker/attempt_log_store.h"
 
 #include <fcntl.h>
+#include <glog/logging.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
-
-#include <glog/logging.h>
 
 #include "absl/memory/memory.h"
 #include "absl/strings/match.h"
@@ -68,7 +67,8 @@ absl::StatusOr<std::string> ReadRange(const std::string& path, int64_t offset,
   }
   close(fd);
   if (done != data.size()) {
-    return absl::DataLossError(absl::StrCat(path, " is shorter than its index"));
+    return absl::DataLossError(
+        absl::StrCat(path, " is shorter than its index"));
   }
   return data;
 }
@@ -77,9 +77,9 @@ absl::StatusOr<std::string> ReadRange(const std::string& path, int64_t offset,
 
 absl::Status AttemptLogStore::Validate(const Options& options) {
   if (options.max_bytes < kMinMaxBytes || options.max_bytes > kMaxMaxBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--attempt_log_max_bytes must be between ", kMinMaxBytes, " and ",
-        kMaxMaxBytes, ", got ", options.max_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--attempt_log_max_bytes must be between ", kMinMaxBytes,
+                     " and ", kMaxMaxBytes, ", got ", options.max_bytes));
   }
   if (options.keep < 1) {
     return absl::InvalidArgumentError("--attempt_log_keep must be at least 1");
@@ -95,7 +95,8 @@ absl::Status AttemptLogStore::Validate(const Options& options) {
 absl::StatusOr<std::unique_ptr<AttemptLogStore>> AttemptLogStore::Open(
     Options options, const Clock* clock) {
   if (absl::Status valid = Validate(options); !valid.ok()) return valid;
-  options.segment_bytes = std::max(options.segment_bytes, 2 * options.max_bytes);
+  options.segment_bytes =
+      std::max(options.segment_bytes, 2 * options.max_bytes);
   std::string dir = options.dir;
   const bool temporary = dir.empty();
   if (temporary) {
@@ -104,8 +105,8 @@ absl::StatusOr<std::unique_ptr<AttemptLogStore>> AttemptLogStore::Open(
                                        "/quarry-attempt-logs-XXXXXX");
     if (mkdtemp(pattern.data()) == nullptr) {
       return ErrnoToStatus(
-          errno, absl::StrCat("cannot create the attempt log directory ",
-                              pattern));
+          errno,
+          absl::StrCat("cannot create the attempt log directory ", pattern));
     }
     dir = std::move(pattern);
   } else {
@@ -118,8 +119,8 @@ absl::StatusOr<std::unique_ptr<AttemptLogStore>> AttemptLogStore::Open(
                        error ? absl::StrCat(": ", error.message()) : ""));
     }
   }
-  auto store = absl::WrapUnique(
-      new AttemptLogStore(std::move(options), std::move(dir), temporary, clock));
+  auto store = absl::WrapUnique(new AttemptLogStore(
+      std::move(options), std::move(dir), temporary, clock));
   store->IndexExistingSegments();
   AttemptLogStore* const self = store.get();
   store->flusher_ = std::thread([self] { self->FlushPeriodically(); });
@@ -305,18 +306,18 @@ absl::StatusOr<AttemptLogStore::Contents> AttemptLogStore::Read(
     }
     record = it->second;
     if (record.segment == current_segment_ && record.offset >= flushed_) {
-      return Contents{pending_.substr(static_cast<size_t>(record.offset -
-                                                          flushed_),
-                                      static_cast<size_t>(record.length)),
-                      record.truncated, true};
+      return Contents{
+          pending_.substr(static_cast<size_t>(record.offset - flushed_),
+                          static_cast<size_t>(record.length)),
+          record.truncated, true};
     }
   }
   absl::StatusOr<std::string> text =
       ReadRange(SegmentPath(record.segment), record.offset, record.length);
   if (!text.ok()) {
-    return absl::NotFoundError(absl::StrCat("the log of attempt ", attempt_id,
-                                            " is gone: ",
-                                            text.status().message()));
+    return absl::NotFoundError(
+        absl::StrCat("the log of attempt ", attempt_id,
+                     " is gone: ", text.status().message()));
   }
   return Contents{*std::move(text), record.truncated, true};
 }
@@ -353,7 +354,8 @@ void AttemptLogStore::IndexExistingSegments() {
   absl::MutexLock lock(&mu_);
   for (const int64_t segment : found) {
     std::error_code error;
-    const uintmax_t size = std::filesystem::file_size(SegmentPath(segment), error);
+    const uintmax_t size =
+        std::filesystem::file_size(SegmentPath(segment), error);
     absl::StatusOr<std::string> content =
         error ? absl::StatusOr<std::string>(absl::NotFoundError(""))
               : ReadRange(SegmentPath(segment), 0, static_cast<int64_t>(size));
@@ -376,8 +378,8 @@ void AttemptLogStore::IndexSegment(int64_t segment,
   while (pos < content.size()) {
     const size_t eol = content.find('\n', pos);
     if (eol == std::string::npos) return;  // Torn header.
-    const std::vector<absl::string_view> fields = absl::StrSplit(
-        absl::string_view(content).substr(pos, eol - pos), ' ');
+    const std::vector<absl::string_view> fields =
+        absl::StrSplit(absl::string_view(content).substr(pos, eol - pos), ' ');
     int64_t micros = 0;
     int64_t length = -1;
     if (fields.size() != 5 || fields[0] != kRecordMagic ||

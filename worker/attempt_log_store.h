@@ -40,10 +40,10 @@ namespace quarry::worker {
 // Retention: finished logs are kept in the order they ended, at most the
 // newest `keep`, none older than `max_age` (checked whenever a log ends or
 // is read). A segment file is deleted once none of its logs is kept, so
-// disk use stays within about keep x max_bytes plus one segment. With an empty `dir` a temporary
-// directory is made and removed with the store; a given `dir` is created
-// if missing, and a worker restarted on it serves the logs it finds there.
-// Logs of running attempts are not here until they end (see NewLog).
+// disk use stays within about keep x max_bytes plus one segment. With an empty
+// `dir` a temporary directory is made and removed with the store; a given `dir`
+// is created if missing, and a worker restarted on it serves the logs it finds
+// there. Logs of running attempts are not here until they end (see NewLog).
 //
 // Owns the index of finished logs, the open segment and the batch not yet
 // written, all guarded by mu_, and the flusher thread. Thread-safe: slot

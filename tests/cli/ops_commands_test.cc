@@ -68,7 +68,8 @@ TEST_F(OpsCommandsTest, LogsOfAGoneWorkerExitsNonZeroWithTheReason) {
   EXPECT_EQ(result.err, "quarry: NOT_FOUND: job job-000042 not found\n");
   result = Run({"logs", kJobId, "0"}, kDeadLeader);
   EXPECT_EQ(result.code, kExitUnreachable);
-  EXPECT_THAT(result.err, StartsWith("quarry: UNAVAILABLE: leader 127.0.0.1:1"));
+  EXPECT_THAT(result.err,
+              StartsWith("quarry: UNAVAILABLE: leader 127.0.0.1:1"));
 }
 
 TEST_F(OpsCommandsTest, LogsJsonPrintsTheResponse) {
@@ -118,7 +119,8 @@ TEST_F(OpsCommandsTest, HealthOfANotServingServerExits1) {
   const Outcome result = Run({"health"});
   EXPECT_EQ(result.code, kExitNotServing);
   EXPECT_EQ(result.out, leader_ + " NOT_SERVING\n");
-  EXPECT_EQ(result.err, "quarry: " + leader_ + " is NOT_SERVING, not SERVING\n");
+  EXPECT_EQ(result.err,
+            "quarry: " + leader_ + " is NOT_SERVING, not SERVING\n");
 }
 
 TEST_F(OpsCommandsTest, HealthOfNothingExits4) {

@@ -32,7 +32,8 @@ class ClusterFixture : public ::testing::Test {
   // ALIVE.
   void StartWorkers(int count, int slots) {
     for (int i = 1; i <= count; ++i) {
-      ASSERT_TRUE(cluster_->StartWorker(absl::StrCat("worker-", i), slots).ok());
+      ASSERT_TRUE(
+          cluster_->StartWorker(absl::StrCat("worker-", i), slots).ok());
     }
     ASSERT_TRUE(cluster_->WaitForAliveWorkers(count).ok());
   }
@@ -45,8 +46,8 @@ class ClusterFixture : public ::testing::Test {
     absl::StatusOr<quarry::v1::Job> job = cluster_->WaitForJob(*id);
     EXPECT_TRUE(job.ok()) << job.status();
     if (!job.ok()) return {};
-    EXPECT_EQ(job->state(), quarry::v1::JOB_STATE_DONE)
-        << job->error() << "\n" << cluster_->LogTails();
+    EXPECT_EQ(job->state(), quarry::v1::JOB_STATE_DONE) << job->error() << "\n"
+                                                        << cluster_->LogTails();
     return *job;
   }
 

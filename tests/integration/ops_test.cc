@@ -13,8 +13,8 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/test_corpus.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/test_corpus.h"
 #include "tests/testing/local_cluster.h"
 
 namespace quarry::testing {
@@ -98,7 +98,8 @@ TEST_F(OpsTest, HealthChecksARealLeaderAndWorker) {
 TEST_F(OpsTest, LogsComeFromTheWorkerAndGoAndComeBackWithIt) {
   ASSERT_TRUE(cluster_->StartWorker("w-logs", 2).ok());
   ASSERT_TRUE(cluster_->WaitForAliveWorkers(1).ok());
-  const std::vector<std::string> files = WriteCorpus(cluster_->dir() + "/in", 2);
+  const std::vector<std::string> files =
+      WriteCorpus(cluster_->dir() + "/in", 2);
 
   quarry::v1::JobSpec spec;
   spec.set_kind("wordcount");
@@ -114,12 +115,12 @@ TEST_F(OpsTest, LogsComeFromTheWorkerAndGoAndComeBackWithIt) {
                                     job + " task 1 (kind wordcount)"));
   EXPECT_THAT(run.output, HasSubstr(" input 1/1: " + files[1] + " ("));
   EXPECT_THAT(run.output, HasSubstr(" commit granted by the leader\n"));
-  EXPECT_THAT(run.output,
-              HasSubstr(" committed " +
-                        std::to_string(ReadFile(cluster_->dir() +
-                                                "/out/part-00001")
-                                           .size()) +
-                        " bytes to " + cluster_->dir() + "/out/part-00001\n"));
+  EXPECT_THAT(
+      run.output,
+      HasSubstr(
+          " committed " +
+          std::to_string(ReadFile(cluster_->dir() + "/out/part-00001").size()) +
+          " bytes to " + cluster_->dir() + "/out/part-00001\n"));
   EXPECT_THAT(run.output, HasSubstr(" attempt ended DONE\n"));
 
   // Every task, the reduce step included.

@@ -44,8 +44,9 @@ class FakeHistory : public History {
     v1::AttemptRecord record;
     record.set_attempt_id(attempt_id);
     record.set_job_id(attempt_id.substr(0, attempt_id.find('.')));
-    record.set_task_index(std::stoi(attempt_id.substr(
-        attempt_id.find('.') + 1, attempt_id.rfind('.') - attempt_id.find('.') - 1)));
+    record.set_task_index(std::stoi(
+        attempt_id.substr(attempt_id.find('.') + 1,
+                          attempt_id.rfind('.') - attempt_id.find('.') - 1)));
     record.set_worker_id(worker);
     attempts_.push_back(record);
   }

@@ -1,5 +1,7 @@
 // The per-attempt log sink (AttemptLog) and the worker's store of them
 // (AttemptLogStore): bound per attempt, retention, segments, restarts.
+#include "worker/attempt_log.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -13,20 +15,19 @@
 #include "absl/time/clock.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/worker/test_util.h"
-#include "worker/attempt_log.h"
 #include "worker/attempt_log_store.h"
 
 namespace quarry::worker {
 namespace {
 
+using ::testing::ElementsAre;
+using ::testing::EndsWith;
 using testing::FileExists;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using testing::ListDir;
 using testing::ReadFileOrMissing;
 using testing::TempDir;
-using ::testing::ElementsAre;
-using ::testing::EndsWith;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 
 class AttemptLogTest : public ::testing::Test {
  protected:
@@ -91,8 +92,8 @@ TEST_F(AttemptLogTest, StopsAtItsBoundWithAMarker) {
   log.Finish("attempt ended DONE");
   log.Persist();
   const std::string text = log.text();
-  EXPECT_THAT(text, EndsWith(absl::StrCat("\n", kAttemptLogTruncatedMarker,
-                                          "\n")));
+  EXPECT_THAT(text,
+              EndsWith(absl::StrCat("\n", kAttemptLogTruncatedMarker, "\n")));
   EXPECT_LE(text.size(), 1024 + kAttemptLogTruncatedMarker.size() + 1);
   EXPECT_EQ(text.find("attempt ended"), std::string::npos);
   // Seven whole lines fit in 1024 bytes, then the marker.
@@ -181,8 +182,9 @@ TEST_F(AttemptLogTest, KeepsTheNewestLogs) {
   for (int i = 1; i <= 5; ++i) {
     WriteFinished(*store, absl::StrCat("job-000001.", i, ".1"));
   }
-  EXPECT_THAT(store->FinishedAttemptIds(),
-              ElementsAre("job-000001.3.1", "job-000001.4.1", "job-000001.5.1"));
+  EXPECT_THAT(
+      store->FinishedAttemptIds(),
+      ElementsAre("job-000001.3.1", "job-000001.4.1", "job-000001.5.1"));
   EXPECT_EQ(store->Read("job-000001.1.1").status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_TRUE(store->Read("job-000001.5.1").ok());
