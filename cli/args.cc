@@ -232,9 +232,10 @@ absl::Status ApplyLogsPositionals(const std::vector<std::string>& positional,
   if (positional.size() == 2) {
     int index = -1;
     if (!absl::SimpleAtoi(positional[1], &index) || index < 0) {
-      return UsageError(absl::StrCat("'logs': TASK must be a task index (0, "
-                                     "1, ...), got '",
-                                     positional[1], "'"));
+      return UsageError(
+          absl::StrCat("'logs': TASK must be a task index (0, "
+                       "1, ...), got '",
+                       positional[1], "'"));
     }
     cmd.task_index = index;
   }
@@ -242,11 +243,11 @@ absl::Status ApplyLogsPositionals(const std::vector<std::string>& positional,
   const std::optional<AttemptIdParts> attempt = ParseAttemptId(cmd.attempt_id);
   if (attempt->job_id != cmd.job_id ||
       (cmd.task_index.has_value() && *cmd.task_index != attempt->task_index)) {
-    return UsageError(absl::StrCat(
-        "option --attempt: ", cmd.attempt_id, " is not an attempt of ",
-        cmd.job_id,
-        cmd.task_index.has_value() ? absl::StrCat(" task ", *cmd.task_index)
-                                   : ""));
+    return UsageError(absl::StrCat("option --attempt: ", cmd.attempt_id,
+                                   " is not an attempt of ", cmd.job_id,
+                                   cmd.task_index.has_value()
+                                       ? absl::StrCat(" task ", *cmd.task_index)
+                                       : ""));
   }
   cmd.task_index = attempt->task_index;
   return absl::OkStatus();
@@ -462,7 +463,8 @@ absl::StatusOr<ParsedCommand> ParseArgs(const std::vector<std::string>& args,
   if (cmd.command == Command::kHealth && cmd.address.empty()) {
     cmd.address = cmd.leader;
   }
-  if (cmd.command == Command::kLogs && cmd.json && !cmd.task_index.has_value()) {
+  if (cmd.command == Command::kLogs && cmd.json &&
+      !cmd.task_index.has_value()) {
     return UsageError("'logs --json' needs a TASK (or --attempt)");
   }
   if (cmd.command == Command::kSubmit) {

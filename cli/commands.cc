@@ -3,12 +3,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "cli/format.h"
-#include "common/time_util.h"
 #include "cli/leader_client.h"
 #include "cli/ops_commands.h"
 #include "cli/output.h"
 #include "cli/usage.h"
 #include "cli/watch.h"
+#include "common/time_util.h"
 
 namespace quarry::cli {
 namespace {

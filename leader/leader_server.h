@@ -19,10 +19,10 @@
 #include "leader/job_manager.h"
 #include "leader/job_service.h"
 #include "leader/leader_metrics.h"
-#include "leader/timed_services.h"
 #include "leader/output_finalizer.h"
 #include "leader/readiness.h"
 #include "leader/retention.h"
+#include "leader/timed_services.h"
 #include "leader/worker_client.h"
 
 namespace quarry {

@@ -3,8 +3,8 @@
 #include <glog/logging.h>
 
 #include <cstdint>
-#include <memory>
 #include <filesystem>
+#include <memory>
 #include <system_error>
 #include <utility>
 
@@ -130,8 +130,8 @@ AttemptOutcome RunAttempt(const JobKind& kind,
   }
   out.Append(absl::StrCat(
       "kind ", assignment.kind(), " finished in ",
-      absl::FormatDuration(absl::Trunc(absl::Now() - kind_start,
-                                       absl::Microseconds(1))),
+      absl::FormatDuration(
+          absl::Trunc(absl::Now() - kind_start, absl::Microseconds(1))),
       staged != nullptr
           ? absl::StrCat(", output ", staged->bytes_written(), " bytes")
           : std::string(", no output"),

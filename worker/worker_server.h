@@ -64,13 +64,12 @@ absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
 std::string Hostname();
 
 // The composition root of a worker process: builds the kind registry, the
-// attempt log store, the slot executor, the WorkerService and its gRPC server, the reporter that
-// registers with the leader and reports completions, the commit gate, the
-// leader connection (command stream), the drainer and the metrics. Owns all
-// of them.
-// Thread-safe for its accessors, RequestDrain() and SkipDrainGrace();
-// Start(), Drain() and Shutdown() are called by the main thread (or a
-// test).
+// attempt log store, the slot executor, the WorkerService and its gRPC server,
+// the reporter that registers with the leader and reports completions, the
+// commit gate, the leader connection (command stream), the drainer and the
+// metrics. Owns all of them. Thread-safe for its accessors, RequestDrain() and
+// SkipDrainGrace(); Start(), Drain() and Shutdown() are called by the main
+// thread (or a test).
 class WorkerServer {
  public:
   // Starts serving at once and registers with the leader in the

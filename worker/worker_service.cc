@@ -120,10 +120,10 @@ grpc::Status WorkerServiceImpl::GetAttemptLog(
     contents = logs_->Read(request->attempt_id());
   }
   if (!contents.ok()) {
-    return ToGrpcStatus(absl::Status(
-        contents.status().code(),
-        absl::StrCat("worker ", request->worker_id(), ": ",
-                     contents.status().message())));
+    return ToGrpcStatus(
+        absl::Status(contents.status().code(),
+                     absl::StrCat("worker ", request->worker_id(), ": ",
+                                  contents.status().message())));
   }
   quarry::v1::AttemptLog& log = *response->mutable_log();
   log.set_attempt_id(request->attempt_id());

@@ -1,23 +1,23 @@
 // End-to-end tests: real quarry-leader and quarry-worker processes on
 // loopback, driven through the public gRPC API.
+#include <glog/logging.h>
+#include <grpcpp/grpcpp.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <glog/logging.h>
-#include <grpcpp/grpcpp.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/job_kinds.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "common/job_kinds.h"
-#include "tests/integration/test_corpus.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/test_corpus.h"
 #include "tests/testing/local_cluster.h"
 
 namespace quarry::testing {

@@ -86,8 +86,8 @@ TEST(RunAttemptTest, LogsEachStepUpToTheCommit) {
   CancelFlag cancel;
   const AttemptOutcome outcome = RunAttempt(
       *NewWordCountMapKind(),
-      MakeAssignment("job-000001.0.1", "wordcount", {in, dir.Join("gone")},
-                     out, {{"delay_ms", "1"}}),
+      MakeAssignment("job-000001.0.1", "wordcount", {in, dir.Join("gone")}, out,
+                     {{"delay_ms", "1"}}),
       cancel, []() -> CommitPermission { return FakeLeaderClient::Granted(); },
       [] { return true; }, &log);
   log.Finish(DescribeOutcome(outcome));
@@ -96,7 +96,8 @@ TEST(RunAttemptTest, LogsEachStepUpToTheCommit) {
   EXPECT_THAT(text, HasSubstr(" attempt job-000001.0.1 started: job "
                               "job-000001 task 0 (kind wordcount), attempt "
                               "number 1, slot 0, 2 input(s)\n"));
-  EXPECT_THAT(text, HasSubstr(absl::StrCat(" input 1/2: ", in, " (5 bytes)\n")));
+  EXPECT_THAT(text,
+              HasSubstr(absl::StrCat(" input 1/2: ", in, " (5 bytes)\n")));
   EXPECT_THAT(text, HasSubstr(" input 2/2: " + dir.Join("gone") +
                               " (cannot stat: No such file or directory)\n"));
   EXPECT_THAT(text, HasSubstr(" waiting delay_ms=1 before working\n"));
@@ -130,9 +131,8 @@ TEST(RunAttemptTest, LogsARefusedCommit) {
   refused.set_reason("attempt job-000001.0.1 was superseded");
   CancelFlag cancel;
   const AttemptOutcome outcome = RunAttempt(
-      *NewNoopKind(), MakeAssignment("job-000001.0.1", "noop", {}, out),
-      cancel, [&]() -> CommitPermission { return refused; },
-      [] { return true; }, &log);
+      *NewNoopKind(), MakeAssignment("job-000001.0.1", "noop", {}, out), cancel,
+      [&]() -> CommitPermission { return refused; }, [] { return true; }, &log);
   log.Finish(DescribeOutcome(outcome));
   EXPECT_EQ(outcome.status, EXECUTION_STATUS_CANCELLED);
   EXPECT_THAT(log.text(),

@@ -90,9 +90,9 @@ class WorkerServiceTest : public ::testing::Test {
     for (std::string& id : ids) request.add_attempt_ids(std::move(id));
     return stub_->CancelTasks(Context().get(), request, response);
   }
-  grpc::Status GetAttemptLog(absl::string_view worker_id,
-                             absl::string_view attempt_id,
-                             quarry::v1::GetWorkerAttemptLogResponse* response) {
+  grpc::Status GetAttemptLog(
+      absl::string_view worker_id, absl::string_view attempt_id,
+      quarry::v1::GetWorkerAttemptLogResponse* response) {
     quarry::v1::GetWorkerAttemptLogRequest request;
     request.set_worker_id(std::string(worker_id));
     request.set_attempt_id(std::string(attempt_id));
