@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/server_util.h"
 #include "tests/testing/fake_clock.h"
@@ -240,6 +241,27 @@ TEST_F(WorkerServiceTest, GetAttemptLogReturnsAnAttemptsLog) {
               HasSubstr(" attempt job-000001.0.1 started: job job-000001 "
                         "task 0 (kind noop)"));
   EXPECT_THAT(response.log().content(), HasSubstr(" attempt ended DONE\n"));
+}
+
+TEST_F(WorkerServiceTest, GetAttemptLogOfARunningAttemptShowsItSoFar) {
+  ASSERT_TRUE(executor_->Start(Sleep("job-000001.0.1", 0)).ok());
+  // Nothing signals that the slot thread has started it: poll, bounded.
+  quarry::v1::GetWorkerAttemptLogResponse response;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    response.Clear();
+    ASSERT_TRUE(GetAttemptLog("w1", "job-000001.0.1", &response).ok());
+    if (absl::StrContains(response.log().content(), " started: ")) break;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_THAT(response.log().content(),
+              HasSubstr(" attempt job-000001.0.1 started: "));
+  EXPECT_FALSE(response.log().finished());
+  EXPECT_EQ(executor_->Cancel({"job-000001.0.1"}).size(), 1u);
+  completions_.WaitFor("job-000001.0.1");
+  ASSERT_TRUE(GetAttemptLog("w1", "job-000001.0.1", &response).ok());
+  EXPECT_TRUE(response.log().finished());
+  EXPECT_THAT(response.log().content(), HasSubstr(" attempt ended CANCELLED"));
 }
 
 TEST_F(WorkerServiceTest, GetAttemptLogRefusesWhatItCannotServe) {
