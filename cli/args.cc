@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/ids.h"
 
 namespace quarry::cli {
 namespace {
@@ -199,13 +200,65 @@ absl::Status ApplyOption(absl::string_view name, const std::string& value,
     absl::StatusOr<int> n = ParseInt(name, value, 0);
     if (!n.ok()) return n.status();
     cmd.wait_for = *n;
+  } else if (name == "attempt") {
+    if (!ParseAttemptId(value).has_value()) {
+      return UsageError(absl::StrCat(
+          "option --attempt: '", value,
+          "' is not an attempt id (JOB_ID.TASK.N, e.g. job-000001.3.1)"));
+    }
+    cmd.attempt_id = value;
+  } else if (name == "address") {
+    if (absl::Status valid = ValidateHostPort(value, "option --address");
+        !valid.ok()) {
+      return UsageError(valid.message());
+    }
+    cmd.address = value;
   }
+  return absl::OkStatus();
+}
+
+// logs JOB_ID [TASK] [--attempt ID]: the task comes from TASK or the
+// attempt id, which must agree.
+absl::Status ApplyLogsPositionals(const std::vector<std::string>& positional,
+                                  ParsedCommand& cmd) {
+  if (positional.empty() || positional[0].empty()) {
+    return UsageError("'logs' needs a JOB_ID");
+  }
+  if (positional.size() > 2) {
+    return UsageError(
+        absl::StrCat("unexpected argument '", positional[2], "' for 'logs'"));
+  }
+  cmd.job_id = positional[0];
+  if (positional.size() == 2) {
+    int index = -1;
+    if (!absl::SimpleAtoi(positional[1], &index) || index < 0) {
+      return UsageError(
+          absl::StrCat("'logs': TASK must be a task index (0, "
+                       "1, ...), got '",
+                       positional[1], "'"));
+    }
+    cmd.task_index = index;
+  }
+  if (cmd.attempt_id.empty()) return absl::OkStatus();
+  const std::optional<AttemptIdParts> attempt = ParseAttemptId(cmd.attempt_id);
+  if (attempt->job_id != cmd.job_id ||
+      (cmd.task_index.has_value() && *cmd.task_index != attempt->task_index)) {
+    return UsageError(absl::StrCat("option --attempt: ", cmd.attempt_id,
+                                   " is not an attempt of ", cmd.job_id,
+                                   cmd.task_index.has_value()
+                                       ? absl::StrCat(" task ", *cmd.task_index)
+                                       : ""));
+  }
+  cmd.task_index = attempt->task_index;
   return absl::OkStatus();
 }
 
 // Checks the positional arguments left after the command name.
 absl::Status ApplyPositionals(const std::vector<std::string>& positional,
                               ParsedCommand& cmd) {
+  if (cmd.command == Command::kLogs) {
+    return ApplyLogsPositionals(positional, cmd);
+  }
   const CommandSpec& spec = SpecOf(cmd.command);
   std::string* id = nullptr;
   if (spec.arguments == "JOB_ID") id = &cmd.job_id;
@@ -245,6 +298,10 @@ const std::vector<CommandSpec>& AllCommands() {
       {Command::kWorkerDrain, "worker drain", "WORKER_ID",
        "Drain a worker: no new attempts; it leaves once its running ones "
        "end"},
+      {Command::kLogs, "logs", "JOB_ID [TASK]",
+       "Print the log of a task's last attempt (no TASK: of every task)"},
+      {Command::kHealth, "health", "",
+       "Check a leader or worker (gRPC health); exit 0 when SERVING"},
       {Command::kHelp, "help", "[COMMAND]",
        "Show this help, or the help of one command"},
   };
@@ -291,6 +348,10 @@ const std::vector<OptionSpec>& AllOptions() {
        "Continue after a previous page (its next page token)"},
       {"wait-for", "N", "cluster", false,
        "Poll until at least N workers are ALIVE (exit 4 after --timeout)"},
+      {"attempt", "ATTEMPT_ID", "logs", false,
+       "This attempt (e.g. job-000001.3.1) instead of the task's last one"},
+      {"address", "HOST:PORT", "health", false,
+       "The server to check, a leader or a worker (default: the leader)"},
   };
   return *kOptions;
 }
@@ -399,6 +460,13 @@ absl::StatusOr<ParsedCommand> ParseArgs(const std::vector<std::string>& args,
     return cmd;
   }
   if (absl::Status ok = ApplyPositionals(positional, cmd); !ok.ok()) return ok;
+  if (cmd.command == Command::kHealth && cmd.address.empty()) {
+    cmd.address = cmd.leader;
+  }
+  if (cmd.command == Command::kLogs && cmd.json &&
+      !cmd.task_index.has_value()) {
+    return UsageError("'logs --json' needs a TASK (or --attempt)");
+  }
   if (cmd.command == Command::kSubmit) {
     if (cmd.spec.kind().empty()) {
       return UsageError("'submit' needs --kind KIND");

@@ -22,6 +22,8 @@ enum class Command {
   kCancel,
   kCluster,
   kWorkerDrain,
+  kLogs,
+  kHealth,
   kHistory
 };
 
@@ -81,8 +83,17 @@ struct ParsedCommand {
   // help: the command whose help to show; nullopt for the general help.
   std::optional<Command> help_topic;
 
-  // status, result, cancel.
+  // status, result, cancel, logs.
   std::string job_id;
+
+  // logs: the task (nullopt: every task of the job) and one attempt of it
+  // (empty: the task's current or last attempt). --attempt alone also
+  // names the task.
+  std::optional<int> task_index;
+  std::string attempt_id;
+
+  // health: the server to check (default: the leader).
+  std::string address;
 
   // worker drain.
   std::string worker_id;

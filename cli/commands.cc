@@ -1,14 +1,14 @@
 #include "cli/commands.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "cli/format.h"
-#include "common/time_util.h"
 #include "cli/leader_client.h"
+#include "cli/ops_commands.h"
+#include "cli/output.h"
 #include "cli/usage.h"
 #include "cli/watch.h"
+#include "common/time_util.h"
 
 namespace quarry::cli {
 namespace {
@@ -16,34 +16,6 @@ namespace {
 namespace v1 = quarry::v1;
 
 constexpr absl::Duration kClusterPollInterval = absl::Milliseconds(100);
-
-// Prints `message` as JSON (camelCase names, every field even when unset,
-// so scripts can rely on the keys).
-absl::Status PrintJson(const google::protobuf::Message& message,
-                       std::ostream& out) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  const auto status =
-      google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("cannot print the response as JSON: ", status.ToString()));
-  }
-  out << json;
-  if (json.empty() || json.back() != '\n') out << "\n";
-  return absl::OkStatus();
-}
-
-// Prints a response: as JSON with --json, else its human view.
-absl::Status Show(const ParsedCommand& cmd,
-                  const google::protobuf::Message& response,
-                  const std::string& human, CommandContext& ctx) {
-  if (cmd.json) return PrintJson(response, *ctx.out);
-  *ctx.out << human;
-  return absl::OkStatus();
-}
 
 absl::StatusOr<int> Submit(const ParsedCommand& cmd, LeaderClient& leader,
                            CommandContext& ctx) {
@@ -238,6 +210,10 @@ absl::StatusOr<int> Dispatch(const ParsedCommand& cmd, LeaderClient& leader,
     case Command::kWorkerDrain:
       status = DrainWorker(cmd, leader, ctx);
       break;
+    case Command::kLogs:
+      return Logs(cmd, leader, ctx);
+    case Command::kHealth:
+      return Health(cmd, ctx);
     case Command::kHistory:
       status = History(cmd, leader, ctx);
       break;

@@ -16,9 +16,10 @@ namespace quarry::cli {
 // Exit codes scripts can rely on (listed in --help).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitJobFailed = 1,  // submit --wait: the job ended FAILED or CANCELLED.
-  kExitUsage = 2,      // Unknown command/option, missing value, bad key=value.
-  kExitRefused = 3,    // The leader refused the request.
+  kExitJobFailed = 1,   // submit --wait: the job ended FAILED or CANCELLED.
+  kExitNotServing = 1,  // health: the server answered, but not SERVING.
+  kExitUsage = 2,       // Unknown command/option, missing value, bad key=value.
+  kExitRefused = 3,     // The leader refused the request.
   kExitUnreachable =
       4,  // UNAVAILABLE or DEADLINE_EXCEEDED (or a wait timed out).
 };

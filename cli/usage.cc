@@ -15,7 +15,8 @@ constexpr absl::string_view kSynopsis =
 constexpr absl::string_view kExitCodes =
     "Exit codes:\n"
     "  0  ok\n"
-    "  1  the job ended FAILED or CANCELLED (submit --wait)\n"
+    "  1  the job ended FAILED or CANCELLED (submit --wait); the server\n"
+    "     answered but is not SERVING (health)\n"
     "  2  usage error: unknown command or option, missing value, bad "
     "key=value\n"
     "  3  the leader refused the request (INVALID_ARGUMENT, NOT_FOUND,\n"

@@ -47,6 +47,9 @@ absl::StatusOr<StartedServer> StartGrpcServer(
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // A second process on the same HOST:PORT fails to start instead of
+  // silently sharing the port (gRPC sets SO_REUSEPORT by default).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   StartedServer started;
   builder.AddListeningPort(std::string(listen),
                            grpc::InsecureServerCredentials(), &started.port);

@@ -53,6 +53,16 @@ class GrpcWorkerClient : public WorkerClient {
          });
   }
 
+  void GetAttemptLog(
+      quarry::v1::GetWorkerAttemptLogRequest request, absl::Duration timeout,
+      Callback<quarry::v1::GetWorkerAttemptLogResponse> done) override {
+    Send(std::move(request), timeout, std::move(done),
+         [this](auto* context, auto* req, auto* resp, auto callback) {
+           stub_->async()->GetAttemptLog(context, req, resp,
+                                         std::move(callback));
+         });
+  }
+
  private:
   template <typename Request, typename Response, typename Invoke>
   void Send(Request request, absl::Duration timeout, Callback<Response> done,

@@ -86,4 +86,13 @@ grpc::Status JobServiceImpl::WatchJob(
       [context] { return context->IsCancelled(); }));
 }
 
+grpc::Status JobServiceImpl::GetAttemptLog(
+    grpc::ServerContext*, const quarry::v1::GetAttemptLogRequest* request,
+    quarry::v1::GetAttemptLogResponse* response) {
+  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
+    return ToGrpcStatus(ready);
+  }
+  return Reply(logs_->Fetch(*request), response);
+}
+
 }  // namespace quarry

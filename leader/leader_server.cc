@@ -73,8 +73,11 @@ absl::Status LeaderServer::Start() {
     retention_ = std::make_unique<RetentionSweeper>(
         store_.get(), history_.get(), &clock_, config_.retention);
   }
+  attempt_logs_ = std::make_unique<AttemptLogFetcher>(
+      store_.get(), history_.get(), worker_clients_.get(),
+      config_.controller.worker_rpc_timeout);
   job_service_ = std::make_unique<TimedJobService>(
-      &rpc_metrics_, job_manager_.get(), &readiness_);
+      &rpc_metrics_, job_manager_.get(), &readiness_, attempt_logs_.get());
   cluster_service_ = std::make_unique<TimedClusterService>(
       &rpc_metrics_, controller_.get(), store_.get(), &clock_, &readiness_);
 

@@ -12,16 +12,17 @@
 #include "common/metrics.h"
 #include "common/server_util.h"
 #include "common/store.h"
+#include "leader/attempt_log_fetcher.h"
 #include "leader/change_notifier.h"
 #include "leader/cluster_service.h"
 #include "leader/controller.h"
 #include "leader/job_manager.h"
 #include "leader/job_service.h"
 #include "leader/leader_metrics.h"
-#include "leader/timed_services.h"
 #include "leader/output_finalizer.h"
 #include "leader/readiness.h"
 #include "leader/retention.h"
+#include "leader/timed_services.h"
 #include "leader/worker_client.h"
 
 namespace quarry {
@@ -87,6 +88,7 @@ class LeaderServer {
   StagingDirRemover finalizer_;
   std::unique_ptr<Controller> controller_;
   std::unique_ptr<JobManager> job_manager_;
+  std::unique_ptr<AttemptLogFetcher> attempt_logs_;
   std::unique_ptr<JobServiceImpl> job_service_;
   std::unique_ptr<ClusterServiceImpl> cluster_service_;
   std::unique_ptr<grpc::Server> server_;

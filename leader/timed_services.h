@@ -23,7 +23,8 @@ class TimedJobService : public JobServiceImpl {
         get_(rpc->ForMethod(kService, "GetJob")),
         list_(rpc->ForMethod(kService, "ListJobs")),
         result_(rpc->ForMethod(kService, "GetJobResult")),
-        cancel_(rpc->ForMethod(kService, "CancelJob")) {}
+        cancel_(rpc->ForMethod(kService, "CancelJob")),
+        attempt_log_(rpc->ForMethod(kService, "GetAttemptLog")) {}
 
   grpc::Status SubmitJob(grpc::ServerContext* c,
                          const quarry::v1::SubmitJobRequest* q,
@@ -49,6 +50,12 @@ class TimedJobService : public JobServiceImpl {
                          quarry::v1::CancelJobResponse* r) override {
     return cancel_->Time([&] { return JobServiceImpl::CancelJob(c, q, r); });
   }
+  grpc::Status GetAttemptLog(grpc::ServerContext* c,
+                             const quarry::v1::GetAttemptLogRequest* q,
+                             quarry::v1::GetAttemptLogResponse* r) override {
+    return attempt_log_->Time(
+        [&] { return JobServiceImpl::GetAttemptLog(c, q, r); });
+  }
 
  private:
   static constexpr const char* kService =
@@ -58,6 +65,7 @@ class TimedJobService : public JobServiceImpl {
   RpcMetrics::Method* const list_;
   RpcMetrics::Method* const result_;
   RpcMetrics::Method* const cancel_;
+  RpcMetrics::Method* const attempt_log_;
 };
 
 class TimedClusterService : public ClusterServiceImpl {

@@ -32,6 +32,9 @@ class WorkerClient {
   virtual void CancelTasks(quarry::v1::CancelTasksRequest request,
                            absl::Duration timeout,
                            Callback<quarry::v1::CancelTasksResponse> done) = 0;
+  virtual void GetAttemptLog(
+      quarry::v1::GetWorkerAttemptLogRequest request, absl::Duration timeout,
+      Callback<quarry::v1::GetWorkerAttemptLogResponse> done) = 0;
 };
 
 // Makes the client for a worker at `address`. Thread-safe.

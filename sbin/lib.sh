@@ -15,10 +15,11 @@ QUARRY_PACKAGES=(
 )
 # Only the test suite needs these: clang's thread-safety analysis, the
 # chaos monkey's JSON handling, the real Redis and PostgreSQL servers the
-# store and history tests start (sbin/test-redis, sbin/test-postgres), and
-# an HTTP client to scrape /metrics.
+# store and history tests start (sbin/test-redis, sbin/test-postgres), an
+# HTTP client to scrape /metrics, the compose file check (sbin/check-deploy)
+# and the network namespaces of sbin/netns-cluster.
 QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql
-  libcpp-httplib-dev)
+  libcpp-httplib-dev docker-compose iproute2)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -62,6 +63,24 @@ install_packages() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# make_bible_corpus DIR FILES TEXT: writes the King James Bible (Debian's
+# bible-kjv) to TEXT and splits it by lines into FILES files
+# DIR/kjv-NNNNN.txt.
+make_bible_corpus() {
+  local dir="$1" files="$2" text="$3"
+  bible -f "Gen1:1-Rev22:21" >"$text"
+  mkdir -p "$dir"
+  (cd "$dir" && split -n "l/$files" -d -a 5 --additional-suffix=.txt "$text" kjv-)
+}
+
+# reference_wordcount TEXT OUT: the word count of TEXT by a single process,
+# in the format of a wordcount job's result.tsv (an independent oracle).
+reference_wordcount() {
+  LC_ALL=C tr -c 'A-Za-z' '\n' <"$1" | tr 'A-Z' 'a-z' | grep -v '^$' \
+    | LC_ALL=C sort | uniq -c | awk '{print $2 "\t" $1}' \
+    | LC_ALL=C sort -t "$(printf '\t')" -k2,2nr -k1,1 >"$2"
 }
 
 # Configures (once) and builds everything into $QUARRY_BUILD.

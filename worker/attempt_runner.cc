@@ -3,11 +3,14 @@
 #include <glog/logging.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
+#include <system_error>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/job_kinds.h"
 #include "worker/output_committer.h"
@@ -42,13 +45,51 @@ AttemptOutcome Unsuccessful(const absl::Status& status,
   return Failed(status);
 }
 
+// The first line of a kind's summary (a wordcount's top words span lines).
+absl::string_view FirstLine(absl::string_view text) {
+  return text.substr(0, text.find('\n'));
+}
+
+// What the attempt is and what it reads: every input with its size (the
+// first kMaxLoggedInputs of them, then a total).
+void LogStart(const quarry::v1::Assignment& assignment, AttemptLog& log) {
+  constexpr int kMaxLoggedInputs = 20;
+  log.Append(absl::StrCat(
+      "attempt ", assignment.attempt_id(), " started: job ",
+      assignment.job_id(), " task ", assignment.task_index(), " (kind ",
+      assignment.kind(), assignment.is_reduce() ? ", reduce step" : "",
+      "), attempt number ", assignment.attempt_number(), ", slot ",
+      assignment.slot(), ", ", assignment.inputs_size(), " input(s)"));
+  int64_t total_bytes = 0;
+  for (int i = 0; i < assignment.inputs_size(); ++i) {
+    const std::string& input = assignment.inputs(i);
+    std::error_code error;
+    const uintmax_t size = std::filesystem::file_size(input, error);
+    if (!error) total_bytes += static_cast<int64_t>(size);
+    if (i < kMaxLoggedInputs) {
+      log.Append(absl::StrCat(
+          "input ", i + 1, "/", assignment.inputs_size(), ": ", input, " (",
+          error ? absl::StrCat("cannot stat: ", error.message())
+                : absl::StrCat(size, " bytes"),
+          ")"));
+    }
+  }
+  if (assignment.inputs_size() > 0) {
+    log.Append(absl::StrCat("inputs total ", total_bytes, " bytes"));
+  }
+}
+
 }  // namespace
 
 AttemptOutcome RunAttempt(const JobKind& kind,
                           const quarry::v1::Assignment& assignment,
                           const CancelFlag& cancel,
                           absl::FunctionRef<CommitPermission()> ask_leader,
-                          absl::FunctionRef<bool()> begin_commit) {
+                          absl::FunctionRef<bool()> begin_commit,
+                          AttemptLog* log) {
+  AttemptLog discard;
+  AttemptLog& out = log != nullptr ? *log : discard;
+  LogStart(assignment, out);
   if (cancel.cancelled()) return Cancelled();
   // The leader validated the job, but a worker trusts no one: a bad
   // setting fails the attempt with the same message SubmitJob would give.
@@ -61,21 +102,24 @@ AttemptOutcome RunAttempt(const JobKind& kind,
 
   // The delay of settings.delay_ms, before the attempt touches anything.
   const int64_t delay_ms = IntSetting(assignment.settings(), "delay_ms", 0);
-  if (delay_ms > 0 && cancel.WaitFor(absl::Milliseconds(delay_ms))) {
-    return Cancelled();
+  if (delay_ms > 0) {
+    out.Append(absl::StrCat("waiting delay_ms=", delay_ms, " before working"));
+    if (cancel.WaitFor(absl::Milliseconds(delay_ms))) return Cancelled();
   }
 
   std::unique_ptr<StagedOutput> staged;
-  DiscardOutput discard;
-  OutputSink* sink = &discard;
+  DiscardOutput discard_output;
+  OutputSink* sink = &discard_output;
   if (!assignment.output_path().empty()) {
     absl::StatusOr<std::unique_ptr<StagedOutput>> created =
         StagedOutput::Create(assignment.output_path(), assignment.attempt_id());
     if (!created.ok()) return Unsuccessful(created.status(), cancel);
     staged = *std::move(created);
     sink = staged.get();
+    out.Append(absl::StrCat("writing output to ", staged->temp_path()));
   }
 
+  const absl::Time kind_start = absl::Now();
   const KindContext context{assignment, cancel, *sink};
   absl::StatusOr<std::string> summary = kind.Run(context);
   if (!summary.ok()) return Unsuccessful(summary.status(), cancel);
@@ -84,10 +128,19 @@ AttemptOutcome RunAttempt(const JobKind& kind,
       return Unsuccessful(closed, cancel);
     }
   }
+  out.Append(absl::StrCat(
+      "kind ", assignment.kind(), " finished in ",
+      absl::FormatDuration(
+          absl::Trunc(absl::Now() - kind_start, absl::Microseconds(1))),
+      staged != nullptr
+          ? absl::StrCat(", output ", staged->bytes_written(), " bytes")
+          : std::string(", no output"),
+      "; summary: ", FirstLine(*summary)));
   if (cancel.cancelled()) return Cancelled();
   // Exactly-once output: only the attempt the leader picks may commit.
   // Returning early deletes the temp file (~StagedOutput).
   if (staged != nullptr) {
+    out.Append("asking the leader for permission to commit");
     const CommitPermission permission = ask_leader();
     if (!permission.ok()) {
       if (cancel.cancelled() || absl::IsCancelled(permission.status())) {
@@ -104,6 +157,7 @@ AttemptOutcome RunAttempt(const JobKind& kind,
           absl::StrCat("commit refused by the leader: ", permission->reason());
       return refused;
     }
+    out.Append("commit granted by the leader");
   }
   if (cancel.cancelled() || !begin_commit()) return Cancelled();
 
@@ -112,6 +166,8 @@ AttemptOutcome RunAttempt(const JobKind& kind,
     absl::StatusOr<int64_t> bytes = staged->Commit();
     if (!bytes.ok()) return Failed(bytes.status());
     outcome.output_bytes = *bytes;
+    out.Append(absl::StrCat("committed ", *bytes, " bytes to ",
+                            assignment.output_path()));
     LOG(INFO) << "attempt " << assignment.attempt_id() << " committed "
               << staged->output_path() << " (" << *bytes << " bytes)";
   }
@@ -121,6 +177,15 @@ AttemptOutcome RunAttempt(const JobKind& kind,
     outcome.summary.resize(kMaxSummaryBytes);
   }
   return outcome;
+}
+
+std::string DescribeOutcome(const AttemptOutcome& outcome) {
+  std::string line = absl::StrCat(
+      "attempt ended ",
+      absl::StripPrefix(quarry::v1::ExecutionStatus_Name(outcome.status),
+                        "EXECUTION_STATUS_"));
+  if (!outcome.error.empty()) absl::StrAppend(&line, ": ", outcome.error);
+  return line;
 }
 
 }  // namespace quarry::worker

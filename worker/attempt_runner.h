@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "quarry/v1/cluster_service.pb.h"
 #include "quarry/v1/types.pb.h"
+#include "worker/attempt_log.h"
 #include "worker/cancel_flag.h"
 #include "worker/kinds/job_kind.h"
 
@@ -46,13 +47,20 @@ using CommitPermission = absl::StatusOr<quarry::v1::RequestCommitResponse>;
 //     caller makes it return false if the attempt was cancelled, and
 //     refuses later cancellations once it has returned true.
 // An attempt cancelled at any point ends CANCELLED. A FAILED or CANCELLED
-// attempt leaves no file behind. Never crashes on bad input; thread-safe
-// (no shared state).
+// attempt leaves no file behind. Each step (start, inputs and their sizes,
+// the kind's result, output bytes, the commit decision) is written to
+// `log` when given; the caller writes the final line. Never crashes on bad
+// input; thread-safe (no shared state).
 AttemptOutcome RunAttempt(const JobKind& kind,
                           const quarry::v1::Assignment& assignment,
                           const CancelFlag& cancel,
                           absl::FunctionRef<CommitPermission()> ask_leader,
-                          absl::FunctionRef<bool()> begin_commit);
+                          absl::FunctionRef<bool()> begin_commit,
+                          AttemptLog* log = nullptr);
+
+// "attempt ended DONE" or "attempt ended FAILED: <error>": the last line
+// of an attempt's log.
+std::string DescribeOutcome(const AttemptOutcome& outcome);
 
 }  // namespace quarry::worker
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace quarry::worker {
@@ -34,6 +35,25 @@ std::string Quoted(absl::string_view path) {
 }
 
 }  // namespace
+
+absl::Status ValidatePlainFileName(absl::string_view name,
+                                   absl::string_view field) {
+  constexpr size_t kMaxFileNameBytes = 255;
+  if (name.empty() || name == "." || name == ".." ||
+      name.size() > kMaxFileNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " \"", name, "\" cannot name a file"));
+  }
+  for (const char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
+        c != '_' && c != '-') {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, " \"", name,
+                       "\" may only contain letters, digits, '.', '_', '-'"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ErrnoToStatus(int errno_value, absl::string_view message) {
   const std::string text = absl::StrCat(message, ": ", strerror(errno_value));

@@ -27,6 +27,12 @@ inline constexpr size_t kMaxLineBytes = size_t{64} << 20;
 // else INTERNAL).
 absl::Status ErrnoToStatus(int errno_value, absl::string_view message);
 
+// OK if `name` can name a file inside a directory: 1..255 characters of
+// [A-Za-z0-9._-], not "." or "..". INVALID_ARGUMENT naming `field`
+// otherwise ("attempt_id \"a/b\" may only contain ...").
+absl::Status ValidatePlainFileName(absl::string_view name,
+                                   absl::string_view field);
+
 // Reads the regular file at `path` from start to end in chunks of at most
 // `chunk_size` bytes and calls `on_chunk` for each (never with an empty
 // chunk). Checks `cancel` before every read. Errors name the path:

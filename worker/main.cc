@@ -9,6 +9,7 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdint>
 #include <iostream>
@@ -45,6 +46,17 @@ ABSL_FLAG(std::string, metrics_port_file, "",
 ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(30),
           "on SIGTERM or a drain request, how long running attempts may "
           "take to finish before they are cancelled (e.g. 30s, 2m, 0)");
+ABSL_FLAG(std::string, attempt_log_dir, "",
+          "directory for the per-attempt logs (quarry logs); kept across "
+          "restarts; default: a temporary directory removed at exit");
+ABSL_FLAG(int64_t, attempt_log_max_bytes, 1 << 20,
+          "bytes of log kept per attempt (1024..3145728); longer logs end "
+          "with a truncation marker");
+ABSL_FLAG(int64_t, attempt_log_keep, 1000,
+          "attempt logs kept: the newest N (disk use is at most N times "
+          "--attempt_log_max_bytes)");
+ABSL_FLAG(absl::Duration, attempt_log_max_age, absl::Hours(24),
+          "attempt logs older than this are removed");
 
 namespace {
 
@@ -66,7 +78,8 @@ int main(int argc, char** argv) {
       argc, argv,
       "quarry-worker runs Quarry tasks in a fixed number of slots.\n"
       "Usage: quarry-worker --leader=HOST:PORT [--listen=HOST:PORT] "
-      "[--slots=N] [--id=NAME] [--label=k=v,...] [--drain_grace=30s]");
+      "[--slots=N] [--id=NAME] [--label=k=v,...] [--drain_grace=30s] "
+      "[--attempt_log_dir=DIR]");
   if (positional.size() > 1) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("unexpected argument \"", positional[1],
@@ -85,6 +98,12 @@ int main(int argc, char** argv) {
   if (!labels.ok()) return Fail(labels.status());
   config.labels = *std::move(labels);
   config.drain.grace = absl::GetFlag(FLAGS_drain_grace);
+  config.attempt_logs.dir = absl::GetFlag(FLAGS_attempt_log_dir);
+  config.attempt_logs.max_bytes = static_cast<size_t>(
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_attempt_log_max_bytes)));
+  config.attempt_logs.keep = static_cast<size_t>(
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_attempt_log_keep)));
+  config.attempt_logs.max_age = absl::GetFlag(FLAGS_attempt_log_max_age);
   if (absl::Status valid = quarry::worker::ValidateWorkerConfig(config);
       !valid.ok()) {
     return Fail(valid);
@@ -95,7 +114,8 @@ int main(int argc, char** argv) {
   if (!worker.ok()) return Fail(worker.status());
   LOG(INFO) << "quarry-worker " << (*worker)->worker_id() << " listening on "
             << (*worker)->address() << " with " << (*worker)->slots()
-            << " slots, leader " << config.leader;
+            << " slots, leader " << config.leader << ", attempt logs in "
+            << (*worker)->attempt_log_dir();
   if (absl::Status announced = quarry::AnnounceMetricsPort(
           config.metrics_listen, (*worker)->metrics_port(),
           absl::GetFlag(FLAGS_metrics_port_file));

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/job_kinds.h"
 #include "worker/file_util.h"
@@ -25,22 +24,6 @@ std::string DirName(absl::string_view path) {
   return std::string(path.substr(0, slash));
 }
 
-absl::Status ValidateAttemptId(absl::string_view attempt_id) {
-  if (attempt_id.empty() || attempt_id == "." || attempt_id == "..") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("attempt_id \"", attempt_id, "\" cannot name a file"));
-  }
-  for (const char c : attempt_id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
-        c != '_' && c != '-') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("attempt_id \"", attempt_id,
-                       "\" may only contain letters, digits, '.', '_', '-'"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 std::string StagedOutput::TempPathFor(absl::string_view output_path,
@@ -55,7 +38,8 @@ absl::StatusOr<std::unique_ptr<StagedOutput>> StagedOutput::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("output_path \"", output_path, "\" does not name a file"));
   }
-  if (absl::Status valid = ValidateAttemptId(attempt_id); !valid.ok()) {
+  if (absl::Status valid = ValidatePlainFileName(attempt_id, "attempt_id");
+      !valid.ok()) {
     return valid;
   }
   const std::string output_dir = DirName(output_path);

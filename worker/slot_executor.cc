@@ -15,8 +15,8 @@ using quarry::v1::EXECUTION_STATUS_FAILED;
 using quarry::v1::EXECUTION_STATUS_PENDING;
 using quarry::v1::EXECUTION_STATUS_RUNNING;
 
-// AttemptRecord fields: `status`, `committing` and `end_time` are guarded
-// by mu_. `assignment` is written by Start() before
+// AttemptRecord fields: `status`, `committing`, `log` and `end_time` are
+// guarded by mu_. `assignment` is written by Start() before
 // the slot thread takes the record (under mu_), then read only by that slot
 // thread. `cancel` is thread-safe.
 
@@ -61,6 +61,10 @@ std::vector<absl::Status> SlotExecutor::StartAll(
     kinds.push_back(kinds_->Find(assignment->kind(), assignment->is_reduce()));
     auto record = std::make_unique<AttemptRecord>();
     record->assignment = *assignment;
+    record->log = options_.attempt_logs != nullptr &&
+                          !assignment->attempt_id().empty()
+                      ? options_.attempt_logs->NewLog(assignment->attempt_id())
+                      : std::make_shared<AttemptLog>();
     records.push_back(std::move(record));
   }
   std::vector<absl::Status> results;
@@ -145,6 +149,10 @@ std::vector<std::string> SlotExecutor::Cancel(
         record.committing) {
       continue;
     }
+    // Logged first: the attempt may end as soon as the flag is set.
+    if (record.log != nullptr) {
+      record.log->Append("cancel requested by the leader");
+    }
     record.cancel.Cancel();
     cancelled.push_back(id);
   }
@@ -180,6 +188,14 @@ SlotExecutor::State SlotExecutor::Snapshot(bool include_finished) {
     state.attempts.push_back(record->status);
   }
   return state;
+}
+
+std::shared_ptr<AttemptLog> SlotExecutor::RunningLog(
+    absl::string_view attempt_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = attempts_.find(attempt_id);
+  if (it == attempts_.end()) return nullptr;
+  return it->second->log;
 }
 
 std::optional<AttemptStatus> SlotExecutor::GetAttempt(
@@ -220,6 +236,9 @@ std::vector<std::string> SlotExecutor::CancelRunning() {
   for (const Slot& slot : slots_) {
     AttemptRecord* record = slot.attempt;
     if (record == nullptr || record->committing) continue;
+    if (record->log != nullptr) {
+      record->log->Append("cancelled: the worker drains and its grace is over");
+    }
     record->cancel.Cancel();
     cancelled.push_back(record->status.attempt_id());
   }
@@ -235,6 +254,9 @@ void SlotExecutor::Shutdown() {
         if (slot.attempt == nullptr) continue;
         LOG(INFO) << "worker shutting down: cancelling attempt "
                   << slot.attempt->status.attempt_id();
+        if (slot.attempt->log != nullptr) {
+          slot.attempt->log->Append("cancelled: the worker is shutting down");
+        }
         slot.attempt->cancel.Cancel();
       }
     }
@@ -248,6 +270,7 @@ void SlotExecutor::RunSlot(int index) {
   const size_t i = static_cast<size_t>(index);
   while (true) {
     AttemptRecord* record = nullptr;
+    std::shared_ptr<AttemptLog> log;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this, i]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -257,8 +280,9 @@ void SlotExecutor::RunSlot(int index) {
       if (!slots_[i].has_new_work) return;  // Shutting down and idle.
       slots_[i].has_new_work = false;
       record = slots_[i].attempt;
+      log = record->log;
     }
-    const AttemptStatus final_status = RunOne(index, record);
+    const AttemptStatus final_status = RunOne(index, record, *log);
     VLOG(1) << "slot " << index << " finished attempt "
             << final_status.attempt_id() << ": "
             << quarry::v1::ExecutionStatus_Name(final_status.status());
@@ -266,7 +290,8 @@ void SlotExecutor::RunSlot(int index) {
   }
 }
 
-AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record) {
+AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record,
+                                   AttemptLog& log) {
   const quarry::v1::Assignment& assignment = record->assignment;
   AttemptOutcome outcome;
   absl::StatusOr<const JobKind*> kind =
@@ -289,8 +314,10 @@ AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record) {
       return true;
     };
     outcome = RunAttempt(**kind, assignment, record->cancel, ask_leader,
-                         begin_commit);
+                         begin_commit, &log);
   }
+  log.Finish(DescribeOutcome(outcome));
+  log.Persist();  // Before the slot is free: the log is never missing.
 
   if (outcome.status == EXECUTION_STATUS_FAILED) {
     LOG(WARNING) << "attempt " << assignment.attempt_id()
@@ -306,6 +333,7 @@ AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record) {
   *status.mutable_end_time() = ToProtoTime(now);
   record->end_time = now;
   record->assignment.Clear();
+  record->log = nullptr;
   slots_[static_cast<size_t>(index)].attempt = nullptr;
   AttemptStatus final_status = status;
   finished_.push_back(status.attempt_id());

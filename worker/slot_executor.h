@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "quarry/v1/cluster_service.pb.h"
 #include "quarry/v1/types.pb.h"
+#include "worker/attempt_log_store.h"
 #include "worker/cancel_flag.h"
 #include "worker/kinds/kind_registry.h"
 
@@ -44,6 +45,9 @@ class SlotExecutor {
     int slots = 4;  // 1..1024.
     absl::Duration finished_retention = absl::Minutes(10);
     size_t max_finished = 10'000;
+    // Where each attempt writes its log (borrowed, must outlive the
+    // executor); null: attempts keep no log.
+    AttemptLogStore* attempt_logs = nullptr;
   };
   // Receives the final AttemptStatus (DONE, FAILED or CANCELLED) of every
   // attempt. Called on a slot thread; must not call back into the executor
@@ -109,6 +113,11 @@ class SlotExecutor {
   std::optional<quarry::v1::AttemptStatus> GetAttempt(
       absl::string_view attempt_id) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The log of `attempt_id` while the attempt runs (null otherwise: it is
+  // then in the AttemptLogStore).
+  std::shared_ptr<AttemptLog> RunningLog(absl::string_view attempt_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Refuses every later Start() ("worker is draining"); running attempts
   // carry on. Idempotent.
   void StartDraining() ABSL_LOCKS_EXCLUDED(mu_);
@@ -142,6 +151,8 @@ class SlotExecutor {
     // Set once the output is being committed: too late to cancel.
     bool committing = false;
     absl::Time start_time = absl::InfinitePast();
+    // Its log while it runs; null once the log is persisted.
+    std::shared_ptr<AttemptLog> log;
     absl::Time end_time = absl::InfinitePast();
   };
   struct Slot {
@@ -157,9 +168,10 @@ class SlotExecutor {
                            absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The body of slot thread `index`.
   void RunSlot(int index) ABSL_LOCKS_EXCLUDED(mu_);
-  // Runs one attempt on the calling slot thread; returns its final status.
-  quarry::v1::AttemptStatus RunOne(int index, AttemptRecord* record)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs one attempt on the calling slot thread, writing to `log` (then
+  // persisting it); returns its final status.
+  quarry::v1::AttemptStatus RunOne(int index, AttemptRecord* record,
+                                   AttemptLog& log) ABSL_LOCKS_EXCLUDED(mu_);
   // Forgets finished attempts beyond the retention limits.
   void PruneFinished(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -19,7 +19,8 @@ class TimedWorkerService : public WorkerServiceImpl {
       : WorkerServiceImpl(std::forward<Args>(args)...),
         start_(rpc->ForMethod(kService, "StartTasks")),
         state_(rpc->ForMethod(kService, "GetWorkerState")),
-        cancel_(rpc->ForMethod(kService, "CancelTasks")) {}
+        cancel_(rpc->ForMethod(kService, "CancelTasks")),
+        attempt_log_(rpc->ForMethod(kService, "GetAttemptLog")) {}
 
   grpc::Status HandleStartTasks(const quarry::v1::StartTasksRequest* q,
                                 quarry::v1::StartTasksResponse* r) override {
@@ -38,6 +39,12 @@ class TimedWorkerService : public WorkerServiceImpl {
     return cancel_->Time(
         [&] { return WorkerServiceImpl::CancelTasks(c, q, r); });
   }
+  grpc::Status GetAttemptLog(
+      grpc::ServerContext* c, const quarry::v1::GetWorkerAttemptLogRequest* q,
+      quarry::v1::GetWorkerAttemptLogResponse* r) override {
+    return attempt_log_->Time(
+        [&] { return WorkerServiceImpl::GetAttemptLog(c, q, r); });
+  }
 
  private:
   static constexpr const char* kService =
@@ -45,6 +52,7 @@ class TimedWorkerService : public WorkerServiceImpl {
   RpcMetrics::Method* const start_;
   RpcMetrics::Method* const state_;
   RpcMetrics::Method* const cancel_;
+  RpcMetrics::Method* const attempt_log_;
 };
 
 }  // namespace quarry::worker

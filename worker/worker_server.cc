@@ -78,6 +78,10 @@ absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
         absl::StrCat("--drain_grace must not be negative, got ",
                      absl::FormatDuration(config.drain.grace)));
   }
+  if (absl::Status s = AttemptLogStore::Validate(config.attempt_logs);
+      !s.ok()) {
+    return s;
+  }
   if (!config.worker_id.empty()) {
     if (absl::Status s = ValidateWorkerId(config.worker_id, "--id"); !s.ok()) {
       return s;
@@ -101,8 +105,13 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
                         ? std::move(leader)
                         : std::make_unique<GrpcLeaderClient>(config.leader);
   worker->kinds_ = NewBuiltInKindRegistry();
+  absl::StatusOr<std::unique_ptr<AttemptLogStore>> logs =
+      AttemptLogStore::Open(config.attempt_logs, &worker->clock_);
+  if (!logs.ok()) return logs.status();
+  worker->attempt_logs_ = *std::move(logs);
   SlotExecutor::Options executor_options;
   executor_options.slots = config.slots;
+  executor_options.attempt_logs = worker->attempt_logs_.get();
   // No attempt can start before SetIdentity() below, which comes after
   // reporter_ and commit_gate_ exist, so the callbacks always find them.
   worker->executor_ = std::make_unique<SlotExecutor>(
@@ -119,7 +128,8 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
         return self->commit_gate_->Ask(attempt_id, cancel);
       });
   worker->service_ = std::make_unique<TimedWorkerService>(
-      &worker->rpc_metrics_, worker->executor_.get());
+      &worker->rpc_metrics_, worker->executor_.get(),
+      worker->attempt_logs_.get());
 
   if (!config.metrics_listen.empty()) {
     if (absl::Status served = worker->metrics_.Serve(config.metrics_listen);

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "common/metrics.h"
+#include "worker/attempt_log_store.h"
 #include "worker/commit_gate.h"
 #include "worker/drainer.h"
 #include "worker/kinds/kind_registry.h"
@@ -48,6 +49,8 @@ struct WorkerConfig {
   CommitGate::Options commit;
   LeaderConnection::Options connection;
   Drainer::Options drain;
+  // Where and how much of each attempt's log is kept (--attempt_log_*).
+  AttemptLogStore::Options attempt_logs;
 };
 
 // Checks every field; errors name the flag ("--slots must be ...").
@@ -61,13 +64,12 @@ absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
 std::string Hostname();
 
 // The composition root of a worker process: builds the kind registry, the
-// slot executor, the WorkerService and its gRPC server, the reporter that
-// registers with the leader and reports completions, the commit gate, the
-// leader connection (command stream), the drainer and the metrics. Owns all
-// of them.
-// Thread-safe for its accessors, RequestDrain() and SkipDrainGrace();
-// Start(), Drain() and Shutdown() are called by the main thread (or a
-// test).
+// attempt log store, the slot executor, the WorkerService and its gRPC server,
+// the reporter that registers with the leader and reports completions, the
+// commit gate, the leader connection (command stream), the drainer and the
+// metrics. Owns all of them. Thread-safe for its accessors, RequestDrain() and
+// SkipDrainGrace(); Start(), Drain() and Shutdown() are called by the main
+// thread (or a test).
 class WorkerServer {
  public:
   // Starts serving at once and registers with the leader in the
@@ -109,6 +111,8 @@ class WorkerServer {
   int metrics_port() const { return metrics_.port(); }
   int slots() const { return executor_->slot_count(); }
   SlotExecutor* executor() { return executor_.get(); }
+  // The directory holding the attempt logs.
+  const std::string& attempt_log_dir() const { return attempt_logs_->dir(); }
   Reporter* reporter() { return reporter_.get(); }
   LeaderConnection* connection() { return connection_.get(); }
 
@@ -131,6 +135,7 @@ class WorkerServer {
   RealClock clock_;
   std::unique_ptr<LeaderClient> leader_;
   std::unique_ptr<KindRegistry> kinds_;
+  std::unique_ptr<AttemptLogStore> attempt_logs_;
   std::unique_ptr<CommitGate> commit_gate_;
   std::unique_ptr<Reporter> reporter_;
   std::unique_ptr<LeaderConnection> connection_;

@@ -8,8 +8,9 @@
 
 namespace quarry::worker {
 
-WorkerServiceImpl::WorkerServiceImpl(SlotExecutor* executor)
-    : executor_(executor) {}
+WorkerServiceImpl::WorkerServiceImpl(SlotExecutor* executor,
+                                     AttemptLogStore* logs)
+    : executor_(executor), logs_(logs) {}
 
 void WorkerServiceImpl::SetIdentity(std::string worker_id,
                                     std::string address) {
@@ -102,6 +103,43 @@ grpc::Status WorkerServiceImpl::CancelTasks(
   for (const std::string& id : executor_->Cancel(ids)) {
     response->add_cancelled_attempt_ids(id);
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status WorkerServiceImpl::GetAttemptLog(
+    grpc::ServerContext* context,
+    const quarry::v1::GetWorkerAttemptLogRequest* request,
+    quarry::v1::GetWorkerAttemptLogResponse* response) {
+  if (absl::Status mine = CheckMeantForMe(request->worker_id()); !mine.ok()) {
+    return ToGrpcStatus(mine);
+  }
+  if (request->attempt_id().empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError("attempt_id is required"));
+  }
+  if (logs_ == nullptr) {
+    return ToGrpcStatus(absl::NotFoundError(absl::StrCat(
+        "worker ", request->worker_id(), " keeps no attempt logs")));
+  }
+  absl::StatusOr<AttemptLogStore::Contents> contents;
+  if (const std::shared_ptr<AttemptLog> running =
+          executor_->RunningLog(request->attempt_id())) {
+    contents = AttemptLogStore::Contents{running->text(), running->truncated(),
+                                         running->finished()};
+  } else {
+    contents = logs_->Read(request->attempt_id());
+  }
+  if (!contents.ok()) {
+    return ToGrpcStatus(
+        absl::Status(contents.status().code(),
+                     absl::StrCat("worker ", request->worker_id(), ": ",
+                                  contents.status().message())));
+  }
+  quarry::v1::AttemptLog& log = *response->mutable_log();
+  log.set_attempt_id(request->attempt_id());
+  log.set_worker_id(request->worker_id());
+  log.set_content(std::move(contents->text));
+  log.set_truncated(contents->truncated);
+  log.set_finished(contents->finished);
   return grpc::Status::OK;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "quarry/v1/worker_service.grpc.pb.h"
+#include "worker/attempt_log_store.h"
 #include "worker/slot_executor.h"
 
 namespace quarry::worker {
@@ -22,18 +23,20 @@ namespace quarry::worker {
 // ADDRESS"), so a misrouted address never makes this worker run someone
 // else's work. Before SetIdentity() every call is UNAVAILABLE.
 //
-// Owns only the worker's identity (guarded by mu_); the executor is
-// borrowed. Thread-safe: gRPC calls it on its own threads. StartTasks, the
-// call of every dispatch, uses the callback API: answered on the gRPC
-// thread that read it (starting attempts never blocks), without a hand-off
-// to a sync server thread; its work is HandleStartTasks (which decorators
-// such as TimedWorkerService override).
+// Owns only the worker's identity (guarded by mu_); the executor and the
+// attempt logs are borrowed. Thread-safe: gRPC calls it on its own threads.
+// StartTasks, the call of every dispatch, uses the callback API: answered
+// on the gRPC thread that read it (starting attempts never blocks), without
+// a hand-off to a sync server thread; its work is HandleStartTasks (which
+// decorators such as TimedWorkerService override).
 class WorkerServiceImpl
     : public quarry::v1::WorkerService::WithCallbackMethod_StartTasks<
           quarry::v1::WorkerService::Service> {
  public:
-  // `executor` must outlive the service.
-  explicit WorkerServiceImpl(SlotExecutor* executor);
+  // `executor` and `logs` must outlive the service; `logs` may be null (no
+  // attempt logs: GetAttemptLog answers NOT_FOUND).
+  explicit WorkerServiceImpl(SlotExecutor* executor,
+                             AttemptLogStore* logs = nullptr);
 
   // Names this worker. Called by the composition root once the server's
   // port (and so the default id and the address) is known.
@@ -55,6 +58,10 @@ class WorkerServiceImpl
   grpc::Status CancelTasks(grpc::ServerContext* context,
                            const quarry::v1::CancelTasksRequest* request,
                            quarry::v1::CancelTasksResponse* response) override;
+  grpc::Status GetAttemptLog(
+      grpc::ServerContext* context,
+      const quarry::v1::GetWorkerAttemptLogRequest* request,
+      quarry::v1::GetWorkerAttemptLogResponse* response) override;
 
  private:
   // OK if `requested_id` names this worker; the error to return otherwise.
@@ -62,6 +69,7 @@ class WorkerServiceImpl
       ABSL_LOCKS_EXCLUDED(mu_);
 
   SlotExecutor* const executor_;
+  AttemptLogStore* const logs_;
   mutable absl::Mutex mu_;
   std::string worker_id_ ABSL_GUARDED_BY(mu_);
   std::string address_ ABSL_GUARDED_BY(mu_);

@@ -205,6 +205,66 @@ TEST(ParseArgsTest, WorkerDrain) {
                    "unexpected argument 'x' for 'help'");
 }
 
+TEST(ParseArgsTest, LogsOfATaskAnAttemptOrEveryTask) {
+  absl::StatusOr<ParsedCommand> cmd = Parse({"logs", "job-000001", "3"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->command, Command::kLogs);
+  EXPECT_EQ(cmd->job_id, "job-000001");
+  EXPECT_EQ(cmd->task_index, 3);
+  EXPECT_EQ(cmd->attempt_id, "");
+
+  cmd = Parse({"logs", "job-000001"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_FALSE(cmd->task_index.has_value());
+
+  // --attempt names the task too, with or without TASK.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"logs", "job-000001", "--attempt", "job-000001.3.1"},
+           {"logs", "job-000001", "3", "--attempt=job-000001.3.1"}}) {
+    cmd = Parse(args);
+    ASSERT_TRUE(cmd.ok()) << cmd.status();
+    EXPECT_EQ(cmd->task_index, 3);
+    EXPECT_EQ(cmd->attempt_id, "job-000001.3.1");
+  }
+  cmd = Parse({"--json", "logs", "job-000001", "0"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_TRUE(cmd->json);
+
+  ExpectUsageError({"logs"}, "'logs' needs a JOB_ID");
+  ExpectUsageError({"logs", "job-000001", "x"},
+                   "'logs': TASK must be a task index (0, 1, ...), got 'x'");
+  ExpectUsageError({"logs", "job-000001", "-1"}, "unknown option '-1'");
+  ExpectUsageError({"logs", "job-000001", "1", "2"},
+                   "unexpected argument '2' for 'logs'");
+  ExpectUsageError({"logs", "job-000001", "--attempt", "job-000001.3"},
+                   "option --attempt: 'job-000001.3' is not an attempt id");
+  ExpectUsageError({"logs", "job-000001", "2", "--attempt", "job-000001.3.1"},
+                   "option --attempt: job-000001.3.1 is not an attempt of "
+                   "job-000001 task 2");
+  ExpectUsageError({"logs", "job-000002", "--attempt", "job-000001.3.1"},
+                   "is not an attempt of job-000002");
+  ExpectUsageError({"--json", "logs", "job-000001"},
+                   "'logs --json' needs a TASK (or --attempt)");
+  ExpectUsageError({"status", "job-000001", "--attempt", "job-000001.3.1"},
+                   "option --attempt does not apply to 'status'");
+}
+
+TEST(ParseArgsTest, HealthChecksTheLeaderOrAnAddress) {
+  absl::StatusOr<ParsedCommand> cmd =
+      Parse({"health"}, {"leader.example:7070", "/"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->command, Command::kHealth);
+  EXPECT_EQ(cmd->address, "leader.example:7070");
+  cmd = Parse({"health", "--address", "worker-1:7100", "--timeout", "3"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->address, "worker-1:7100");
+  EXPECT_EQ(cmd->EffectiveTimeout(), absl::Seconds(3));
+  ExpectUsageError({"health", "--address", "nohost"},
+                   "option --address \"nohost\" is not HOST:PORT");
+  ExpectUsageError({"health", "extra"}, "unexpected argument 'extra'");
+}
+
 TEST(ParseJobStateTest, AcceptsNamesInAnyCase) {
   EXPECT_EQ(*ParseJobState("pending"), quarry::v1::JOB_STATE_PENDING);
   EXPECT_EQ(*ParseJobState("RUNNING"), quarry::v1::JOB_STATE_RUNNING);

@@ -14,7 +14,7 @@
 #include "common/server_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/cli/fake_leader.h"
+#include "tests/cli/command_fixture.h"
 
 namespace quarry::cli {
 namespace {
@@ -26,52 +26,11 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-using quarry::cli::testing::FakeClusterService;
-using quarry::cli::testing::FakeJobService;
+using quarry::cli::testing::CommandsTest;
+using quarry::cli::testing::kDeadLeader;
 using quarry::cli::testing::kJobId;
 using quarry::cli::testing::MakeJob;
-
-// Nothing listens on port 1: connecting fails at once.
-constexpr char kDeadLeader[] = "127.0.0.1:1";
-
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-class CommandsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<StartedServer> started =
-        StartGrpcServer("127.0.0.1:0", {&jobs_, &cluster_});
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = std::move(*started);
-    leader_ = "127.0.0.1:" + std::to_string(server_.port);
-    ctx_.sleep = [](absl::Duration) {};  // Retry and poll at once.
-  }
-  void TearDown() override {
-    jobs_.release_hang.Notify();
-    if (server_.server != nullptr) server_.server->Shutdown();
-  }
-
-  // Runs `quarry --leader <fake> args...` from /home/user.
-  Outcome Run(std::vector<std::string> args, const std::string& leader = "") {
-    args.insert(args.begin(), {"--leader", leader.empty() ? leader_ : leader});
-    std::ostringstream out;
-    std::ostringstream err;
-    ctx_.out = &out;
-    ctx_.err = &err;
-    const int code = RunQuarry(args, {"", "/home/user"}, ctx_);
-    return {code, out.str(), err.str()};
-  }
-
-  FakeJobService jobs_;
-  FakeClusterService cluster_;
-  StartedServer server_;
-  std::string leader_;
-  CommandContext ctx_;
-};
+using quarry::cli::testing::Outcome;
 
 TEST_F(CommandsTest, SubmitPrintsJobIdAndSendsAbsolutePaths) {
   const Outcome result =

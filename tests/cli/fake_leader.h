@@ -90,7 +90,55 @@ class FakeJobService final : public v1::JobService::Service {
       return NotFound(request->job_id());
     }
     *response->mutable_job() = *job_;
+    if (request->include_tasks()) {
+      for (int i = 0; i < kLogTasks; ++i) {
+        v1::Task& task = *response->add_tasks();
+        task.set_index(i);
+        if (i < kLogTasks - 1) task.set_attempt_id(AttemptOf(i));
+      }
+    }
     return grpc::Status::OK;
+  }
+
+  // Task 0's log is complete; task 1's worker is gone; task 2 still runs
+  // and its log was truncated; task 3 has no attempt.
+  static constexpr int kLogTasks = 4;
+  static std::string AttemptOf(int task) {
+    return std::string(kJobId) + "." + std::to_string(task) + ".1";
+  }
+  grpc::Status GetAttemptLog(grpc::ServerContext*,
+                             const v1::GetAttemptLogRequest* request,
+                             v1::GetAttemptLogResponse* response) override {
+    absl::MutexLock lock(&mu_);
+    last_log_ = *request;
+    if (request->job_id() != kJobId) return NotFound(request->job_id());
+    const std::string attempt = request->attempt_id().empty()
+                                    ? AttemptOf(request->task_index())
+                                    : request->attempt_id();
+    switch (request->task_index()) {
+      case 1:
+        return {grpc::StatusCode::UNAVAILABLE,
+                "worker w2 that ran attempt " + attempt +
+                    " is gone (DEAD); its log is lost"};
+      case 0:
+      case 2:
+        break;
+      default:
+        return {grpc::StatusCode::FAILED_PRECONDITION,
+                "task has not started an attempt yet"};
+    }
+    v1::AttemptLog& log = *response->mutable_log();
+    log.set_attempt_id(attempt);
+    log.set_worker_id("w1");
+    log.set_content("T1 attempt " + attempt + " started\nT2 ended\n");
+    log.set_finished(request->task_index() == 0);
+    log.set_truncated(request->task_index() == 2);
+    response->set_worker_address("127.0.0.1:7101");
+    return grpc::Status::OK;
+  }
+  v1::GetAttemptLogRequest last_log() {
+    absl::MutexLock lock(&mu_);
+    return last_log_;
   }
 
   grpc::Status ListJobs(grpc::ServerContext*,
@@ -164,6 +212,7 @@ class FakeJobService final : public v1::JobService::Service {
   int watch_calls_ ABSL_GUARDED_BY(mu_) = 0;
   v1::SubmitJobRequest last_submit_ ABSL_GUARDED_BY(mu_);
   v1::ListJobsRequest last_list_ ABSL_GUARDED_BY(mu_);
+  v1::GetAttemptLogRequest last_log_ ABSL_GUARDED_BY(mu_);
 };
 
 // A ClusterService whose worker becomes ALIVE on the `alive_on_call`-th

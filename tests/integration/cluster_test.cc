@@ -1,21 +1,22 @@
 // End-to-end tests: real quarry-leader and quarry-worker processes on
 // loopback, driven through the public gRPC API.
+#include <glog/logging.h>
+#include <grpcpp/grpcpp.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <glog/logging.h>
-#include <grpcpp/grpcpp.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/job_kinds.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "common/job_kinds.h"
+#include "tests/integration/cluster_fixture.h"
 #include "tests/integration/test_corpus.h"
 #include "tests/testing/local_cluster.h"
 
@@ -35,43 +36,7 @@ JobSpec Spec(const std::string& kind, const std::vector<std::string>& inputs,
   return spec;
 }
 
-class ClusterTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto cluster = LocalCluster::Start();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = std::move(*cluster);
-  }
-
-  void TearDown() override {
-    if (cluster_ != nullptr) {
-      absl::Status stopped = cluster_->Shutdown();
-      EXPECT_TRUE(stopped.ok()) << stopped;
-    }
-  }
-
-  void StartWorkers(int count, int slots) {
-    for (int i = 1; i <= count; ++i) {
-      ASSERT_TRUE(cluster_->StartWorker(absl::StrCat("worker-", i), slots).ok());
-    }
-    ASSERT_TRUE(cluster_->WaitForAliveWorkers(count).ok());
-  }
-
-  // Submits and waits; the job must end DONE.
-  quarry::v1::Job RunToDone(const JobSpec& spec) {
-    absl::StatusOr<std::string> id = cluster_->Submit(spec);
-    EXPECT_TRUE(id.ok()) << id.status();
-    if (!id.ok()) return {};
-    absl::StatusOr<quarry::v1::Job> job = cluster_->WaitForJob(*id);
-    EXPECT_TRUE(job.ok()) << job.status();
-    if (!job.ok()) return {};
-    EXPECT_EQ(job->state(), quarry::v1::JOB_STATE_DONE)
-        << job->error() << "\n" << cluster_->LogTails();
-    return *job;
-  }
-
-  std::unique_ptr<LocalCluster> cluster_;
-};
+using ClusterTest = ClusterFixture;
 
 TEST_F(ClusterTest, EveryKindRunsToAVerifiedResult) {
   StartWorkers(2, 2);

@@ -1,6 +1,7 @@
 #ifndef QUARRY_TESTS_TESTING_FAKE_WORKER_CLIENT_H_
 #define QUARRY_TESTS_TESTING_FAKE_WORKER_CLIENT_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,6 +29,8 @@ class FakeWorker {
                          quarry::v1::GetWorkerStateResponse>;
   using CancelCall =
       Call<quarry::v1::CancelTasksRequest, quarry::v1::CancelTasksResponse>;
+  using LogCall = Call<quarry::v1::GetWorkerAttemptLogRequest,
+                       quarry::v1::GetWorkerAttemptLogResponse>;
 
   void RecordStart(StartCall call) {
     absl::MutexLock lock(&mu_);
@@ -41,11 +44,30 @@ class FakeWorker {
     absl::MutexLock lock(&mu_);
     cancels_.push_back(std::move(call));
   }
+  // A GetAttemptLog call is answered at once by `log_answer` if set (the
+  // leader's handler waits for it), else recorded like the others.
+  void RecordLog(LogCall call) {
+    std::function<void(LogCall&)> answer;
+    {
+      absl::MutexLock lock(&mu_);
+      answer = log_answer_;
+      if (!answer) {
+        logs_.push_back(std::move(call));
+        return;
+      }
+    }
+    answer(call);
+  }
+  void set_log_answer(std::function<void(LogCall&)> answer) {
+    absl::MutexLock lock(&mu_);
+    log_answer_ = std::move(answer);
+  }
 
   // The calls not yet taken, oldest first.
   std::vector<StartCall> TakeStarts() { return Take(starts_); }
   std::vector<ProbeCall> TakeProbes() { return Take(probes_); }
   std::vector<CancelCall> TakeCancels() { return Take(cancels_); }
+  std::vector<LogCall> TakeLogCalls() { return Take(logs_); }
 
   // Answers a StartTasks call by accepting every assignment.
   static void AcceptAll(StartCall& call) {
@@ -75,6 +97,8 @@ class FakeWorker {
   std::vector<StartCall> starts_ ABSL_GUARDED_BY(mu_);
   std::vector<ProbeCall> probes_ ABSL_GUARDED_BY(mu_);
   std::vector<CancelCall> cancels_ ABSL_GUARDED_BY(mu_);
+  std::vector<LogCall> logs_ ABSL_GUARDED_BY(mu_);
+  std::function<void(LogCall&)> log_answer_ ABSL_GUARDED_BY(mu_);
 };
 
 // Hands out clients that record into a FakeWorker per worker id.
@@ -109,6 +133,11 @@ class FakeWorkerClientFactory : public WorkerClientFactory {
     void CancelTasks(quarry::v1::CancelTasksRequest request, absl::Duration,
                      Callback<quarry::v1::CancelTasksResponse> done) override {
       fake_->RecordCancel({std::move(request), std::move(done)});
+    }
+    void GetAttemptLog(
+        quarry::v1::GetWorkerAttemptLogRequest request, absl::Duration,
+        Callback<quarry::v1::GetWorkerAttemptLogResponse> done) override {
+      fake_->RecordLog({std::move(request), std::move(done)});
     }
 
    private:

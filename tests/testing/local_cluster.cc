@@ -106,11 +106,15 @@ absl::Status LocalCluster::StartWorker(const std::string& id, int slots,
     argv.push_back("/usr/bin/env");
     argv.insert(argv.end(), env.begin(), env.end());
   }
-  argv.insert(argv.end(), {WorkerBinary(), "--leader=" + leader_address_,
-                           "--listen=127.0.0.1:0",
-                           absl::StrCat("--slots=", slots), "--id=" + id,
-                           // SIGTERM drains: keep a test's teardown short.
-                           "--drain_grace=2s"});
+  argv.insert(
+      argv.end(),
+      {WorkerBinary(), "--leader=" + leader_address_, "--listen=127.0.0.1:0",
+       absl::StrCat("--slots=", slots), "--id=" + id,
+       // SIGTERM drains: keep a test's teardown short.
+       "--drain_grace=2s",
+       // In the cluster's dir, so a worker killed with
+       // SIGKILL leaves nothing behind in /tmp.
+       absl::StrCat("--attempt_log_dir=", dir(), "/attempt-logs-", id)});
   argv.insert(argv.end(), flags.begin(), flags.end());
   absl::StatusOr<Subprocess> worker =
       Subprocess::Start(argv, absl::StrCat(dir(), "/worker-", id, ".log"));

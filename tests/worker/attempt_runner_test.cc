@@ -77,6 +77,69 @@ TEST(RunAttemptTest, DoneCommitsTheOutput) {
   EXPECT_THAT(ListDir(dir.Join(".quarry-staging")), IsEmpty());
 }
 
+TEST(RunAttemptTest, LogsEachStepUpToTheCommit) {
+  TempDir dir;
+  const std::string in = dir.WriteFile("in.txt", "b a b");
+  const std::string out = dir.Join("part-00000");
+  RealClock clock;
+  AttemptLog log(1 << 20, &clock);
+  CancelFlag cancel;
+  const AttemptOutcome outcome = RunAttempt(
+      *NewWordCountMapKind(),
+      MakeAssignment("job-000001.0.1", "wordcount", {in, dir.Join("gone")}, out,
+                     {{"delay_ms", "1"}}),
+      cancel, []() -> CommitPermission { return FakeLeaderClient::Granted(); },
+      [] { return true; }, &log);
+  log.Finish(DescribeOutcome(outcome));
+  EXPECT_EQ(outcome.status, EXECUTION_STATUS_FAILED);
+  const std::string text = log.text();
+  EXPECT_THAT(text, HasSubstr(" attempt job-000001.0.1 started: job "
+                              "job-000001 task 0 (kind wordcount), attempt "
+                              "number 1, slot 0, 2 input(s)\n"));
+  EXPECT_THAT(text,
+              HasSubstr(absl::StrCat(" input 1/2: ", in, " (5 bytes)\n")));
+  EXPECT_THAT(text, HasSubstr(" input 2/2: " + dir.Join("gone") +
+                              " (cannot stat: No such file or directory)\n"));
+  EXPECT_THAT(text, HasSubstr(" waiting delay_ms=1 before working\n"));
+  EXPECT_THAT(text, HasSubstr(" attempt ended FAILED: "));
+  EXPECT_THAT(text, HasSubstr("gone"));
+
+  // A run that commits.
+  AttemptLog done_log(1 << 20, &clock);
+  const AttemptOutcome done = RunAttempt(
+      *NewWordCountMapKind(),
+      MakeAssignment("job-000001.0.2", "wordcount", {in}, out), cancel,
+      []() -> CommitPermission { return FakeLeaderClient::Granted(); },
+      [] { return true; }, &done_log);
+  done_log.Finish(DescribeOutcome(done));
+  const std::string done_text = done_log.text();
+  EXPECT_THAT(done_text, HasSubstr(", output 8 bytes; summary: 3 words, 2 "
+                                   "distinct\n"));
+  EXPECT_THAT(done_text, HasSubstr(" asking the leader for permission to "
+                                   "commit\n"));
+  EXPECT_THAT(done_text, HasSubstr(" commit granted by the leader\n"));
+  EXPECT_THAT(done_text, HasSubstr(" committed 8 bytes to " + out + "\n"));
+  EXPECT_THAT(done_text, HasSubstr(" attempt ended DONE\n"));
+}
+
+TEST(RunAttemptTest, LogsARefusedCommit) {
+  TempDir dir;
+  const std::string out = dir.Join("part-00000");
+  RealClock clock;
+  AttemptLog log(1 << 20, &clock);
+  quarry::v1::RequestCommitResponse refused;
+  refused.set_reason("attempt job-000001.0.1 was superseded");
+  CancelFlag cancel;
+  const AttemptOutcome outcome = RunAttempt(
+      *NewNoopKind(), MakeAssignment("job-000001.0.1", "noop", {}, out), cancel,
+      [&]() -> CommitPermission { return refused; }, [] { return true; }, &log);
+  log.Finish(DescribeOutcome(outcome));
+  EXPECT_EQ(outcome.status, EXECUTION_STATUS_CANCELLED);
+  EXPECT_THAT(log.text(),
+              HasSubstr(" attempt ended CANCELLED: commit refused by the "
+                        "leader: attempt job-000001.0.1 was superseded\n"));
+}
+
 TEST(RunAttemptTest, FailedAttemptLeavesNoFile) {
   TempDir dir;
   const std::string out = dir.Join("part-00000");

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -94,6 +95,56 @@ TEST_F(SlotExecutorTest, RunsAnAttemptAndRemembersIt) {
   std::optional<AttemptStatus> known = Find(state, "job-000001.4.1");
   ASSERT_TRUE(known.has_value());
   EXPECT_EQ(known->status(), EXECUTION_STATUS_DONE);
+}
+
+TEST_F(SlotExecutorTest, EachAttemptKeepsItsLog) {
+  TempDir dir;
+  AttemptLogStore::Options log_options;
+  log_options.dir = dir.Join("logs");
+  absl::StatusOr<std::unique_ptr<AttemptLogStore>> logs =
+      AttemptLogStore::Open(log_options, &clock_);
+  ASSERT_TRUE(logs.ok()) << logs.status();
+  SlotExecutor::Options options;
+  options.attempt_logs = logs->get();
+  MakeExecutor(2, options);
+  ASSERT_TRUE(executor_->Start(MakeAssignment("job-000001.0.1", "noop")).ok());
+  ASSERT_TRUE(executor_->Start(Sleep("job-000001.1.1", 1)).ok());
+  EXPECT_EQ(completions_.WaitFor("job-000001.0.1").status(),
+            EXECUTION_STATUS_DONE);
+  absl::StatusOr<AttemptLogStore::Contents> noop =
+      (*logs)->Read("job-000001.0.1");
+  ASSERT_TRUE(noop.ok()) << noop.status();
+  EXPECT_TRUE(noop->finished);
+  EXPECT_THAT(noop->text, HasSubstr(" attempt job-000001.0.1 started: "));
+  EXPECT_THAT(noop->text, HasSubstr(" attempt ended DONE\n"));
+
+  EXPECT_EQ(executor_->RunningLog("job-000001.0.1"), nullptr);  // Persisted.
+
+  // The sleeping attempt's log, served by the executor while it runs,
+  // shows its start once its slot thread runs it (nothing signals that:
+  // poll, bounded).
+  std::shared_ptr<AttemptLog> running = executor_->RunningLog("job-000001.1.1");
+  ASSERT_NE(running, nullptr);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!absl::StrContains(running->text(), " started: ") &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_THAT(running->text(), HasSubstr(" started: "));
+  EXPECT_FALSE(running->finished());
+  EXPECT_EQ((*logs)->Read("job-000001.1.1").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_THAT(executor_->Cancel({"job-000001.1.1"}),
+              ElementsAre("job-000001.1.1"));
+  EXPECT_EQ(completions_.WaitFor("job-000001.1.1").status(),
+            EXECUTION_STATUS_CANCELLED);
+  absl::StatusOr<AttemptLogStore::Contents> sleeping =
+      (*logs)->Read("job-000001.1.1");
+  ASSERT_TRUE(sleeping.ok()) << sleeping.status();
+  EXPECT_TRUE(sleeping->finished);
+  EXPECT_THAT(sleeping->text, HasSubstr(" cancel requested by the leader\n"));
+  EXPECT_THAT(sleeping->text, HasSubstr(" attempt ended CANCELLED\n"));
+  executor_->Shutdown();  // Before the log store goes.
 }
 
 TEST_F(SlotExecutorTest, RefusesWhatItCannotRun) {

@@ -119,6 +119,11 @@ TEST(WorkerConfigTest, ValidatesEveryFlag) {
               HasSubstr("--drain_grace"));
   config.drain.grace = absl::ZeroDuration();
   EXPECT_TRUE(ValidateWorkerConfig(config).ok());
+  config.attempt_logs.keep = 0;
+  EXPECT_THAT(ValidateWorkerConfig(config).message(),
+              HasSubstr("--attempt_log_keep"));
+  config.attempt_logs.keep = 1;
+  EXPECT_TRUE(ValidateWorkerConfig(config).ok());
 }
 
 TEST(WorkerConfigTest, ParsesLabels) {

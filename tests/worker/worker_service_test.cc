@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/server_util.h"
 #include "tests/testing/fake_clock.h"
@@ -33,12 +34,20 @@ quarry::v1::Assignment Sleep(absl::string_view id, int slot) {
 class WorkerServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    AttemptLogStore::Options log_options;
+    log_options.dir = log_dir_.path();
+    absl::StatusOr<std::unique_ptr<AttemptLogStore>> logs =
+        AttemptLogStore::Open(log_options, &clock_);
+    ASSERT_TRUE(logs.ok()) << logs.status();
+    logs_ = *std::move(logs);
     SlotExecutor::Options options;
     options.slots = 2;
+    options.attempt_logs = logs_.get();
     executor_ = std::make_unique<SlotExecutor>(
         options, kinds_.get(), &clock_,
         [this](const quarry::v1::AttemptStatus& s) { completions_.Add(s); });
-    service_ = std::make_unique<WorkerServiceImpl>(executor_.get());
+    service_ =
+        std::make_unique<WorkerServiceImpl>(executor_.get(), logs_.get());
     absl::StatusOr<StartedServer> started =
         StartGrpcServer("127.0.0.1:0", {service_.get()});
     ASSERT_TRUE(started.ok()) << started.status();
@@ -82,9 +91,19 @@ class WorkerServiceTest : public ::testing::Test {
     for (std::string& id : ids) request.add_attempt_ids(std::move(id));
     return stub_->CancelTasks(Context().get(), request, response);
   }
+  grpc::Status GetAttemptLog(
+      absl::string_view worker_id, absl::string_view attempt_id,
+      quarry::v1::GetWorkerAttemptLogResponse* response) {
+    quarry::v1::GetWorkerAttemptLogRequest request;
+    request.set_worker_id(std::string(worker_id));
+    request.set_attempt_id(std::string(attempt_id));
+    return stub_->GetAttemptLog(Context().get(), request, response);
+  }
 
   std::unique_ptr<KindRegistry> kinds_ = NewBuiltInKindRegistry();
   quarry::testing::FakeClock clock_;
+  testing::TempDir log_dir_;
+  std::unique_ptr<AttemptLogStore> logs_;
   CompletionCollector completions_;
   std::unique_ptr<SlotExecutor> executor_;
   std::unique_ptr<WorkerServiceImpl> service_;
@@ -205,6 +224,67 @@ TEST_F(WorkerServiceTest, GetWorkerStateShowsSlotsAndAttempts) {
     EXPECT_EQ(asked.attempts().at("job-000001.0.1").status(),
               EXECUTION_STATUS_RUNNING);
   }
+}
+
+TEST_F(WorkerServiceTest, GetAttemptLogReturnsAnAttemptsLog) {
+  ASSERT_TRUE(executor_->Start(MakeAssignment("job-000001.0.1", "noop")).ok());
+  ASSERT_EQ(completions_.WaitFor("job-000001.0.1").status(),
+            EXECUTION_STATUS_DONE);
+  quarry::v1::GetWorkerAttemptLogResponse response;
+  grpc::Status status = GetAttemptLog("w1", "job-000001.0.1", &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.log().attempt_id(), "job-000001.0.1");
+  EXPECT_EQ(response.log().worker_id(), "w1");
+  EXPECT_TRUE(response.log().finished());
+  EXPECT_FALSE(response.log().truncated());
+  EXPECT_THAT(response.log().content(),
+              HasSubstr(" attempt job-000001.0.1 started: job job-000001 "
+                        "task 0 (kind noop)"));
+  EXPECT_THAT(response.log().content(), HasSubstr(" attempt ended DONE\n"));
+}
+
+TEST_F(WorkerServiceTest, GetAttemptLogOfARunningAttemptShowsItSoFar) {
+  ASSERT_TRUE(executor_->Start(Sleep("job-000001.0.1", 0)).ok());
+  // Nothing signals that the slot thread has started it: poll, bounded.
+  quarry::v1::GetWorkerAttemptLogResponse response;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    response.Clear();
+    ASSERT_TRUE(GetAttemptLog("w1", "job-000001.0.1", &response).ok());
+    if (absl::StrContains(response.log().content(), " started: ")) break;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_THAT(response.log().content(),
+              HasSubstr(" attempt job-000001.0.1 started: "));
+  EXPECT_FALSE(response.log().finished());
+  EXPECT_EQ(executor_->Cancel({"job-000001.0.1"}).size(), 1u);
+  completions_.WaitFor("job-000001.0.1");
+  ASSERT_TRUE(GetAttemptLog("w1", "job-000001.0.1", &response).ok());
+  EXPECT_TRUE(response.log().finished());
+  EXPECT_THAT(response.log().content(), HasSubstr(" attempt ended CANCELLED"));
+}
+
+TEST_F(WorkerServiceTest, GetAttemptLogRefusesWhatItCannotServe) {
+  quarry::v1::GetWorkerAttemptLogResponse response;
+  grpc::Status status = GetAttemptLog("w2", "job-000001.0.1", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(),
+            absl::StrCat("request meant for worker \"w2\" reached worker "
+                         "\"w1\" at ",
+                         address_));
+  EXPECT_EQ(GetAttemptLog("", "job-000001.0.1", &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  status = GetAttemptLog("w1", "", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "attempt_id is required");
+  status = GetAttemptLog("w1", "../../etc/passwd", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("attempt_id"));
+  status = GetAttemptLog("w1", "job-000007.0.1", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(),
+            "worker w1: no log of attempt job-000007.0.1 here: this worker "
+            "did not run it, or retention removed it");
 }
 
 TEST(WorkerServiceIdentityTest, UnavailableUntilTheIdentityIsSet) {
