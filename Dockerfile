@@ -36,6 +36,7 @@ RUN apt-get update \
       libprotobuf32 \
       libre2-9 \
       libssl3 \
+      libtcmalloc-minimal4 \
  && rm -rf /var/lib/apt/lists/*
 # quarry-runtime-packages-end
 RUN useradd --system --uid 10001 --user-group --create-home \
