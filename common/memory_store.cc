@@ -145,19 +145,17 @@ absl::StatusOr<std::vector<std::string>> MemoryStore::ListJobsEndedBefore(
     absl::Time cutoff, int limit) {
   std::vector<std::pair<absl::Time, std::string>> ended;
   {
-    absl::MutexLock lock(&mu_);
+    absl::ReaderMutexLock lock(&mu_);
     for (const auto& [sequence, entry] : jobs_) {
       if (!IsFinished(entry.job.state())) continue;
       const absl::Time end = FromProtoTime(entry.job.end_time());
       if (end < cutoff) ended.emplace_back(end, entry.job.id());
     }
   }
-  std::sort(ended.begin(), ended.end());
+  const size_t keep = std::min<size_t>(ended.size(), std::max(limit, 0));
+  std::partial_sort(ended.begin(), ended.begin() + keep, ended.end());
   std::vector<std::string> ids;
-  for (auto& [end, id] : ended) {
-    if (static_cast<int>(ids.size()) >= limit) break;
-    ids.push_back(std::move(id));
-  }
+  for (size_t i = 0; i < keep; ++i) ids.push_back(std::move(ended[i].second));
   return ids;
 }
 

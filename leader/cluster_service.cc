@@ -35,8 +35,8 @@ absl::Status ValidateRegistration(
 grpc::Status ClusterServiceImpl::RegisterWorker(
     grpc::ServerContext*, const quarry::v1::RegisterWorkerRequest* request,
     quarry::v1::RegisterWorkerResponse* response) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
+  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
+    return ready;
   }
   if (absl::Status ok = ValidateRegistration(*request); !ok.ok()) {
     return ToGrpcStatus(ok);
@@ -68,8 +68,8 @@ grpc::Status ClusterServiceImpl::HandleReportWorkerState(
 grpc::Status ClusterServiceImpl::GetCluster(
     grpc::ServerContext*, const quarry::v1::GetClusterRequest*,
     quarry::v1::GetClusterResponse* response) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
+  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
+    return ready;
   }
   absl::StatusOr<quarry::v1::GetClusterResponse> cluster =
       ReadCluster(store_, clock_->Now());
@@ -98,8 +98,8 @@ ClusterServiceImpl::ConnectWorker(grpc::CallbackServerContext* context,
 grpc::Status ClusterServiceImpl::RequestCommit(
     grpc::ServerContext*, const quarry::v1::RequestCommitRequest* request,
     quarry::v1::RequestCommitResponse* response) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
+  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
+    return ready;
   }
   if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
       !ok.ok()) {
@@ -117,8 +117,8 @@ grpc::Status ClusterServiceImpl::RequestCommit(
 grpc::Status ClusterServiceImpl::DrainWorker(
     grpc::ServerContext*, const quarry::v1::DrainWorkerRequest* request,
     quarry::v1::DrainWorkerResponse* response) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
+  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
+    return ready;
   }
   if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
       !ok.ok()) {
@@ -134,8 +134,8 @@ grpc::Status ClusterServiceImpl::DrainWorker(
 grpc::Status ClusterServiceImpl::DeregisterWorker(
     grpc::ServerContext*, const quarry::v1::DeregisterWorkerRequest* request,
     quarry::v1::DeregisterWorkerResponse*) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
+  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
+    return ready;
   }
   if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
       !ok.ok()) {

@@ -268,7 +268,10 @@ void Controller::HoldSlotUntilReported(const std::string& worker_id,
                                        int32_t slot,
                                        const std::string& attempt_id) {
   auto worker = workers_.find(worker_id);
-  if (worker == workers_.end()) return;
+  if (worker == workers_.end() || slot < 0 ||
+      slot >= static_cast<int32_t>(worker->second->slot_attempts.size())) {
+    return;  // Gone, or registered again with fewer slots.
+  }
   std::string& held = worker->second->slot_attempts[slot];
   if (!held.empty()) return;
   held = absl::StrCat("!", attempt_id);

@@ -249,20 +249,19 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
     const int32_t last_worker = task.worker;
     if (schedulable[target]->name == last_worker ||
         schedulable[target]->free_slots == 0) {
+      // One pass: the first other worker with room, else any with room
+      // (only its last worker has one).
+      int32_t any_with_room = -1;
       for (int32_t other = 0; other < static_cast<int32_t>(schedulable.size());
            ++other) {
-        if (schedulable[other]->free_slots > 0 &&
-            schedulable[other]->name != last_worker) {
-          target = other;
+        if (schedulable[other]->free_slots == 0) continue;
+        if (schedulable[other]->name != last_worker) {
+          any_with_room = other;
           break;
         }
+        if (any_with_room < 0) any_with_room = other;
       }
-    }
-    if (schedulable[target]->free_slots == 0) {  // Only its last worker has room.
-      for (int32_t other = 0; other < static_cast<int32_t>(schedulable.size());
-           ++other) {
-        if (schedulable[other]->free_slots > 0) target = other;
-      }
+      if (any_with_room >= 0) target = any_with_room;
     }
     WorkerRuntime& worker = *schedulable[target];
     int32_t slot = 0;

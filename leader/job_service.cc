@@ -5,9 +5,14 @@
 namespace quarry {
 namespace {
 
-// Copies a StatusOr's value into the response, or returns its error.
-template <typename T>
-grpc::Status Reply(absl::StatusOr<T> result, T* response) {
+// UNAVAILABLE until the leader is ready; then runs `call` and copies its
+// value into the response, or returns its error.
+template <typename T, typename Call>
+grpc::Status Serve(const Readiness& readiness, Call call, T* response) {
+  if (absl::Status ready = readiness.Check(); !ready.ok()) {
+    return ToGrpcStatus(ready);
+  }
+  absl::StatusOr<T> result = call();
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
@@ -18,65 +23,58 @@ grpc::Status Reply(absl::StatusOr<T> result, T* response) {
 grpc::Status JobServiceImpl::SubmitJob(grpc::ServerContext*,
                                        const quarry::v1::SubmitJobRequest* request,
                                        quarry::v1::SubmitJobResponse* response) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
-  }
-  return Reply(manager_->Submit(request->spec()), response);
+  return Serve(
+      *readiness_, [&] { return manager_->Submit(request->spec()); }, response);
 }
 
 grpc::Status JobServiceImpl::GetJob(grpc::ServerContext*,
                                     const quarry::v1::GetJobRequest* request,
                                     quarry::v1::GetJobResponse* response) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
-  }
-  return Reply(manager_->Get(*request), response);
+  return Serve(
+      *readiness_, [&] { return manager_->Get(*request); }, response);
 }
 
 grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext*,
                                       const quarry::v1::ListJobsRequest* request,
                                       quarry::v1::ListJobsResponse* response) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
-  }
-  return Reply(manager_->List(*request), response);
+  return Serve(
+      *readiness_, [&] { return manager_->List(*request); }, response);
 }
 
 grpc::Status JobServiceImpl::GetJobResult(
     grpc::ServerContext*, const quarry::v1::GetJobResultRequest* request,
     quarry::v1::GetJobResultResponse* response) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
-  }
-  return Reply(manager_->Result(request->job_id()), response);
+  return Serve(
+      *readiness_, [&] { return manager_->Result(request->job_id()); }, response);
 }
 
 grpc::Status JobServiceImpl::CancelJob(grpc::ServerContext*,
                                        const quarry::v1::CancelJobRequest* request,
                                        quarry::v1::CancelJobResponse* response) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
-  }
-  absl::StatusOr<quarry::v1::Job> job = manager_->Cancel(request->job_id());
-  if (!job.ok()) return ToGrpcStatus(job.status());
-  *response->mutable_job() = std::move(*job);
-  return grpc::Status::OK;
+  return Serve(
+      *readiness_,
+      [&]() -> absl::StatusOr<quarry::v1::CancelJobResponse> {
+        absl::StatusOr<quarry::v1::Job> job = manager_->Cancel(request->job_id());
+        if (!job.ok()) return job.status();
+        quarry::v1::CancelJobResponse cancelled;
+        *cancelled.mutable_job() = *std::move(job);
+        return cancelled;
+      },
+      response);
 }
 
 grpc::Status JobServiceImpl::ListHistory(
     grpc::ServerContext*, const quarry::v1::ListHistoryRequest* request,
     quarry::v1::ListHistoryResponse* response) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
-  }
-  return Reply(manager_->ListHistory(*request), response);
+  return Serve(
+      *readiness_, [&] { return manager_->ListHistory(*request); }, response);
 }
 
 grpc::Status JobServiceImpl::WatchJob(
     grpc::ServerContext* context, const quarry::v1::WatchJobRequest* request,
     grpc::ServerWriter<quarry::v1::JobEvent>* writer) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
+  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
+    return ready;
   }
   return ToGrpcStatus(manager_->Watch(
       request->job_id(),
@@ -89,10 +87,8 @@ grpc::Status JobServiceImpl::WatchJob(
 grpc::Status JobServiceImpl::GetAttemptLog(
     grpc::ServerContext*, const quarry::v1::GetAttemptLogRequest* request,
     quarry::v1::GetAttemptLogResponse* response) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return ToGrpcStatus(ready);
-  }
-  return Reply(logs_->Fetch(*request), response);
+  return Serve(
+      *readiness_, [&] { return logs_->Fetch(*request); }, response);
 }
 
 }  // namespace quarry

@@ -24,7 +24,8 @@ class TimedJobService : public JobServiceImpl {
         list_(rpc->ForMethod(kService, "ListJobs")),
         result_(rpc->ForMethod(kService, "GetJobResult")),
         cancel_(rpc->ForMethod(kService, "CancelJob")),
-        attempt_log_(rpc->ForMethod(kService, "GetAttemptLog")) {}
+        attempt_log_(rpc->ForMethod(kService, "GetAttemptLog")),
+        history_(rpc->ForMethod(kService, "ListHistory")) {}
 
   grpc::Status SubmitJob(grpc::ServerContext* c,
                          const quarry::v1::SubmitJobRequest* q,
@@ -56,6 +57,11 @@ class TimedJobService : public JobServiceImpl {
     return attempt_log_->Time(
         [&] { return JobServiceImpl::GetAttemptLog(c, q, r); });
   }
+  grpc::Status ListHistory(grpc::ServerContext* c,
+                           const quarry::v1::ListHistoryRequest* q,
+                           quarry::v1::ListHistoryResponse* r) override {
+    return history_->Time([&] { return JobServiceImpl::ListHistory(c, q, r); });
+  }
 
  private:
   static constexpr const char* kService =
@@ -66,6 +72,7 @@ class TimedJobService : public JobServiceImpl {
   RpcMetrics::Method* const result_;
   RpcMetrics::Method* const cancel_;
   RpcMetrics::Method* const attempt_log_;
+  RpcMetrics::Method* const history_;
 };
 
 class TimedClusterService : public ClusterServiceImpl {

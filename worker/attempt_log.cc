@@ -88,6 +88,11 @@ void AttemptLog::Persist() {
   persist_(text, truncated);
 }
 
+AttemptLog::Snapshot AttemptLog::snapshot() const {
+  absl::MutexLock lock(&mu_);
+  return Snapshot{text_, truncated_, finished_};
+}
+
 std::string AttemptLog::text() const {
   absl::MutexLock lock(&mu_);
   return text_;

@@ -49,6 +49,15 @@ class AttemptLog {
   // calling thread. No-op before Finish() or without `persist`.
   void Persist() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The log as it is now, read under one lock (so `finished` and `text`
+  // agree even while Finish() runs).
+  struct Snapshot {
+    std::string text;
+    bool truncated = false;
+    bool finished = false;
+  };
+  Snapshot snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
+
   std::string text() const ABSL_LOCKS_EXCLUDED(mu_);
   bool truncated() const ABSL_LOCKS_EXCLUDED(mu_);
   bool finished() const ABSL_LOCKS_EXCLUDED(mu_);

@@ -123,8 +123,9 @@ grpc::Status WorkerServiceImpl::GetAttemptLog(
   absl::StatusOr<AttemptLogStore::Contents> contents;
   if (const std::shared_ptr<AttemptLog> running =
           executor_->RunningLog(request->attempt_id())) {
-    contents = AttemptLogStore::Contents{running->text(), running->truncated(),
-                                         running->finished()};
+    AttemptLog::Snapshot now = running->snapshot();
+    contents = AttemptLogStore::Contents{std::move(now.text), now.truncated,
+                                         now.finished};
   } else {
     contents = logs_->Read(request->attempt_id());
   }
