@@ -331,9 +331,12 @@ std::string FormatCluster(const quarry::v1::GetClusterResponse& response) {
       busy.push_back({worker.id(), absl::StrCat(slot.index()),
                       ExecutionStatusName(slot.status()), slot.attempt_id()});
     }
+    // Attempts beyond its slots wait in its queue.
+    const int queued = std::max(0, used - worker.slots());
     workers.push_back(
         {worker.id(), worker.address(), WorkerStatusName(worker.status()),
-         absl::StrCat(used, "/", worker.slots()),
+         absl::StrCat(used - queued, "/", worker.slots(),
+                      queued > 0 ? absl::StrCat(" +", queued, " queued") : ""),
          absl::StrCat(
              HumanDuration(absl::Milliseconds(worker.heartbeat_age_ms())),
              " ago")});
@@ -343,8 +346,12 @@ std::string FormatCluster(const quarry::v1::GetClusterResponse& response) {
   AddField(out, "Workers",
            absl::StrCat(response.workers_size(), " (", alive, " alive)"));
   AddField(out, "Slots",
-           absl::StrCat(response.slots_open(), " open, ", response.slots_used(),
-                        " used, ", response.slots_total(), " total"));
+           absl::StrCat(
+               response.slots_open(), " open, ", response.slots_used(),
+               " used, ", response.slots_total(), " total",
+               response.queued() > 0
+                   ? absl::StrCat(", ", response.queued(), " attempts queued")
+                   : ""));
   if (response.workers().empty()) return out;
   absl::StrAppend(&out, "\n", RenderTable(workers));
   if (busy.size() > 1) {

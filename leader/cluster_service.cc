@@ -1,7 +1,7 @@
 #include "leader/cluster_service.h"
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/status_util.h"
 #include "leader/cluster_view.h"
@@ -9,6 +9,7 @@
 namespace quarry {
 namespace {
 constexpr int32_t kMaxSlots = 1024;
+constexpr int32_t kMaxQueue = 64 * kMaxSlots;
 }  // namespace
 
 absl::Status ValidateRegistration(
@@ -22,12 +23,15 @@ absl::Status ValidateRegistration(
     return ok;
   }
   if (absl::EndsWith(request.address(), ":0")) {
-    return absl::InvalidArgumentError(
-        "address must name the real port, not 0");
+    return absl::InvalidArgumentError("address must name the real port, not 0");
   }
   if (request.slots() < 1 || request.slots() > kMaxSlots) {
     return absl::InvalidArgumentError(absl::StrCat(
         "slots must be in [1, ", kMaxSlots, "], got ", request.slots()));
+  }
+  if (request.queue() < 0 || request.queue() > kMaxQueue) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "queue must be in [0, ", kMaxQueue, "], got ", request.queue()));
   }
   return absl::OkStatus();
 }
@@ -83,8 +87,9 @@ grpc::Status ClusterServiceImpl::GetCluster(
 namespace quarry {
 
 grpc::ServerWriteReactor<quarry::v1::WorkerCommand>*
-ClusterServiceImpl::ConnectWorker(grpc::CallbackServerContext* context,
-                                  const quarry::v1::ConnectWorkerRequest* request) {
+ClusterServiceImpl::ConnectWorker(
+    grpc::CallbackServerContext* context,
+    const quarry::v1::ConnectWorkerRequest* request) {
   if (absl::Status ready = readiness_->Check(); !ready.ok()) {
     return RejectStream(ToGrpcStatus(ready));
   }
@@ -109,8 +114,8 @@ grpc::Status ClusterServiceImpl::RequestCommit(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "attempt_id is required");
   }
-  *response = controller_->OnCommitRequest(request->worker_id(),
-                                           request->attempt_id());
+  *response =
+      controller_->OnCommitRequest(request->worker_id(), request->attempt_id());
   return grpc::Status::OK;
 }
 

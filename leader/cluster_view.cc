@@ -1,5 +1,7 @@
 #include "leader/cluster_view.h"
 
+#include <algorithm>
+
 #include "common/time_util.h"
 
 namespace quarry {
@@ -19,7 +21,8 @@ quarry::v1::ClusterStatus ClusterStatusOf(
 
 absl::StatusOr<quarry::v1::GetClusterResponse> ReadCluster(Store* store,
                                                            absl::Time now) {
-  absl::StatusOr<std::vector<quarry::v1::Worker>> workers = store->ListWorkers();
+  absl::StatusOr<std::vector<quarry::v1::Worker>> workers =
+      store->ListWorkers();
   if (!workers.ok()) return workers.status();
   quarry::v1::GetClusterResponse response;
   response.set_status(ClusterStatusOf(*workers));
@@ -29,12 +32,16 @@ absl::StatusOr<quarry::v1::GetClusterResponse> ReadCluster(Store* store,
           now - FromProtoTime(worker.last_heartbeat_time())));
     }
     if (worker.status() == quarry::v1::WORKER_STATUS_ALIVE) {
-      response.set_slots_total(response.slots_total() + worker.slots());
+      int32_t held = 0;
       for (const quarry::v1::SlotState& slot : worker.slot_states()) {
-        if (!slot.attempt_id().empty()) {
-          response.set_slots_used(response.slots_used() + 1);
-        }
+        held += !slot.attempt_id().empty();
       }
+      // Attempts beyond its slots wait in its queue.
+      response.set_slots_total(response.slots_total() + worker.slots());
+      response.set_slots_used(response.slots_used() +
+                              std::min(held, worker.slots()));
+      response.set_queued(response.queued() +
+                          std::max(0, held - worker.slots()));
     }
     *response.add_workers() = std::move(worker);
   }

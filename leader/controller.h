@@ -22,9 +22,9 @@
 #include "leader/history.h"
 #include "leader/leader_observer.h"
 #include "leader/output_finalizer.h"
+#include "leader/store_writer.h"
 #include "leader/task_plan.h"
 #include "leader/tick_stats.h"
-#include "leader/store_writer.h"
 #include "leader/worker_client.h"
 #include "leader/worker_link.h"
 #include "quarry/v1/cluster_service.pb.h"
@@ -62,13 +62,18 @@ struct ControllerOptions {
   // this many times beyond its max_attempts fails, so a broken cluster
   // cannot loop forever.
   int32_t max_dispatches_per_task = 20;
+  // Tasks go to a worker's queue places (RegisterWorkerRequest.queue) only
+  // when no slot is idle and only for jobs whose attempts have so far run
+  // shorter than this on average: a queued task then waits little, and a
+  // stream of short tasks keeps every slot busy. Zero: never queue.
+  absl::Duration queue_tasks_shorter_than = absl::Milliseconds(50);
   // A step that takes longer is logged with where its time went.
   absl::Duration slow_step = absl::Milliseconds(50);
   // Work one step does at most, so that steps stay short however big the
   // cluster; what is left is done by the next step, at once.
-  size_t max_reports_per_step = 1024;   // Attempt statuses taken in.
-  int64_t max_starts_per_step = 512;    // Attempts dispatched.
-  int max_workers_per_step = 64;        // StartTasks batches sent.
+  size_t max_reports_per_step = 1024;  // Attempt statuses taken in.
+  int64_t max_starts_per_step = 512;   // Attempts dispatched.
+  int max_workers_per_step = 64;       // StartTasks batches sent.
   int max_probes_per_step = 256;
   int max_lazy_worker_writes_per_step = 256;  // Slot or heartbeat updates.
 };
@@ -115,10 +120,12 @@ class Controller {
   // A job already written to the store as PENDING, with its tasks.
   void OnJobSubmitted(const quarry::v1::Job& job, TaskPlan tasks)
       ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status OnRegisterWorker(const quarry::v1::RegisterWorkerRequest& request)
+  absl::Status OnRegisterWorker(
+      const quarry::v1::RegisterWorkerRequest& request)
       ABSL_LOCKS_EXCLUDED(mu_);
   // NOT_FOUND when the worker is not registered (it should register again).
-  absl::Status OnWorkerReport(const quarry::v1::ReportWorkerStateRequest& report)
+  absl::Status OnWorkerReport(
+      const quarry::v1::ReportWorkerStateRequest& report)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Cancels a running or pending job. NOT_FOUND if the controller does not
   // run it (unknown or already finished).
@@ -177,9 +184,9 @@ class Controller {
     int32_t task_index = 0;
     int32_t attempt_number = 0;
     std::string worker_id;
-    int32_t slot = 0;               // -1: restored, not yet adopted.
-    bool accepted = false;          // The worker confirmed it runs.
-    absl::Time accepted_at;         // Leader time of the confirmation.
+    int32_t slot = 0;        // -1: restored, not yet adopted.
+    bool accepted = false;   // The worker confirmed it runs.
+    absl::Time accepted_at;  // Leader time of the confirmation.
   };
   // RPC results waiting for the loop.
   struct StartResult {
@@ -212,6 +219,20 @@ class Controller {
   void RefreshJobs(absl::Time now, Effects* effects)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Rebalance(absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Where Rebalance places tasks: idle slots (tasks of any job), or the
+  // free places left, queue places included (tasks of Queueable jobs).
+  enum class Tier { kIdleSlots, kQueue };
+  // Dispatches one runnable task (oldest job first) per entry of
+  // `placement` (indices into `schedulable`) into `batches`; returns how
+  // many.
+  int64_t PlaceTasks(const std::vector<int32_t>& placement,
+                     const std::vector<WorkerRuntime*>& schedulable, Tier tier,
+                     std::vector<quarry::v1::StartTasksRequest>& batches)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `job`'s tasks may wait in a worker's queue: its attempts have
+  // been short (ControllerOptions::queue_tasks_shorter_than).
+  bool Queueable(const JobRuntime& job) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CollectWrites(absl::Time now, Effects* effects)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -247,8 +268,8 @@ class Controller {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleProbeResult(ProbeResult result, absl::Time now, Effects* effects)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void HandleCancel(const std::string& job_id, absl::Time now,
-                    Effects* effects) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleCancel(const std::string& job_id, absl::Time now, Effects* effects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends attempts that outlived their job's task_timeout (retried).
   void EnforceTaskTimeouts(absl::Time now, Effects* effects)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -12,7 +12,6 @@ namespace quarry {
 
 using quarry::v1::ExecutionStatus;
 
-
 void Controller::SetTaskStatus(JobRuntime& job, int32_t index,
                                ExecutionStatus status) {
   TaskRuntime& task = job.tasks[index];
@@ -29,8 +28,8 @@ void Controller::ApplyAttemptStatus(const std::string& worker_id,
                                     absl::Time now, Effects* effects) {
   auto it = attempts_.find(status.attempt_id());
   if (it == attempts_.end() || it->second.worker_id != worker_id) {
-    VLOG(1) << "ignoring status of attempt " << status.attempt_id()
-            << " from " << worker_id << " (not live there)";
+    VLOG(1) << "ignoring status of attempt " << status.attempt_id() << " from "
+            << worker_id << " (not live there)";
     ReleaseStaleSlot(worker_id, status);
     return;
   }
@@ -117,6 +116,11 @@ void Controller::EndAttempt(const std::string& attempt_id,
   job->MarkDirty(index);
   if (status == quarry::v1::EXECUTION_STATUS_DONE) {
     job->errors.erase(index);
+    if (report != nullptr && report->has_start_time() &&
+        report->has_end_time()) {
+      job->NoteRunTime(FromProtoTime(report->end_time()) -
+                       FromProtoTime(report->start_time()));
+    }
     if (report != nullptr) {
       if (!report->summary().empty()) job->summaries[index] = report->summary();
       task.output_bytes = report->output_bytes();
@@ -163,9 +167,9 @@ void Controller::EndAttempt(const std::string& attempt_id,
 void Controller::HandleStartResult(StartResult result, absl::Time now,
                                    Effects* effects) {
   if (!result.response.ok()) {
-    const std::string why = absl::StrCat("StartTasks on worker ",
-                                         result.worker_id, " failed: ",
-                                         result.response.status().ToString());
+    const std::string why =
+        absl::StrCat("StartTasks on worker ", result.worker_id,
+                     " failed: ", result.response.status().ToString());
     if (auto it = workers_.find(result.worker_id); it != workers_.end()) {
       MarkWorkerUnreachable(*it->second, why);
     }
@@ -175,7 +179,8 @@ void Controller::HandleStartResult(StartResult result, absl::Time now,
     }
     return;
   }
-  for (const std::string& attempt_id : result.response->accepted_attempt_ids()) {
+  for (const std::string& attempt_id :
+       result.response->accepted_attempt_ids()) {
     quarry::v1::AttemptStatus running;
     running.set_attempt_id(attempt_id);
     running.set_status(quarry::v1::EXECUTION_STATUS_RUNNING);
@@ -198,8 +203,9 @@ void Controller::HandleProbeResult(ProbeResult result, absl::Time now,
   WorkerRuntime& worker = *it->second;
   worker.probe_in_flight = false;
   if (!result.response.ok()) {
-    MarkWorkerUnreachable(worker, absl::StrCat("probe failed: ",
-                                               result.response.status().ToString()));
+    MarkWorkerUnreachable(
+        worker,
+        absl::StrCat("probe failed: ", result.response.status().ToString()));
     return;
   }
   const quarry::v1::GetWorkerStateResponse& state = *result.response;
@@ -210,8 +216,8 @@ void Controller::HandleProbeResult(ProbeResult result, absl::Time now,
     worker.problem.clear();
   }
   // Reconcile the attempts the leader placed there with what it reports.
-  for (int32_t slot = 0; slot < static_cast<int32_t>(worker.slot_attempts.size());
-       ++slot) {
+  for (int32_t slot = 0;
+       slot < static_cast<int32_t>(worker.slot_attempts.size()); ++slot) {
     const std::string attempt_id = worker.slot_attempts[slot];
     if (attempt_id.empty() || attempt_id[0] == '!') continue;
     auto known = state.attempts().find(attempt_id);

@@ -4,6 +4,7 @@
 // Private state records of the Controller, shared by its .cc files. Not part
 // of the leader's interface: include only from leader/controller*.cc.
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <string>
@@ -11,8 +12,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "leader/controller.h"
-#include "leader/task_plan.h"
 #include "leader/store_writer.h"
+#include "leader/task_plan.h"
 
 namespace quarry {
 
@@ -21,12 +22,12 @@ namespace quarry {
 // from the job id, its index and `attempts`; errors and summaries, which
 // few tasks have, are kept beside it).
 struct Controller::TaskRuntime {
-  int32_t attempts = 0;  // Attempts started (sent to a worker) so far.
+  int32_t attempts = 0;         // Attempts started (sent to a worker) so far.
   int32_t failed_attempts = 0;  // Count against max_attempts.
-  int32_t worker = -1;   // Where the current (or last) attempt runs: an
-                         // index into worker_names_; -1 before the first.
+  int32_t worker = -1;          // Where the current (or last) attempt runs: an
+                        // index into worker_names_; -1 before the first.
   uint8_t status = quarry::v1::EXECUTION_STATUS_PENDING;
-  bool dirty = false;    // Listed in JobRuntime::dirty_tasks.
+  bool dirty = false;  // Listed in JobRuntime::dirty_tasks.
   int64_t output_bytes = 0;
 
   quarry::v1::ExecutionStatus execution_status() const {
@@ -49,12 +50,20 @@ struct Controller::JobRuntime {
   // [next_fresh, map_count) that have never been dispatched.
   std::deque<int32_t> queued;
   int32_t next_fresh = 0;
-  int32_t maps_remaining = 0;       // Non-reduce tasks not yet DONE.
-  int32_t live_attempts = 0;        // Attempts in attempts_ for this job.
-  absl::Duration task_timeout;      // Zero: no limit.
+  int32_t maps_remaining = 0;   // Non-reduce tasks not yet DONE.
+  int32_t live_attempts = 0;    // Attempts in attempts_ for this job.
+  absl::Duration task_timeout;  // Zero: no limit.
+  // Moving average of the run time of its DONE attempts (as the workers
+  // timed them); infinite until one is done. Decides queueing.
+  absl::Duration typical_run = absl::InfiniteDuration();
+  void NoteRunTime(absl::Duration run) {
+    typical_run = typical_run == absl::InfiniteDuration()
+                      ? run
+                      : (typical_run * 3 + run) / 4;
+  }
   std::vector<std::string> failure_reasons;  // Of permanently failed tasks.
-  bool finished = false;            // Reached a terminal state.
-  bool dirty = true;                // The job record must be stored.
+  bool finished = false;                     // Reached a terminal state.
+  bool dirty = true;                         // The job record must be stored.
   std::vector<int32_t> dirty_tasks;  // Tasks whose record must be stored.
 
   int64_t runnable() const {
@@ -87,10 +96,11 @@ struct Controller::WorkerRuntime {
   // Per slot: the live attempt id, "" when free, or "!<id>" when the worker
   // reports it busy with an attempt the leader does not run (stale work).
   std::vector<std::string> slot_attempts;
+  // Free places: slots and queue places that hold no attempt.
   int32_t free_slots = 0;
   std::shared_ptr<WorkerClient> client;
   absl::Time last_seen;
-  absl::Time heartbeat_written;  // last_seen as last stored.
+  absl::Time heartbeat_written;                  // last_seen as last stored.
   absl::Time written_at = absl::InfinitePast();  // When last stored.
   // Its slots changed since it was last stored (written lazily).
   bool slots_changed = false;
@@ -106,6 +116,13 @@ struct Controller::WorkerRuntime {
   bool disconnected = false;
   // Draining: no new work; it leaves when its attempts end.
   bool draining = false;
+
+  // Slots with nothing to run: fewer attempts than slots are placed here.
+  int32_t idle_slots() const {
+    const int32_t held =
+        static_cast<int32_t>(slot_attempts.size()) - free_slots;
+    return std::max(0, record.slots() - held);
+  }
 };
 
 // What one step decided that must happen after mu_ is released.

@@ -1,6 +1,8 @@
 // Controller::Stats: the snapshot behind the leader's metrics.
 #include "leader/controller_stats.h"
 
+#include <algorithm>
+
 #include "leader/controller.h"
 #include "leader/controller_state.h"
 
@@ -46,10 +48,12 @@ ControllerStats Controller::Stats() {
     ++stats.workers[status];
     stats.heartbeat_age[id] = now - worker->last_seen;
     if (status == quarry::v1::WORKER_STATUS_DEAD) continue;
-    stats.slots += static_cast<int64_t>(worker->slot_attempts.size());
-    for (const std::string& attempt_id : worker->slot_attempts) {
-      stats.busy_slots += !attempt_id.empty();
-    }
+    const int64_t slots = worker->record.slots();
+    const int64_t held =
+        static_cast<int64_t>(worker->slot_attempts.size()) - worker->free_slots;
+    stats.slots += slots;
+    stats.busy_slots += std::min(held, slots);
+    stats.queued += std::max<int64_t>(0, held - slots);
   }
   stats.store_backlog = store_backlog_;
   stats.counts = counts_;

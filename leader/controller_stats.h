@@ -40,6 +40,8 @@ struct ControllerStats {
   // attempt.
   int64_t slots = 0;
   int64_t busy_slots = 0;
+  // Attempts beyond their slots that those workers hold in their queues.
+  int64_t queued = 0;
   // Per worker id: how long since the leader last heard from the worker.
   std::map<std::string, absl::Duration> heartbeat_age;
   // Changes wait for the store (it was unreachable); nothing is dispatched.

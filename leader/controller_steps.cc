@@ -146,7 +146,8 @@ void Controller::EnforceTaskTimeouts(absl::Time now, Effects* effects) {
                absl::StrCat("timed out after ", absl::FormatDuration(limit),
                             " on worker ", ref.worker_id),
                /*counts_as_failure=*/true, now, effects);
-    if (ref.slot >= 0) HoldSlotUntilReported(ref.worker_id, ref.slot, attempt_id);
+    if (ref.slot >= 0)
+      HoldSlotUntilReported(ref.worker_id, ref.slot, attempt_id);
   }
   for (auto& [worker_id, request] : cancels) {
     auto worker = workers_.find(worker_id);
@@ -164,7 +165,8 @@ void Controller::FinishJob(JobRuntime& job, quarry::v1::JobState state,
   job.job.set_state(state);
   job.job.set_error(error);
   *job.job.mutable_end_time() = ToProtoTime(now);
-  if (!job.job.has_start_time()) *job.job.mutable_start_time() = ToProtoTime(now);
+  if (!job.job.has_start_time())
+    *job.job.mutable_start_time() = ToProtoTime(now);
   job.dirty = true;
   job.ClearRunnable();
   for (int32_t index = 0; index < static_cast<int32_t>(job.tasks.size());
@@ -189,13 +191,14 @@ void Controller::FinishJob(JobRuntime& job, quarry::v1::JobState state,
     if (worker == workers_.end()) continue;
     effects->cancels.push_back({worker->second->client, std::move(request)});
   }
-  LOG(INFO) << "job " << job.job.id() << " "
-            << quarry::v1::JobState_Name(state)
+  LOG(INFO) << "job " << job.job.id() << " " << quarry::v1::JobState_Name(state)
             << (error.empty() ? "" : absl::StrCat(": ", error));
 }
 
-// (3) Rebalance: runnable tasks, oldest job first, onto free slots of
-// workers that can take work; one StartTasks batch per worker.
+// (3) Rebalance: runnable tasks, oldest job first, onto idle slots of
+// workers that can take work; then, while no slot is idle, tasks of jobs
+// with short attempts into the workers' queues. One StartTasks batch per
+// worker.
 void Controller::Rebalance(absl::Time now, Effects* effects) {
   // While the store is down nothing new starts: a leader restart must find
   // every running attempt in the store.
@@ -229,18 +232,52 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
     capped = true;
   }
   if (capped) Wake();
-  std::vector<int32_t> free_slots;
-  free_slots.reserve(schedulable.size());
-  for (const WorkerRuntime* worker : schedulable) {
-    free_slots.push_back(worker->free_slots);
-  }
-  const std::vector<int32_t> placement = SpreadTasks(free_slots, runnable);
-  if (placement.empty()) return;
 
   std::vector<quarry::v1::StartTasksRequest> batches(schedulable.size());
+  std::vector<int32_t> room(schedulable.size());
+  for (size_t i = 0; i < schedulable.size(); ++i) {
+    room[i] = schedulable[i]->idle_slots();
+  }
+  const int64_t started = PlaceTasks(SpreadTasks(room, runnable), schedulable,
+                                     Tier::kIdleSlots, batches);
+  if (options_.queue_tasks_shorter_than > absl::ZeroDuration()) {
+    int64_t queueable = 0;
+    for (const auto& [sequence, job] : jobs_) {
+      if (Queueable(*job)) queueable += job->runnable();
+    }
+    queueable = std::min(queueable, runnable - started);
+    if (queueable > 0) {
+      for (size_t i = 0; i < schedulable.size(); ++i) {
+        room[i] = schedulable[i]->free_slots;
+      }
+      PlaceTasks(SpreadTasks(room, queueable), schedulable, Tier::kQueue,
+                 batches);
+    }
+  }
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if (batches[i].assignments().empty()) continue;
+    effects->starts.push_back({schedulable[i]->client, std::move(batches[i])});
+  }
+}
+
+bool Controller::Queueable(const JobRuntime& job) const {
+  return job.typical_run < options_.queue_tasks_shorter_than;
+}
+
+int64_t Controller::PlaceTasks(
+    const std::vector<int32_t>& placement,
+    const std::vector<WorkerRuntime*>& schedulable, Tier tier,
+    std::vector<quarry::v1::StartTasksRequest>& batches) {
+  auto has_room = [tier](const WorkerRuntime* worker) {
+    return tier == Tier::kIdleSlots ? worker->idle_slots() > 0
+                                    : worker->free_slots > 0;
+  };
   auto job_it = jobs_.begin();
   for (int32_t target : placement) {
-    while (job_it->second->runnable() == 0) ++job_it;
+    while (job_it->second->runnable() == 0 ||
+           (tier == Tier::kQueue && !Queueable(*job_it->second))) {
+      ++job_it;
+    }
     JobRuntime& job = *job_it->second;
     const int32_t index = job.PopRunnable();
     TaskRuntime& task = job.tasks[index];
@@ -248,13 +285,13 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
     // whoever gave up a slot for it takes a later task instead.
     const int32_t last_worker = task.worker;
     if (schedulable[target]->name == last_worker ||
-        schedulable[target]->free_slots == 0) {
+        !has_room(schedulable[target])) {
       // One pass: the first other worker with room, else any with room
       // (only its last worker has one).
       int32_t any_with_room = -1;
       for (int32_t other = 0; other < static_cast<int32_t>(schedulable.size());
            ++other) {
-        if (schedulable[other]->free_slots == 0) continue;
+        if (!has_room(schedulable[other])) continue;
         if (schedulable[other]->name != last_worker) {
           any_with_room = other;
           break;
@@ -275,8 +312,9 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
     job.job.set_attempts_started(job.job.attempts_started() + 1);
     ++counts_.attempts_started;
     ++job.live_attempts;
-    attempts_[attempt_id] = AttemptRef{job.job.id(), index,  task.attempts,
-                                       worker.record.id(), slot, false, {}};
+    attempts_[attempt_id] =
+        AttemptRef{job.job.id(), index, task.attempts, worker.record.id(), slot,
+                   false,        {}};
     worker.slot_attempts[slot] = attempt_id;
     --worker.free_slots;
     worker.slots_changed = true;
@@ -297,17 +335,14 @@ void Controller::Rebalance(absl::Time now, Effects* effects) {
     *assignment->mutable_settings() = job.job.spec().settings();
     assignment->set_attempt_number(task.attempts);
   }
-  for (size_t i = 0; i < batches.size(); ++i) {
-    if (batches[i].assignments().empty()) continue;
-    effects->starts.push_back({schedulable[i]->client, std::move(batches[i])});
-  }
+  return static_cast<int64_t>(placement.size());
 }
 
 quarry::v1::Worker Controller::WorkerRecord(const WorkerRuntime& worker) const {
   quarry::v1::Worker record = worker.record;
   *record.mutable_last_heartbeat_time() = ToProtoTime(worker.last_seen);
-  for (int32_t slot = 0; slot < static_cast<int32_t>(worker.slot_attempts.size());
-       ++slot) {
+  for (int32_t slot = 0;
+       slot < static_cast<int32_t>(worker.slot_attempts.size()); ++slot) {
     quarry::v1::SlotState* state = record.add_slot_states();
     state->set_index(slot);
     state->set_status(quarry::v1::EXECUTION_STATUS_PENDING);

@@ -20,11 +20,13 @@ absl::Status Controller::OnRegisterWorker(
   record.set_id(request.worker_id());
   record.set_address(request.address());
   record.set_slots(request.slots());
+  record.set_queue(request.queue());
   *record.mutable_labels() = request.labels();
   record.set_status(quarry::v1::WORKER_STATUS_ALIVE);
   *record.mutable_register_time() = ToProtoTime(now);
-  worker->slot_attempts.assign(request.slots(), "");
-  worker->free_slots = request.slots();
+  // Slots first, then the places of its queue: the leader fills both alike.
+  worker->slot_attempts.assign(request.slots() + request.queue(), "");
+  worker->free_slots = request.slots() + request.queue();
   worker->client = std::move(client);
   worker->last_seen = now;
 
@@ -45,8 +47,7 @@ absl::Status Controller::OnRegisterWorker(
       it->second = std::move(worker);
     } else {
       LOG(INFO) << "worker " << request.worker_id() << " registered at "
-                << request.address() << " with " << request.slots()
-                << " slots";
+                << request.address() << " with " << request.slots() << " slots";
       it = workers_.emplace(request.worker_id(), std::move(worker)).first;
     }
     // A restarted worker reports nothing: what it ran is LOST. A worker
@@ -147,9 +148,9 @@ quarry::v1::RequestCommitResponse Controller::OnCommitRequest(
   const int32_t index = it->second.task_index;
   const TaskRuntime& task = job->tasks[index];
   if (task.attempts != it->second.attempt_number) {
-    return refuse(absl::StrCat(
-        "attempt ", attempt_id, " was superseded by ",
-        FormatAttemptId(job->job.id(), index, task.attempts)));
+    return refuse(
+        absl::StrCat("attempt ", attempt_id, " was superseded by ",
+                     FormatAttemptId(job->job.id(), index, task.attempts)));
   }
   if (task.execution_status() == quarry::v1::EXECUTION_STATUS_DONE) {
     return refuse(absl::StrCat("task ", index, " is already committed"));
@@ -171,8 +172,9 @@ absl::StatusOr<quarry::v1::Worker> Controller::RequestDrain(
     }
     WorkerRuntime& worker = *it->second;
     if (worker.link == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "worker ", worker_id, " is not connected; it cannot be told to drain"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("worker ", worker_id,
+                       " is not connected; it cannot be told to drain"));
     }
     LOG(INFO) << "draining worker " << worker_id << " on request";
     worker.draining = true;
@@ -205,7 +207,8 @@ void Controller::ForgetWorker(const std::string& worker_id,
   auto it = workers_.find(worker_id);
   if (it == workers_.end()) return;
   LOG(INFO) << "worker " << worker_id << " leaves: " << why;
-  LoseWorkerAttempts(*it->second, why, now, effects, /*counts_as_failure=*/false);
+  LoseWorkerAttempts(*it->second, why, now, effects,
+                     /*counts_as_failure=*/false);
   if (it->second->link != nullptr) effects->closes.push_back(it->second->link);
   forgotten_workers_.push_back(worker_id);
   dirty_workers_.erase(worker_id);

@@ -101,6 +101,10 @@ void WriteControllerStats(const ControllerStats& stats, SnapshotWriter& out) {
   out.Gauge("quarry_leader_slots_busy",
             "Slots of the workers that are not DEAD holding an attempt",
             stats.busy_slots);
+  out.Gauge("quarry_leader_worker_queued",
+            "Attempts waiting in the queues of the workers that are not DEAD "
+            "(beyond their slots)",
+            stats.queued);
   for (const auto& [worker, age] : stats.heartbeat_age) {
     out.Gauge("quarry_leader_worker_heartbeat_age_seconds",
               "Time since the leader last heard from the worker",

@@ -44,6 +44,12 @@ ABSL_FLAG(absl::Duration, probe_interval, absl::Milliseconds(100),
           "with --suspect_after and --dead_after for clusters of hundreds of "
           "workers");
 
+ABSL_FLAG(absl::Duration, queue_tasks_shorter_than, absl::Milliseconds(50),
+          "when no slot is idle, tasks of jobs whose attempts take less "
+          "than this on average wait in the workers' queues "
+          "(--queue_per_slot), so short tasks never leave a slot idle; 0 "
+          "never queues");
+
 int main(int argc, char** argv) {
   quarry::InitProgram(argc, argv,
                       "quarry-leader: the Quarry leader.\n"
@@ -57,10 +63,17 @@ int main(int argc, char** argv) {
   config.retention = absl::GetFlag(FLAGS_retention);
   config.controller.adopt_within = absl::GetFlag(FLAGS_adopt_within);
   config.controller.tick = absl::GetFlag(FLAGS_tick);
-  config.controller.worker_rpc_timeout = absl::GetFlag(FLAGS_worker_rpc_timeout);
+  config.controller.worker_rpc_timeout =
+      absl::GetFlag(FLAGS_worker_rpc_timeout);
   config.controller.suspect_after = absl::GetFlag(FLAGS_suspect_after);
   config.controller.dead_after = absl::GetFlag(FLAGS_dead_after);
   config.controller.probe_interval = absl::GetFlag(FLAGS_probe_interval);
+  config.controller.queue_tasks_shorter_than =
+      absl::GetFlag(FLAGS_queue_tasks_shorter_than);
+  if (config.controller.queue_tasks_shorter_than < absl::ZeroDuration()) {
+    LOG(ERROR) << "--queue_tasks_shorter_than must not be negative";
+    return 2;
+  }
   if (config.controller.tick <= absl::ZeroDuration() ||
       config.controller.probe_interval <= absl::ZeroDuration() ||
       config.controller.suspect_after >= config.controller.dead_after) {

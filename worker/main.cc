@@ -34,6 +34,10 @@ ABSL_FLAG(std::string, advertise_host, "",
           "host the leader dials; default: the host of --listen, or this "
           "machine's hostname when --listen is 0.0.0.0 or [::]");
 ABSL_FLAG(int32_t, slots, 4, "number of slots (attempts run at once), 1..1024");
+ABSL_FLAG(int32_t, queue_per_slot, 4,
+          "attempts accepted per slot beyond the running one, 0..64: they "
+          "wait on this worker and start as slots free up (the leader "
+          "queues only short tasks); 0: no queue");
 ABSL_FLAG(std::string, id, "",
           "worker id, [A-Za-z0-9._-]{1,128}; default: <hostname>-<port>");
 ABSL_FLAG(std::string, label, "",
@@ -92,6 +96,7 @@ int main(int argc, char** argv) {
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.advertise_host = absl::GetFlag(FLAGS_advertise_host);
   config.slots = absl::GetFlag(FLAGS_slots);
+  config.queue_per_slot = absl::GetFlag(FLAGS_queue_per_slot);
   config.worker_id = absl::GetFlag(FLAGS_id);
   absl::StatusOr<std::map<std::string, std::string>> labels =
       quarry::worker::ParseLabels(absl::GetFlag(FLAGS_label));

@@ -2,6 +2,7 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,14 +12,16 @@
 namespace quarry::worker {
 
 using quarry::v1::AttemptStatus;
+using quarry::v1::EXECUTION_STATUS_ASSIGNED;
 using quarry::v1::EXECUTION_STATUS_FAILED;
 using quarry::v1::EXECUTION_STATUS_PENDING;
 using quarry::v1::EXECUTION_STATUS_RUNNING;
 
 // AttemptRecord fields: `status`, `committing`, `log` and `end_time` are
-// guarded by mu_. `assignment` is written by Start() before
-// the slot thread takes the record (under mu_), then read only by that slot
-// thread. `cancel` is thread-safe.
+// guarded by mu_, and so is `start_time` (set again when a queued attempt
+// starts). `assignment` is written by Start() before a slot thread takes
+// the record (under mu_), then read only by that slot thread. `cancel` is
+// thread-safe.
 
 SlotExecutor::SlotExecutor(const Options& options, const KindRegistry* kinds,
                            const Clock* clock, FinishedCallback on_finished,
@@ -30,15 +33,16 @@ SlotExecutor::SlotExecutor(const Options& options, const KindRegistry* kinds,
       on_finished_(std::move(on_finished)),
       ask_commit_(std::move(ask_commit)) {
   CHECK_GE(slot_count_, 1) << "a worker needs at least one slot";
+  CHECK_GE(options_.queue, 0);
   CHECK(kinds_ != nullptr);
   CHECK(clock_ != nullptr);
   {
     absl::MutexLock lock(&mu_);
-    slots_.resize(static_cast<size_t>(slot_count_));
+    places_.resize(static_cast<size_t>(slot_count_ + options_.queue));
   }
   threads_.reserve(static_cast<size_t>(slot_count_));
   for (int i = 0; i < slot_count_; ++i) {
-    threads_.emplace_back([this, i] { RunSlot(i); });
+    threads_.emplace_back([this] { RunSlot(); });
   }
 }
 
@@ -61,10 +65,10 @@ std::vector<absl::Status> SlotExecutor::StartAll(
     kinds.push_back(kinds_->Find(assignment->kind(), assignment->is_reduce()));
     auto record = std::make_unique<AttemptRecord>();
     record->assignment = *assignment;
-    record->log = options_.attempt_logs != nullptr &&
-                          !assignment->attempt_id().empty()
-                      ? options_.attempt_logs->NewLog(assignment->attempt_id())
-                      : std::make_shared<AttemptLog>();
+    record->log =
+        options_.attempt_logs != nullptr && !assignment->attempt_id().empty()
+            ? options_.attempt_logs->NewLog(assignment->attempt_id())
+            : std::make_shared<AttemptLog>();
     records.push_back(std::move(record));
   }
   std::vector<absl::Status> results;
@@ -97,16 +101,21 @@ absl::Status SlotExecutor::StartLocked(
         absl::StrCat("attempt ", id, " is already known to this worker"));
   }
   const int index = assignment.slot();
-  if (index < 0 || index >= slot_count_) {
-    return absl::OutOfRangeError(
-        absl::StrCat("slot ", index, " is out of range: this worker has ",
-                     slot_count_, " slots (0..", slot_count_ - 1, ")"));
+  const int places = static_cast<int>(places_.size());
+  if (index < 0 || index >= places) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "slot ", index, " is out of range: this worker has ", slot_count_,
+        " slots",
+        options_.queue > 0
+            ? absl::StrCat(" and ", options_.queue, " queue places")
+            : "",
+        " (0..", places - 1, ")"));
   }
-  Slot& slot = slots_[static_cast<size_t>(index)];
-  if (slot.attempt != nullptr) {
+  Place& place = places_[static_cast<size_t>(index)];
+  if (place.attempt != nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("slot ", index, " is busy with attempt ",
-                     slot.attempt->status.attempt_id()));
+                     place.attempt->status.attempt_id()));
   }
   if (!kind.ok()) return kind.status();
 
@@ -115,13 +124,19 @@ absl::Status SlotExecutor::StartLocked(
   status.set_job_id(assignment.job_id());
   status.set_task_index(assignment.task_index());
   status.set_slot(index);
-  status.set_status(EXECUTION_STATUS_RUNNING);
+  // RUNNING when a slot thread is free to take it now; else it waits in
+  // the queue, ASSIGNED, until a slot thread takes it (and sets its start
+  // time again).
+  const bool slot_free = held_ < slot_count_;
+  status.set_status(slot_free ? EXECUTION_STATUS_RUNNING
+                              : EXECUTION_STATUS_ASSIGNED);
   *status.mutable_start_time() = ToProtoTime(now);
   record->start_time = now;
-  slot.attempt = record.get();
-  slot.has_new_work = true;
+  place.attempt = record.get();
+  ++held_;
+  ready_.push_back(index);
   ++attempts_started_;
-  VLOG(1) << "slot " << index << " starts attempt " << id;
+  VLOG(1) << "slot " << index << " takes attempt " << id;
   attempts_.emplace(id, std::move(record));
   return absl::OkStatus();
 }
@@ -129,8 +144,9 @@ absl::Status SlotExecutor::StartLocked(
 bool SlotExecutor::RunsAttemptYoungerThan(absl::Duration window) {
   absl::MutexLock lock(&mu_);
   const absl::Time since = clock_->Now() - window;
-  for (const Slot& slot : slots_) {
-    if (slot.attempt != nullptr && slot.attempt->start_time > since) {
+  if (!ready_.empty()) return true;
+  for (const Place& place : places_) {
+    if (place.attempt != nullptr && place.attempt->start_time > since) {
       return true;
     }
   }
@@ -145,8 +161,9 @@ std::vector<std::string> SlotExecutor::Cancel(
     auto it = attempts_.find(id);
     if (it == attempts_.end()) continue;
     AttemptRecord& record = *it->second;
-    if (record.status.status() != EXECUTION_STATUS_RUNNING ||
-        record.committing) {
+    const bool live = record.status.status() == EXECUTION_STATUS_RUNNING ||
+                      record.status.status() == EXECUTION_STATUS_ASSIGNED;
+    if (!live || record.committing) {
       continue;
     }
     // Logged first: the attempt may end as soon as the flag is set.
@@ -163,11 +180,11 @@ SlotExecutor::State SlotExecutor::Snapshot(bool include_finished) {
   State state;
   absl::MutexLock lock(&mu_);
   PruneFinished(clock_->Now());
-  state.slots.reserve(slots_.size());
-  for (size_t i = 0; i < slots_.size(); ++i) {
+  state.slots.reserve(places_.size());
+  for (size_t i = 0; i < places_.size(); ++i) {
     quarry::v1::SlotState& slot = state.slots.emplace_back();
     slot.set_index(static_cast<int32_t>(i));
-    const AttemptRecord* record = slots_[i].attempt;
+    const AttemptRecord* record = places_[i].attempt;
     if (record == nullptr) {
       slot.set_status(EXECUTION_STATUS_PENDING);
       continue;
@@ -178,8 +195,10 @@ SlotExecutor::State SlotExecutor::Snapshot(bool include_finished) {
     slot.set_task_index(record->status.task_index());
   }
   if (!include_finished) {
-    for (const Slot& slot : slots_) {
-      if (slot.attempt != nullptr) state.attempts.push_back(slot.attempt->status);
+    for (const Place& place : places_) {
+      if (place.attempt != nullptr) {
+        state.attempts.push_back(place.attempt->status);
+      }
     }
     return state;
   }
@@ -209,7 +228,8 @@ std::optional<AttemptStatus> SlotExecutor::GetAttempt(
 SlotExecutor::Stats SlotExecutor::stats() {
   Stats stats;
   absl::MutexLock lock(&mu_);
-  for (const Slot& slot : slots_) stats.busy_slots += slot.attempt != nullptr;
+  stats.busy_slots = std::min(held_, slot_count_);
+  stats.queued = held_ - stats.busy_slots;
   stats.attempts_started = attempts_started_;
   return stats;
 }
@@ -222,8 +242,8 @@ void SlotExecutor::StartDraining() {
 bool SlotExecutor::WaitUntilIdle(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    for (const Slot& slot : slots_) {
-      if (slot.attempt != nullptr) return false;
+    for (const Place& place : places_) {
+      if (place.attempt != nullptr) return false;
     }
     return true;
   };
@@ -233,8 +253,8 @@ bool SlotExecutor::WaitUntilIdle(absl::Duration timeout) {
 std::vector<std::string> SlotExecutor::CancelRunning() {
   std::vector<std::string> cancelled;
   absl::MutexLock lock(&mu_);
-  for (const Slot& slot : slots_) {
-    AttemptRecord* record = slot.attempt;
+  for (const Place& place : places_) {
+    AttemptRecord* record = place.attempt;
     if (record == nullptr || record->committing) continue;
     if (record->log != nullptr) {
       record->log->Append("cancelled: the worker drains and its grace is over");
@@ -250,14 +270,16 @@ void SlotExecutor::Shutdown() {
     absl::MutexLock lock(&mu_);
     if (!shutting_down_) {
       shutting_down_ = true;
-      for (Slot& slot : slots_) {
-        if (slot.attempt == nullptr) continue;
+      // Queued attempts are cancelled too: the slot threads end each one
+      // (CANCELLED, reported) before they exit.
+      for (Place& place : places_) {
+        if (place.attempt == nullptr) continue;
         LOG(INFO) << "worker shutting down: cancelling attempt "
-                  << slot.attempt->status.attempt_id();
-        if (slot.attempt->log != nullptr) {
-          slot.attempt->log->Append("cancelled: the worker is shutting down");
+                  << place.attempt->status.attempt_id();
+        if (place.attempt->log != nullptr) {
+          place.attempt->log->Append("cancelled: the worker is shutting down");
         }
-        slot.attempt->cancel.Cancel();
+        place.attempt->cancel.Cancel();
       }
     }
   }
@@ -266,21 +288,29 @@ void SlotExecutor::Shutdown() {
   }
 }
 
-void SlotExecutor::RunSlot(int index) {
-  const size_t i = static_cast<size_t>(index);
+void SlotExecutor::RunSlot() {
   while (true) {
+    int index = -1;
     AttemptRecord* record = nullptr;
     std::shared_ptr<AttemptLog> log;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this, i]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return slots_[i].has_new_work || shutting_down_;
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !ready_.empty() || shutting_down_;
       };
       mu_.Await(absl::Condition(&ready));
-      if (!slots_[i].has_new_work) return;  // Shutting down and idle.
-      slots_[i].has_new_work = false;
-      record = slots_[i].attempt;
+      if (ready_.empty()) return;  // Shutting down and nothing waits.
+      index = ready_.front();
+      ready_.pop_front();
+      record = places_[static_cast<size_t>(index)].attempt;
       log = record->log;
+      if (record->status.status() == EXECUTION_STATUS_ASSIGNED) {
+        // It waited in the queue: its run starts now.
+        const absl::Time now = clock_->Now();
+        record->start_time = now;
+        record->status.set_status(EXECUTION_STATUS_RUNNING);
+        *record->status.mutable_start_time() = ToProtoTime(now);
+      }
     }
     const AttemptStatus final_status = RunOne(index, record, *log);
     VLOG(1) << "slot " << index << " finished attempt "
@@ -334,7 +364,8 @@ AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record,
   record->end_time = now;
   record->assignment.Clear();
   record->log = nullptr;
-  slots_[static_cast<size_t>(index)].attempt = nullptr;
+  places_[static_cast<size_t>(index)].attempt = nullptr;
+  --held_;
   AttemptStatus final_status = status;
   finished_.push_back(status.attempt_id());
   PruneFinished(now);

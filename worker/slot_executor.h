@@ -29,10 +29,17 @@ namespace quarry::worker {
 
 // Runs attempts in a fixed number of slots: the heart of the worker.
 //
-// Owns one long-lived thread per slot (each runs one attempt at a time) and
-// the table of attempts it knows: running ones and recently finished ones
+// Owns one long-lived thread per slot (each runs one attempt at a time), a
+// queue of `queue` places for attempts accepted while every slot is busy
+// (they start in the order they came, each in the next slot to free up, so
+// a worker fed short tasks never idles waiting for the leader), and the
+// table of attempts it knows: running, queued, and recently finished ones
 // (kept for at least `finished_retention`, at most the newest
 // `max_finished`), so the leader can reconcile after lost reports.
+//
+// The leader addresses the slots + queue places by index
+// (Assignment.slot); an attempt keeps its index (AttemptStatus.slot)
+// whether it waits or runs, and any slot thread runs it.
 //
 // Thread-safe. Start/Cancel/Snapshot are called by gRPC threads (the
 // WorkerService); slot threads run the attempts and call `on_finished`
@@ -43,6 +50,7 @@ class SlotExecutor {
  public:
   struct Options {
     int slots = 4;  // 1..1024.
+    int queue = 0;  // Places for attempts waiting for a slot, >= 0.
     absl::Duration finished_retention = absl::Minutes(10);
     size_t max_finished = 10'000;
     // Where each attempt writes its log (borrowed, must outlive the
@@ -78,13 +86,13 @@ class SlotExecutor {
   // Shuts down (see Shutdown()).
   ~SlotExecutor();
 
-  // Starts `assignment` in slot assignment.slot(). Refuses (with a reason
-  // the leader can show) an empty or already known attempt id,
-  // FAILED_PRECONDITION for a busy slot or a worker draining or shutting
-  // down,
-  // OUT_OF_RANGE for a slot index outside [0, slots), NOT_FOUND for a kind
-  // this worker does not have. Bad settings or inputs are not refused: the
-  // attempt runs and ends FAILED with a clear error.
+  // Takes `assignment` into place assignment.slot(); it runs as soon as a
+  // slot thread is free (at once when one is idle). Refuses (with a
+  // reason the leader can show) an empty or already known attempt id,
+  // FAILED_PRECONDITION for a busy slot or place or a worker draining or
+  // shutting down, OUT_OF_RANGE for an index outside [0, slots + queue),
+  // NOT_FOUND for a kind this worker does not have. Bad settings or inputs are
+  // not refused: the attempt runs and ends FAILED with a clear error.
   absl::Status Start(const quarry::v1::Assignment& assignment)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Start() for each assignment, all under one lock, so that the slot
@@ -94,8 +102,9 @@ class SlotExecutor {
       absl::Span<const quarry::v1::Assignment* const> assignments)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Whether some slot runs an attempt that started less than `window` ago
-  // (so it may well end in a moment: the reporter waits for it briefly).
+  // Whether some attempt started less than `window` ago or waits in the
+  // queue (so one may well end in a moment: the reporter waits for it
+  // briefly).
   bool RunsAttemptYoungerThan(absl::Duration window) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Asks the given attempts to stop; a stopped attempt ends CANCELLED and
@@ -104,9 +113,8 @@ class SlotExecutor {
   std::vector<std::string> Cancel(absl::Span<const std::string> attempt_ids)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Every slot and every known attempt.
-  // Every slot, and the attempts running now (with `include_finished`,
-  // also the ended ones still remembered).
+  // Every slot and queue place, and the attempts running or queued now
+  // (with `include_finished`, also the ended ones still remembered).
   State Snapshot(bool include_finished = true) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The status of one known attempt, or nullopt.
@@ -122,10 +130,11 @@ class SlotExecutor {
   // carry on. Idempotent.
   void StartDraining() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Waits until no slot holds an attempt; false after `timeout`.
+  // Waits until no slot or queue place holds an attempt; false after
+  // `timeout`.
   bool WaitUntilIdle(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Cancel() for every running attempt; returns their ids.
+  // Cancel() for every running or queued attempt; returns their ids.
   std::vector<std::string> CancelRunning() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops taking work, cancels every running attempt and joins the slot
@@ -135,10 +144,12 @@ class SlotExecutor {
   void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
   int slot_count() const { return slot_count_; }
+  int queue_size() const { return options_.queue; }
 
   // For metrics.
   struct Stats {
-    int busy_slots = 0;            // Slots holding an attempt now.
+    int busy_slots = 0;            // Slots running an attempt now.
+    int queued = 0;                // Attempts waiting for a slot.
     int64_t attempts_started = 0;  // Attempts Start() accepted so far.
   };
   Stats stats() ABSL_LOCKS_EXCLUDED(mu_);
@@ -155,21 +166,20 @@ class SlotExecutor {
     std::shared_ptr<AttemptLog> log;
     absl::Time end_time = absl::InfinitePast();
   };
-  struct Slot {
-    // The attempt it holds; nullptr when free.
+  // A slot or queue place, as the leader addresses it.
+  struct Place {
+    // The attempt it holds (waiting or running); nullptr when free.
     AttemptRecord* attempt = nullptr;
-    // Set by Start(), taken by the slot thread.
-    bool has_new_work = false;
   };
 
   // Start() once the kind is looked up and `record` holds the assignment.
   absl::Status StartLocked(std::unique_ptr<AttemptRecord> record,
                            const absl::StatusOr<const JobKind*>& kind,
                            absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The body of slot thread `index`.
-  void RunSlot(int index) ABSL_LOCKS_EXCLUDED(mu_);
-  // Runs one attempt on the calling slot thread, writing to `log` (then
-  // persisting it); returns its final status.
+  // The body of a slot thread: runs the attempts of `ready_` one by one.
+  void RunSlot() ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs one attempt (of place `index`) on the calling slot thread, writing
+  // to `log` (then persisting it); returns its final status.
   quarry::v1::AttemptStatus RunOne(int index, AttemptRecord* record,
                                    AttemptLog& log) ABSL_LOCKS_EXCLUDED(mu_);
   // Forgets finished attempts beyond the retention limits.
@@ -183,7 +193,13 @@ class SlotExecutor {
   const CommitRequester ask_commit_;
 
   absl::Mutex mu_;
-  std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
+  // slot_count_ + options_.queue places.
+  std::vector<Place> places_ ABSL_GUARDED_BY(mu_);
+  // Places whose attempt waits for a slot thread, oldest first.
+  std::deque<int> ready_ ABSL_GUARDED_BY(mu_);
+  // Places holding an attempt: min(held_, slot_count_) slots are busy,
+  // the rest of them wait.
+  int held_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, std::unique_ptr<AttemptRecord>> attempts_
       ABSL_GUARDED_BY(mu_);
   // Ids of finished attempts, oldest first.

@@ -43,8 +43,12 @@ void WorkerMetrics::CollectFrom(SlotExecutor* executor, Reporter* reporter) {
   metrics_->AddCollector([executor, reporter, slots](SnapshotWriter& out) {
     const SlotExecutor::Stats load = executor->stats();
     out.Gauge("quarry_worker_slots", "Slots of this worker", slots);
-    out.Gauge("quarry_worker_slots_busy", "Slots holding an attempt now",
+    out.Gauge("quarry_worker_slots_busy", "Slots running an attempt now",
               load.busy_slots);
+    out.Gauge("quarry_worker_queued",
+              "Attempts accepted and waiting in this worker's queue for a "
+              "slot",
+              load.queued);
     out.Counter("quarry_worker_attempts_started_total",
                 "Attempts this worker accepted and started",
                 load.attempts_started);

@@ -60,6 +60,11 @@ absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--slots must be between 1 and ", kMaxSlots, ", got ", config.slots));
   }
+  if (config.queue_per_slot < 0 || config.queue_per_slot > kMaxQueuePerSlot) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--queue_per_slot must be between 0 and ",
+                     kMaxQueuePerSlot, ", got ", config.queue_per_slot));
+  }
   if (absl::Status s = ValidateHostPort(config.listen, "--listen"); !s.ok()) {
     return s;
   }
@@ -111,6 +116,7 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   worker->attempt_logs_ = *std::move(logs);
   SlotExecutor::Options executor_options;
   executor_options.slots = config.slots;
+  executor_options.queue = config.slots * config.queue_per_slot;
   executor_options.attempt_logs = worker->attempt_logs_.get();
   // No attempt can start before SetIdentity() below, which comes after
   // reporter_ and commit_gate_ exist, so the callbacks always find them.
@@ -165,6 +171,7 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   registration.set_worker_id(id);
   registration.set_address(worker->address_);
   registration.set_slots(config.slots);
+  registration.set_queue(config.slots * config.queue_per_slot);
   for (const auto& [key, value] : config.labels) {
     (*registration.mutable_labels())[key] = value;
   }

@@ -27,6 +27,8 @@
 namespace quarry::worker {
 
 inline constexpr int kMaxSlots = 1024;
+// Most queue places a worker may have per slot (--queue_per_slot).
+inline constexpr int kMaxQueuePerSlot = 64;
 
 // How to run a worker (from main's flags, or a test).
 struct WorkerConfig {
@@ -42,6 +44,9 @@ struct WorkerConfig {
   // The leader's ClusterService, HOST:PORT.
   std::string leader = "127.0.0.1:7070";
   int slots = 4;
+  // Attempts it accepts per slot beyond the one running there; they wait
+  // in its queue (SlotExecutor). 0: no queue.
+  int queue_per_slot = 0;
   std::map<std::string, std::string> labels;
   // Timing of the reporter, the commit permission, the command stream and
   // the drain (--drain_grace); tests shorten them.

@@ -75,6 +75,7 @@ grpc::Status WorkerServiceImpl::GetWorkerState(
   SlotExecutor::State state = executor_->Snapshot(request->include_finished());
   response->set_worker_id(request->worker_id());
   response->set_slots(executor_->slot_count());
+  response->set_queue(executor_->queue_size());
   for (quarry::v1::SlotState& slot : state.slots) {
     *response->add_slot_states() = std::move(slot);
   }
@@ -85,7 +86,8 @@ grpc::Status WorkerServiceImpl::GetWorkerState(
   }
   for (const std::string& id : request->attempt_ids()) {
     if (attempts.contains(id)) continue;
-    if (std::optional<quarry::v1::AttemptStatus> known = executor_->GetAttempt(id)) {
+    if (std::optional<quarry::v1::AttemptStatus> known =
+            executor_->GetAttempt(id)) {
       attempts[id] = std::move(*known);
     }
   }

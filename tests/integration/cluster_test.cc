@@ -154,15 +154,20 @@ TEST_F(ClusterTest, BadInputIsRefusedAndChangesNothing) {
   };
   std::vector<Case> cases;
   const std::string out = cluster_->dir() + "/out";
-  cases.push_back({Spec("nosuchkind", {in}, out), grpc::INVALID_ARGUMENT, "kind"});
-  cases.push_back({Spec("linecount", {}, out), grpc::INVALID_ARGUMENT, "inputs"});
-  cases.push_back({Spec("linecount", {""}, out), grpc::INVALID_ARGUMENT, "inputs[0]"});
-  cases.push_back({Spec("linecount", {in + "/nope"}, out), grpc::NOT_FOUND, "inputs[0]"});
+  cases.push_back(
+      {Spec("nosuchkind", {in}, out), grpc::INVALID_ARGUMENT, "kind"});
+  cases.push_back(
+      {Spec("linecount", {}, out), grpc::INVALID_ARGUMENT, "inputs"});
+  cases.push_back(
+      {Spec("linecount", {""}, out), grpc::INVALID_ARGUMENT, "inputs[0]"});
+  cases.push_back(
+      {Spec("linecount", {in + "/nope"}, out), grpc::NOT_FOUND, "inputs[0]"});
   cases.push_back({Spec("linecount", {in}, cluster_->dir() + "/a-file"),
                    grpc::INVALID_ARGUMENT, "output_dir"});
   cases.push_back({Spec("linecount", {in}, cluster_->dir() + "/full"),
                    grpc::INVALID_ARGUMENT, "not empty"});
-  cases.push_back({Spec("grep", {in}, out), grpc::INVALID_ARGUMENT, "settings.pattern"});
+  cases.push_back(
+      {Spec("grep", {in}, out), grpc::INVALID_ARGUMENT, "settings.pattern"});
   JobSpec big = Spec("sleep", {}, "");
   (*big.mutable_settings())["ms"] = "-1";
   cases.push_back({big, grpc::INVALID_ARGUMENT, "settings.ms"});
@@ -170,20 +175,23 @@ TEST_F(ClusterTest, BadInputIsRefusedAndChangesNothing) {
     quarry::v1::SubmitJobRequest request;
     *request.mutable_spec() = c.spec;
     quarry::v1::SubmitJobResponse response;
-    grpc::Status status =
-        cluster_->jobs().SubmitJob(ContextWithDeadline().get(), request, &response);
+    grpc::Status status = cluster_->jobs().SubmitJob(
+        ContextWithDeadline().get(), request, &response);
     EXPECT_EQ(status.error_code(), c.code) << status.error_message();
     EXPECT_THAT(status.error_message(), HasSubstr(c.message));
   }
   EXPECT_FALSE(std::filesystem::exists(out));
   quarry::v1::ListJobsResponse list;
-  ASSERT_TRUE(cluster_->jobs().ListJobs(ContextWithDeadline().get(), {}, &list).ok());
+  ASSERT_TRUE(
+      cluster_->jobs().ListJobs(ContextWithDeadline().get(), {}, &list).ok());
   EXPECT_EQ(list.jobs_size(), 0);
 
   quarry::v1::GetJobRequest get;
   get.set_job_id("job-424242");
   quarry::v1::GetJobResponse job;
-  EXPECT_EQ(cluster_->jobs().GetJob(ContextWithDeadline().get(), get, &job).error_code(),
+  EXPECT_EQ(cluster_->jobs()
+                .GetJob(ContextWithDeadline().get(), get, &job)
+                .error_code(),
             grpc::NOT_FOUND);
 
   for (int slots : {0, -3, 100000}) {
@@ -199,13 +207,35 @@ TEST_F(ClusterTest, BadInputIsRefusedAndChangesNothing) {
   }
   for (const std::string slots : {"-1", "0", "5000", "many"}) {
     std::string output;
-    absl::StatusOr<int> code = RunCommand(
-        {WorkerBinary(), "--leader=" + cluster_->leader_address(),
-         "--slots=" + slots},
-        &output, absl::Seconds(20));
+    absl::StatusOr<int> code =
+        RunCommand({WorkerBinary(), "--leader=" + cluster_->leader_address(),
+                    "--slots=" + slots},
+                   &output, absl::Seconds(20));
     ASSERT_TRUE(code.ok());
     EXPECT_NE(*code, 0) << output;
     EXPECT_THAT(output, HasSubstr("slots")) << output;
+  }
+  for (int queue : {-1, 1 << 20}) {
+    quarry::v1::RegisterWorkerRequest request;
+    request.set_worker_id("bad");
+    request.set_address("127.0.0.1:9");
+    request.set_slots(4);
+    request.set_queue(queue);
+    quarry::v1::RegisterWorkerResponse response;
+    grpc::Status status = cluster_->cluster().RegisterWorker(
+        ContextWithDeadline().get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("queue"));
+  }
+  for (const std::string queue : {"-1", "65", "lots"}) {
+    std::string output;
+    absl::StatusOr<int> code =
+        RunCommand({WorkerBinary(), "--leader=" + cluster_->leader_address(),
+                    "--queue_per_slot=" + queue},
+                   &output, absl::Seconds(20));
+    ASSERT_TRUE(code.ok());
+    EXPECT_NE(*code, 0) << output;
+    EXPECT_THAT(output, HasSubstr("queue_per_slot")) << output;
   }
   EXPECT_EQ(cluster_->GetCluster()->workers_size(), 1);
 }
@@ -219,9 +249,10 @@ TEST_F(ClusterTest, WorkerRefusesWorkMeantForAnotherAndLeaderCarriesOn) {
   request.set_address(real_address);
   request.set_slots(8);
   quarry::v1::RegisterWorkerResponse response;
-  ASSERT_TRUE(cluster_->cluster()
-                  .RegisterWorker(ContextWithDeadline().get(), request, &response)
-                  .ok());
+  ASSERT_TRUE(
+      cluster_->cluster()
+          .RegisterWorker(ContextWithDeadline().get(), request, &response)
+          .ok());
   JobSpec spec = Spec("noop", {}, "");
   (*spec.mutable_settings())["tasks"] = "40";
   spec.set_max_attempts(1);
@@ -238,9 +269,12 @@ TEST_F(ClusterTest, WorkerRefusesWorkMeantForAnotherAndLeaderCarriesOn) {
 
 TEST_F(ClusterTest, HealthAndReflectionAreServedEverywhere) {
   StartWorkers(1, 1);
-  const std::string worker_address = cluster_->GetCluster()->workers(0).address();
-  for (const std::string& address : {cluster_->leader_address(), worker_address}) {
-    auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  const std::string worker_address =
+      cluster_->GetCluster()->workers(0).address();
+  for (const std::string& address :
+       {cluster_->leader_address(), worker_address}) {
+    auto channel =
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
     auto health = grpc::health::v1::Health::NewStub(channel);
     grpc::health::v1::HealthCheckResponse status;
     ASSERT_TRUE(health->Check(ContextWithDeadline().get(), {}, &status).ok());
@@ -255,7 +289,8 @@ TEST_F(ClusterTest, HealthAndReflectionAreServedEverywhere) {
     ASSERT_TRUE(stream->Write(list));
     // `grpcurl describe` and health checks without .proto files need the
     // descriptors themselves.
-    for (const char* symbol : {"grpc.health.v1.Health", "quarry.v1.Assignment"}) {
+    for (const char* symbol :
+         {"grpc.health.v1.Health", "quarry.v1.Assignment"}) {
       grpc::reflection::v1alpha::ServerReflectionRequest describe;
       describe.set_file_containing_symbol(symbol);
       ASSERT_TRUE(stream->Write(describe));
@@ -288,10 +323,10 @@ TEST_F(ClusterTest, CliRunsAJobAndExitCodesAreTrustworthy) {
   const std::string leader = "--leader=" + cluster_->leader_address();
   std::string output;
 
-  absl::StatusOr<int> code =
-      RunCommand({CliBinary(), leader, "submit", "--kind", "wordcount", "--input",
-                  in, "--output", cluster_->dir() + "/out", "--wait"},
-                 &output);
+  absl::StatusOr<int> code = RunCommand(
+      {CliBinary(), leader, "submit", "--kind", "wordcount", "--input", in,
+       "--output", cluster_->dir() + "/out", "--wait"},
+      &output);
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 0) << output;
   EXPECT_THAT(output, HasSubstr("DONE"));
@@ -301,41 +336,47 @@ TEST_F(ClusterTest, CliRunsAJobAndExitCodesAreTrustworthy) {
       absl::StrSplit(output, absl::ByAnyChar("\n "), absl::SkipEmpty()))[0];
   EXPECT_EQ(*RunCommand({CliBinary(), leader, "status", job_id}, &output), 0)
       << output;
-  EXPECT_EQ(*RunCommand({CliBinary(), leader, "--json", "result", job_id}, &output),
-            0);
+  EXPECT_EQ(
+      *RunCommand({CliBinary(), leader, "--json", "result", job_id}, &output),
+      0);
   EXPECT_THAT(output, HasSubstr("result.tsv"));
 
-  code = RunCommand({CliBinary(), leader, "submit", "--kind", "linecount",
-                     "--input", in, "--output", cluster_->dir() + "/out",
-                     "--wait"},
-                    &output);
+  code = RunCommand(
+      {CliBinary(), leader, "submit", "--kind", "linecount", "--input", in,
+       "--output", cluster_->dir() + "/out", "--wait"},
+      &output);
   EXPECT_EQ(*code, 3) << output;  // Non-empty output directory: refused.
   EXPECT_THAT(output, HasSubstr("output_dir"));
 
   // A job cancelled while `submit --wait` follows it: exit 1.
-  absl::StatusOr<Subprocess> waiting = Subprocess::Start(
-      {CliBinary(), leader, "submit", "--kind", "sleep", "--set", "ms=60000",
-       "--set", "tasks=2", "--wait"},
-      cluster_->dir() + "/cli-wait.log");
+  absl::StatusOr<Subprocess> waiting =
+      Subprocess::Start({CliBinary(), leader, "submit", "--kind", "sleep",
+                         "--set", "ms=60000", "--set", "tasks=2", "--wait"},
+                        cluster_->dir() + "/cli-wait.log");
   ASSERT_TRUE(waiting.ok());
   std::string sleep_job;
   for (int i = 0; i < 500 && sleep_job.empty(); ++i) {  // Bounded: 10 s.
     quarry::v1::ListJobsRequest list;
     list.set_state(quarry::v1::JOB_STATE_RUNNING);
     quarry::v1::ListJobsResponse running;
-    ASSERT_TRUE(
-        cluster_->jobs().ListJobs(ContextWithDeadline().get(), list, &running).ok());
-    if (running.jobs_size() > 0) sleep_job = running.jobs(0).id();
-    else absl::SleepFor(absl::Milliseconds(20));  // Nothing to wait on.
+    ASSERT_TRUE(cluster_->jobs()
+                    .ListJobs(ContextWithDeadline().get(), list, &running)
+                    .ok());
+    if (running.jobs_size() > 0)
+      sleep_job = running.jobs(0).id();
+    else
+      absl::SleepFor(absl::Milliseconds(20));  // Nothing to wait on.
   }
-  ASSERT_FALSE(sleep_job.empty()) << ReadFile(cluster_->dir() + "/cli-wait.log");
+  ASSERT_FALSE(sleep_job.empty())
+      << ReadFile(cluster_->dir() + "/cli-wait.log");
   EXPECT_EQ(*RunCommand({CliBinary(), leader, "cancel", sleep_job}, &output), 0)
       << output;
   EXPECT_THAT(output, HasSubstr("CANCELLED"));
   absl::StatusOr<int> waited = waiting->Wait(absl::Seconds(20));
   ASSERT_TRUE(waited.ok());
   EXPECT_EQ(*waited, 1) << ReadFile(cluster_->dir() + "/cli-wait.log");
-  EXPECT_EQ(*RunCommand({CliBinary(), leader, "cancel", sleep_job}, &output), 3);
+  EXPECT_EQ(*RunCommand({CliBinary(), leader, "cancel", sleep_job}, &output),
+            3);
 
   // Two jobs never share an output directory, even with overwrite.
   absl::StatusOr<std::string> slow = cluster_->Submit([&] {
@@ -345,10 +386,10 @@ TEST_F(ClusterTest, CliRunsAJobAndExitCodesAreTrustworthy) {
     return spec;
   }());
   ASSERT_TRUE(slow.ok()) << slow.status();
-  code = RunCommand({CliBinary(), leader, "submit", "--kind", "linecount",
-                     "--input", in, "--output", cluster_->dir() + "/shared",
-                     "--overwrite"},
-                    &output);
+  code = RunCommand(
+      {CliBinary(), leader, "submit", "--kind", "linecount", "--input", in,
+       "--output", cluster_->dir() + "/shared", "--overwrite"},
+      &output);
   EXPECT_EQ(*code, 3) << output;
   EXPECT_THAT(output, HasSubstr("in use by job " + *slow));
   EXPECT_EQ(*RunCommand({CliBinary(), leader, "cancel", *slow}, &output), 0);
@@ -361,16 +402,17 @@ TEST_F(ClusterTest, CliRunsAJobAndExitCodesAreTrustworthy) {
   }
   EXPECT_THAT(left, ::testing::IsEmpty());
 
-  EXPECT_EQ(*RunCommand({CliBinary(), leader, "status", "job-999999"}, &output), 3);
+  EXPECT_EQ(*RunCommand({CliBinary(), leader, "status", "job-999999"}, &output),
+            3);
   EXPECT_THAT(output, HasSubstr("NOT_FOUND"));
   EXPECT_EQ(*RunCommand({CliBinary(), leader, "submit", "--kind", "grep",
                          "--input", in, "--set", "novalue"},
                         &output),
             2);
-  EXPECT_EQ(*RunCommand({CliBinary(), "--leader=127.0.0.1:1", "--timeout=1",
-                         "list"},
-                        &output),
-            4);
+  EXPECT_EQ(
+      *RunCommand({CliBinary(), "--leader=127.0.0.1:1", "--timeout=1", "list"},
+                  &output),
+      4);
 }
 
 }  // namespace

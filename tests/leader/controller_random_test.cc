@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/memory_store.h"
+#include "common/time_util.h"
 #include "gtest/gtest.h"
 #include "leader/controller.h"
 #include "leader/job_manager.h"
@@ -51,13 +52,16 @@ class ControllerRandomTest : public ::testing::TestWithParam<int> {
     return options;
   }
 
-  int Pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(random_); }
+  int Pick(int n) {
+    return std::uniform_int_distribution<int>(0, n - 1)(random_);
+  }
 
   void Register(const std::string& id) {
     quarry::v1::RegisterWorkerRequest request;
     request.set_worker_id(id);
     request.set_address("127.0.0.1:1");
     request.set_slots(3);
+    request.set_queue(2);  // Filled for jobs whose attempts are short.
     ASSERT_TRUE(controller_.OnRegisterWorker(request).ok());
     connection_[id] = *controller_.OnWorkerConnected(id, link_);
     for (auto it = live_.begin(); it != live_.end();) {
@@ -72,13 +76,21 @@ class ControllerRandomTest : public ::testing::TestWithParam<int> {
     auto* entry = report.add_attempts();
     entry->set_attempt_id(attempt);
     entry->set_status(status);
+    if (status == quarry::v1::EXECUTION_STATUS_DONE) {
+      // Short or long runs: some jobs get queued, others never.
+      const absl::Duration run =
+          Pick(2) == 0 ? absl::Milliseconds(1) : absl::Seconds(1);
+      *entry->mutable_start_time() = ToProtoTime(clock_.Now() - run);
+      *entry->mutable_end_time() = ToProtoTime(clock_.Now());
+    }
     controller_.OnWorkerReport(report).IgnoreError();
   }
 
   // Answers StartTasks calls: mostly accept, sometimes refuse or fail.
   void AnswerStarts(bool healthy) {
     for (const std::string& worker : workers_) {
-      for (FakeWorker::StartCall& call : clients_.worker(worker)->TakeStarts()) {
+      for (FakeWorker::StartCall& call :
+           clients_.worker(worker)->TakeStarts()) {
         const int roll = healthy ? 0 : Pick(10);
         if (roll == 9) {
           call.done(absl::UnavailableError("connection refused"));
@@ -135,14 +147,18 @@ class ControllerRandomTest : public ::testing::TestWithParam<int> {
         }
       }
       const auto& c = job.task_counts();
-      ASSERT_EQ(c.pending(), counts[quarry::v1::EXECUTION_STATUS_PENDING]) << id;
-      ASSERT_EQ(c.assigned(), counts[quarry::v1::EXECUTION_STATUS_ASSIGNED]) << id;
-      ASSERT_EQ(c.running(), counts[quarry::v1::EXECUTION_STATUS_RUNNING]) << id;
+      ASSERT_EQ(c.pending(), counts[quarry::v1::EXECUTION_STATUS_PENDING])
+          << id;
+      ASSERT_EQ(c.assigned(), counts[quarry::v1::EXECUTION_STATUS_ASSIGNED])
+          << id;
+      ASSERT_EQ(c.running(), counts[quarry::v1::EXECUTION_STATUS_RUNNING])
+          << id;
       ASSERT_EQ(c.done(), counts[quarry::v1::EXECUTION_STATUS_DONE]) << id;
       ASSERT_EQ(c.failed(), counts[quarry::v1::EXECUTION_STATUS_FAILED]) << id;
-      ASSERT_EQ(c.cancelled(), counts[quarry::v1::EXECUTION_STATUS_CANCELLED]) << id;
-      ASSERT_EQ(c.pending() + c.assigned() + c.running() + c.done() + c.failed() +
-                    c.cancelled(),
+      ASSERT_EQ(c.cancelled(), counts[quarry::v1::EXECUTION_STATUS_CANCELLED])
+          << id;
+      ASSERT_EQ(c.pending() + c.assigned() + c.running() + c.done() +
+                    c.failed() + c.cancelled(),
                 job.task_count());
     }
     CheckStatsAgreeWithStore(workers);
@@ -220,7 +236,8 @@ TEST_P(ControllerRandomTest, StaysConsistentAndEveryJobEnds) {
         if (live_.empty()) break;
         auto it = std::next(live_.begin(), Pick(live_.size()));
         static constexpr quarry::v1::ExecutionStatus kEnds[] = {
-            quarry::v1::EXECUTION_STATUS_DONE, quarry::v1::EXECUTION_STATUS_DONE,
+            quarry::v1::EXECUTION_STATUS_DONE,
+            quarry::v1::EXECUTION_STATUS_DONE,
             quarry::v1::EXECUTION_STATUS_FAILED,
             quarry::v1::EXECUTION_STATUS_CANCELLED};
         Report(it->second, it->first, kEnds[Pick(4)]);
@@ -236,7 +253,8 @@ TEST_P(ControllerRandomTest, StaysConsistentAndEveryJobEnds) {
         Register(workers_[Pick(3)]);
         break;
       case 6:
-        if (!jobs_.empty()) controller_.RequestCancel(jobs_[Pick(jobs_.size())]).IgnoreError();
+        if (!jobs_.empty())
+          controller_.RequestCancel(jobs_[Pick(jobs_.size())]).IgnoreError();
         break;
       case 7:
         clock_.Advance(absl::Milliseconds(Pick(700)));

@@ -21,6 +21,7 @@ namespace quarry::worker {
 namespace {
 
 using quarry::v1::AttemptStatus;
+using quarry::v1::EXECUTION_STATUS_ASSIGNED;
 using quarry::v1::EXECUTION_STATUS_CANCELLED;
 using quarry::v1::EXECUTION_STATUS_DONE;
 using quarry::v1::EXECUTION_STATUS_FAILED;
@@ -219,6 +220,73 @@ TEST_F(SlotExecutorTest, SlotIsFreeBeforeTheCompletionIsHandedOn) {
   EXPECT_EQ(completions_.WaitFor("job-000001.1.1").status(),
             EXECUTION_STATUS_DONE);
   EXPECT_TRUE(restart_status.ok()) << restart_status;
+}
+
+TEST_F(SlotExecutorTest, QueuedAttemptsWaitThenRunInOrder) {
+  SlotExecutor::Options options;
+  options.queue = 2;
+  MakeExecutor(1, options);
+  ASSERT_TRUE(executor_->Start(Sleep("job-000001.0.1", 0)).ok());
+  // Places 1 and 2 are the queue; the one slot is busy, so they wait.
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(executor_->Start(Sleep("job-000001.1.1", 2, "0")).ok());
+  ASSERT_TRUE(executor_->Start(Sleep("job-000001.2.1", 1, "0")).ok());
+  SlotExecutor::State state = executor_->Snapshot();
+  ASSERT_EQ(state.slots.size(), 3u);
+  EXPECT_EQ(state.slots[0].status(), EXECUTION_STATUS_RUNNING);
+  EXPECT_EQ(state.slots[2].status(), EXECUTION_STATUS_ASSIGNED);
+  EXPECT_EQ(state.slots[2].attempt_id(), "job-000001.1.1");
+  EXPECT_EQ(state.slots[1].status(), EXECUTION_STATUS_ASSIGNED);
+  EXPECT_EQ(executor_->stats().busy_slots, 1);
+  EXPECT_EQ(executor_->stats().queued, 2);
+  EXPECT_EQ(Find(state, "job-000001.1.1")->status(), EXECUTION_STATUS_ASSIGNED);
+  // Every place is taken.
+  absl::Status full = executor_->Start(Sleep("job-000001.3.1", 1, "0"));
+  EXPECT_EQ(full.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(executor_->Start(Sleep("job-000001.3.1", 3, "0")).code(),
+            absl::StatusCode::kOutOfRange);
+
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_THAT(executor_->Cancel({"job-000001.0.1"}),
+              ElementsAre("job-000001.0.1"));
+  const AttemptStatus first = completions_.WaitFor("job-000001.1.1");
+  const AttemptStatus second = completions_.WaitFor("job-000001.2.1");
+  EXPECT_EQ(first.status(), EXECUTION_STATUS_DONE) << first.error();
+  EXPECT_EQ(second.status(), EXECUTION_STATUS_DONE) << second.error();
+  // Each keeps the place it was given, and its run starts when it leaves
+  // the queue, not when it came.
+  EXPECT_EQ(first.slot(), 2);
+  EXPECT_EQ(second.slot(), 1);
+  EXPECT_EQ(first.start_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  // One slot thread: they ran in the order they came.
+  ASSERT_EQ(completions_.count(), 3u);
+  EXPECT_THAT(
+      completions_.Ids(),
+      ElementsAre("job-000001.0.1", "job-000001.1.1", "job-000001.2.1"));
+  EXPECT_TRUE(executor_->WaitUntilIdle(absl::Seconds(10)));
+  EXPECT_EQ(executor_->stats().queued, 0);
+}
+
+TEST_F(SlotExecutorTest,
+       QueuedAttemptsCanBeCancelledAndAreCancelledAtShutdown) {
+  SlotExecutor::Options options;
+  options.queue = 2;
+  MakeExecutor(1, options);
+  TempDir dir;
+  const std::string out = dir.Join("part-00001");
+  ASSERT_TRUE(executor_->Start(Sleep("job-000001.0.1", 0)).ok());
+  ASSERT_TRUE(executor_->Start(Sleep("job-000001.1.1", 1, "0", out)).ok());
+  ASSERT_TRUE(executor_->Start(Sleep("job-000001.2.1", 2)).ok());
+  // A queued attempt is stopped without running: nothing is written.
+  EXPECT_THAT(executor_->Cancel({"job-000001.1.1"}),
+              ElementsAre("job-000001.1.1"));
+  executor_->Shutdown();
+  for (const char* id :
+       {"job-000001.0.1", "job-000001.1.1", "job-000001.2.1"}) {
+    EXPECT_EQ(completions_.WaitFor(id).status(), EXECUTION_STATUS_CANCELLED)
+        << id;
+  }
+  EXPECT_FALSE(FileExists(out));
 }
 
 TEST_F(SlotExecutorTest, BadInputsFailCleanlyAndFreeTheSlot) {

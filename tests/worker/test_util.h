@@ -95,6 +95,13 @@ class CompletionCollector {
     absl::MutexLock lock(&mu_);
     return finished_.size();
   }
+  // The ids of the finished attempts, in the order they were handed on.
+  std::vector<std::string> Ids() {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> ids;
+    for (const auto& status : finished_) ids.push_back(status.attempt_id());
+    return ids;
+  }
 
  private:
   absl::Mutex mu_;
