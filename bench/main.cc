@@ -2,7 +2,8 @@
 // benchmark scenarios through the gRPC API and prints one JSON line per
 // figure on stdout, and a table against the targets on stderr.
 //
-//   quarry-bench [--scenarios=throughput,latency,wordcount,reads,scale] [--smoke]
+//   quarry-bench [--scenarios=throughput,latency,wordcount,reads,scale]
+//   [--smoke]
 //                [--cache_dir=/tmp/quarry-bench-cache] [--keep_logs]
 //                [--throughput_tasks=10000,100000]
 //                [--leader_binary=PATH] [--worker_binary=PATH]
@@ -25,8 +26,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "tests/testing/subprocess.h"
 #include "bench/scenarios.h"
+#include "tests/testing/subprocess.h"
 
 ABSL_FLAG(std::string, scenarios, "throughput,latency,wordcount,reads,scale",
           "comma-separated scenarios to run, in this order");
@@ -34,8 +35,10 @@ ABSL_FLAG(bool, smoke, false,
           "tiny sizes: only check that every scenario works (a few seconds)");
 ABSL_FLAG(std::string, cache_dir, "/tmp/quarry-bench-cache",
           "where the wordcount corpus is kept between runs");
-ABSL_FLAG(std::string, leader_binary, QUARRY_LEADER_BIN, "quarry-leader to run");
-ABSL_FLAG(std::string, worker_binary, QUARRY_WORKER_BIN, "quarry-worker to run");
+ABSL_FLAG(std::string, leader_binary, QUARRY_LEADER_BIN,
+          "quarry-leader to run");
+ABSL_FLAG(std::string, worker_binary, QUARRY_WORKER_BIN,
+          "quarry-worker to run");
 ABSL_FLAG(std::string, sim_workers_binary, QUARRY_SIM_WORKERS_BIN,
           "quarry-sim-workers to run (the scale scenario)");
 ABSL_FLAG(std::vector<std::string>, throughput_tasks, {},
@@ -47,6 +50,10 @@ ABSL_FLAG(int, scale_workers, 0,
 ABSL_FLAG(int, scale_tasks, 0,
           "tasks of the scale scenario's job (default 1000000; 1000 with "
           "--smoke)");
+ABSL_FLAG(int64_t, wordcount_bytes_per_task, 8 << 20,
+          "JobSpec.bytes_per_task of the wordcount job: its 1 MiB files are "
+          "packed into tasks of up to this many bytes; 0: one task per "
+          "file (with --smoke: 192 KiB)");
 ABSL_FLAG(bool, keep_logs, false,
           "keep the scratch directory with the process logs");
 
@@ -99,10 +106,17 @@ int main(int argc, char** argv) {
   config.cluster.work_dir = scratch;
   config.smoke = absl::GetFlag(FLAGS_smoke);
   config.cache_dir = absl::GetFlag(FLAGS_cache_dir);
+  config.wordcount_bytes_per_task =
+      config.smoke ? 192 << 10 : absl::GetFlag(FLAGS_wordcount_bytes_per_task);
+  if (config.wordcount_bytes_per_task < 0) {
+    std::fprintf(stderr, "--wordcount_bytes_per_task must be >= 0\n");
+    return 2;
+  }
   for (const std::string& size : absl::GetFlag(FLAGS_throughput_tasks)) {
     int tasks = 0;
     if (!absl::SimpleAtoi(size, &tasks) || tasks < 1) {
-      std::fprintf(stderr, "bad --throughput_tasks entry \"%s\"\n", size.c_str());
+      std::fprintf(stderr, "bad --throughput_tasks entry \"%s\"\n",
+                   size.c_str());
       return 2;
     }
     config.throughput_tasks.push_back(tasks);
@@ -111,7 +125,8 @@ int main(int argc, char** argv) {
   config.scale_workers = absl::GetFlag(FLAGS_scale_workers);
   config.scale_tasks = absl::GetFlag(FLAGS_scale_tasks);
   if (config.scale_workers < 0 || config.scale_tasks < 0) {
-    std::fprintf(stderr, "--scale_workers and --scale_tasks must not be negative\n");
+    std::fprintf(stderr,
+                 "--scale_workers and --scale_tasks must not be negative\n");
     return 2;
   }
 

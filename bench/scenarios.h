@@ -24,6 +24,8 @@ struct BenchConfig {
   // Size of the scale scenario; 0: the defaults.
   int scale_workers = 0;
   int scale_tasks = 0;
+  // JobSpec.bytes_per_task of the wordcount job (0: one task per file).
+  int64_t wordcount_bytes_per_task = 0;
 };
 
 // Each scenario starts its own cluster, emits its figures into `report` and

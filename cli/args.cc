@@ -4,12 +4,14 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/ids.h"
 
 namespace quarry::cli {
@@ -125,6 +127,34 @@ absl::StatusOr<int> ParseInt(absl::string_view option, absl::string_view value,
   return number;
 }
 
+// A byte count: digits with an optional binary suffix (K, M, G or KiB,
+// MiB, GiB), e.g. 8M; at least 0.
+absl::StatusOr<int64_t> ParseBytes(absl::string_view option,
+                                   absl::string_view value) {
+  absl::string_view digits = value;
+  int shift = 0;
+  for (const auto& [suffix, bits] :
+       {std::pair<absl::string_view, int>{"KiB", 10},
+        {"MiB", 20},
+        {"GiB", 30},
+        {"K", 10},
+        {"M", 20},
+        {"G", 30}}) {
+    if (absl::ConsumeSuffix(&digits, suffix)) {
+      shift = bits;
+      break;
+    }
+  }
+  int64_t number = 0;
+  if (!absl::SimpleAtoi(digits, &number) || number < 0 ||
+      number > (int64_t{1} << 40 >> shift)) {
+    return UsageError(absl::StrCat("option --", option, ": '", value,
+                                   "' is not a byte count such as 8M "
+                                   "(0..1T)"));
+  }
+  return number << shift;
+}
+
 // Stores one option's value into `cmd`.
 absl::Status ApplyOption(absl::string_view name, const std::string& value,
                          const ParseEnv& env, ParsedCommand& cmd) {
@@ -169,6 +199,10 @@ absl::Status ApplyOption(absl::string_view name, const std::string& value,
     absl::StatusOr<int> n = ParseInt(name, value, 1);
     if (!n.ok()) return n.status();
     cmd.spec.set_max_attempts(*n);
+  } else if (name == "bytes-per-task") {
+    absl::StatusOr<int64_t> bytes = ParseBytes(name, value);
+    if (!bytes.ok()) return bytes.status();
+    cmd.spec.set_bytes_per_task(*bytes);
   } else if (name == "wait") {
     cmd.wait = true;
   } else if (name == "wait-timeout") {
@@ -329,6 +363,9 @@ const std::vector<OptionSpec>& AllOptions() {
        "Allow a non-empty output directory (parts are replaced)"},
       {"max-attempts", "N", "submit", false,
        "Attempts per task before the job fails (default 3)"},
+      {"bytes-per-task", "BYTES", "submit", false,
+       "Pack small input files into tasks of up to BYTES (e.g. 8M); "
+       "default: one task per file"},
       {"wait", "", "submit", false,
        "Follow the job to its end with a progress display on stderr"},
       {"wait-timeout", "SECONDS", "submit", false,

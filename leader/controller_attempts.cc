@@ -147,10 +147,9 @@ void Controller::EndAttempt(const std::string& attempt_id,
                           " tries, last: ", error);
   }
   if (!reason.empty()) {
+    const std::string inputs = job->plan.DescribeInputs(index);
     const std::string input =
-        job->plan.map_inputs.empty() || job->plan.is_reduce(index)
-            ? ""
-            : absl::StrCat(" (", job->plan.map_inputs[index], ")");
+        inputs.empty() ? "" : absl::StrCat(" (", inputs, ")");
     job->failure_reasons.push_back(
         absl::StrCat("task ", index, input, ": ", reason));
     SetTaskStatus(*job, index, quarry::v1::EXECUTION_STATUS_FAILED);

@@ -27,9 +27,10 @@ absl::StatusOr<fs::path> CleanPath(const std::string& raw,
   }
   fs::path path(raw);
   if (!path.is_absolute()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " \"", raw, "\" must be an absolute path (the leader does not "
-        "share your working directory)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " \"", raw,
+                     "\" must be an absolute path (the leader does not "
+                     "share your working directory)"));
   }
   path = path.lexically_normal();
   if (path.string().size() > 1 && absl::EndsWith(path.string(), "/")) {
@@ -93,6 +94,39 @@ absl::Status CheckOutputDir(const fs::path& dir, bool overwrite) {
   return absl::OkStatus();
 }
 
+// Packs `files` (sorted) into consecutive packets of at most
+// `bytes_per_task` bytes and kMaxFilesPerTask files; a file of that size or
+// more is a packet alone. Returns the packets' start offsets, then
+// files.size(). A file that vanished since the walk is NOT_FOUND.
+absl::StatusOr<std::vector<int32_t>> PackFiles(
+    const std::vector<std::string>& files, int64_t bytes_per_task) {
+  std::vector<int32_t> starts;
+  int64_t packet_bytes = 0;
+  int32_t packet_files = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::error_code error;
+    const uintmax_t size = fs::file_size(files[i], error);
+    if (error) {
+      return absl::NotFoundError(
+          absl::StrCat("inputs: cannot read the size of \"", files[i],
+                       "\": ", error.message()));
+    }
+    const int64_t bytes =
+        static_cast<int64_t>(std::min<uintmax_t>(size, uintmax_t{1} << 62));
+    const bool fits = packet_files > 0 && packet_files < kMaxFilesPerTask &&
+                      bytes <= bytes_per_task - packet_bytes;
+    if (!fits) {
+      starts.push_back(static_cast<int32_t>(i));
+      packet_bytes = 0;
+      packet_files = 0;
+    }
+    packet_bytes += bytes;
+    ++packet_files;
+  }
+  starts.push_back(static_cast<int32_t>(files.size()));
+  return starts;
+}
+
 }  // namespace
 
 absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
@@ -114,13 +148,17 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
     return valid;
   }
   if (spec.max_attempts() < 0 || spec.max_attempts() > limits.max_attempts) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max_attempts must be in [1, ", limits.max_attempts,
-                     "] (0 means ", limits.default_max_attempts, "), got ",
-                     spec.max_attempts()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_attempts must be in [1, ", limits.max_attempts, "] (0 means ",
+        limits.default_max_attempts, "), got ", spec.max_attempts()));
   }
   if (spec.max_attempts() == 0) {
     spec.set_max_attempts(limits.default_max_attempts);
+  }
+  if (spec.bytes_per_task() < 0 || spec.bytes_per_task() > kMaxBytesPerTask) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bytes_per_task must be in [0, ", kMaxBytesPerTask,
+                     "] (0: one task per file), got ", spec.bytes_per_task()));
   }
 
   // Inputs: every regular file, sorted, without duplicates.
@@ -143,9 +181,9 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
   int64_t task_count = static_cast<int64_t>(files.size());
   if (kind->needs_inputs || !has_tasks_setting) {
     if (spec.inputs().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "inputs is required for kind ", kind->name,
-          kind->needs_inputs ? "" : " (or set settings.tasks)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("inputs is required for kind ", kind->name,
+                       kind->needs_inputs ? "" : " (or set settings.tasks)"));
     }
     if (files.empty()) {
       return absl::InvalidArgumentError(
@@ -157,10 +195,26 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
           "inputs and settings.tasks are exclusive: give one of them");
     }
     task_count = IntSetting(spec.settings(), "tasks", 1);
+    if (spec.bytes_per_task() != 0) {
+      return absl::InvalidArgumentError(
+          "bytes_per_task packs input files: it needs inputs, not "
+          "settings.tasks");
+    }
+  }
+  std::vector<int32_t> starts;
+  if (spec.bytes_per_task() > 0 && !files.empty()) {
+    absl::StatusOr<std::vector<int32_t>> packed =
+        PackFiles(files, spec.bytes_per_task());
+    if (!packed.ok()) return packed.status();
+    starts = *std::move(packed);
+    task_count = static_cast<int64_t>(starts.size()) - 1;
+    // One task per file after all: the plain layout.
+    if (task_count == static_cast<int64_t>(files.size())) starts.clear();
   }
   if (task_count > limits.max_tasks) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "inputs: ", task_count, " tasks exceed the limit of ", limits.max_tasks));
+    return absl::InvalidArgumentError(
+        absl::StrCat("inputs: ", task_count, " tasks exceed the limit of ",
+                     limits.max_tasks));
   }
 
   // Output directory.
@@ -170,7 +224,8 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
       return absl::InvalidArgumentError(
           absl::StrCat("output_dir is required for kind ", kind->name));
     }
-    absl::StatusOr<fs::path> cleaned = CleanPath(spec.output_dir(), "output_dir");
+    absl::StatusOr<fs::path> cleaned =
+        CleanPath(spec.output_dir(), "output_dir");
     if (!cleaned.ok()) return cleaned.status();
     output_dir = *cleaned;
     spec.set_output_dir(output_dir.string());
@@ -183,6 +238,7 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
   TaskPlan& tasks = plan.tasks;
   tasks.map_count = static_cast<int32_t>(task_count);
   tasks.map_inputs = std::move(files);
+  tasks.map_starts = std::move(starts);
   tasks.output_dir = output_dir.string();
   tasks.has_reduce = kind->has_reduce;
   return plan;

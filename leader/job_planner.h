@@ -17,6 +17,11 @@ struct JobPlan {
 };
 
 // Limits that keep one submission from overwhelming the leader.
+// Most files packed into one task (JobSpec.bytes_per_task), and the largest
+// bytes_per_task accepted.
+inline constexpr int32_t kMaxFilesPerTask = 4096;
+inline constexpr int64_t kMaxBytesPerTask = int64_t{1} << 40;
+
 struct PlannerLimits {
   int64_t max_tasks = 10'000'000;
   int32_t max_attempts = 100;

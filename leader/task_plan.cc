@@ -26,9 +26,22 @@ void TaskPlan::AddInputs(
   if (is_reduce(index)) {
     inputs->Reserve(inputs->size() + map_count);
     for (int32_t i = 0; i < map_count; ++i) inputs->Add(OutputPath(i));
+  } else if (!map_starts.empty()) {
+    for (int32_t i = map_starts[index]; i < map_starts[index + 1]; ++i) {
+      inputs->Add()->assign(map_inputs[i]);
+    }
   } else if (!map_inputs.empty()) {
     inputs->Add()->assign(map_inputs[index]);
   }
+}
+
+std::string TaskPlan::DescribeInputs(int32_t index) const {
+  if (is_reduce(index) || map_inputs.empty()) return "";
+  if (map_starts.empty()) return map_inputs[index];
+  const int32_t first = map_starts[index];
+  const int32_t count = map_starts[index + 1] - first;
+  if (count == 1) return map_inputs[first];
+  return absl::StrCat(count, " files from ", map_inputs[first]);
 }
 
 quarry::v1::Task TaskPlan::MakeTask(int32_t index) const {
@@ -56,10 +69,21 @@ TaskPlan TaskPlan::FromTasks(const std::vector<quarry::v1::Task>& tasks,
   plan.map_count =
       static_cast<int32_t>(tasks.size()) - (plan.has_reduce ? 1 : 0);
   bool any_input = false;
+  bool packed = false;
   for (int32_t i = 0; i < plan.map_count; ++i) {
     any_input |= !tasks[i].inputs().empty();
+    packed |= tasks[i].inputs_size() > 1;
   }
-  if (any_input) {
+  if (packed) {
+    plan.map_starts.reserve(plan.map_count + 1);
+    for (int32_t i = 0; i < plan.map_count; ++i) {
+      plan.map_starts.push_back(static_cast<int32_t>(plan.map_inputs.size()));
+      for (const std::string& input : tasks[i].inputs()) {
+        plan.map_inputs.push_back(input);
+      }
+    }
+    plan.map_starts.push_back(static_cast<int32_t>(plan.map_inputs.size()));
+  } else if (any_input) {
     plan.map_inputs.reserve(plan.map_count);
     for (int32_t i = 0; i < plan.map_count; ++i) {
       plan.map_inputs.push_back(tasks[i].inputs().empty() ? std::string()

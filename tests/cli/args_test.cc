@@ -69,6 +69,25 @@ TEST(ParseArgsTest, BadSettingsAreUsageErrors) {
                    "key 'a' given twice");
 }
 
+TEST(ParseArgsTest, BytesPerTaskTakesBinarySuffixes) {
+  for (const auto& [text, bytes] :
+       std::vector<std::pair<std::string, int64_t>>{{"0", 0},
+                                                    {"4096", 4096},
+                                                    {"8M", 8 << 20},
+                                                    {"8MiB", 8 << 20},
+                                                    {"64K", 64 << 10},
+                                                    {"1G", int64_t{1} << 30}}) {
+    const absl::StatusOr<ParsedCommand> cmd =
+        Parse({"submit", "--kind", "wordcount", "--bytes-per-task", text});
+    ASSERT_TRUE(cmd.ok()) << text << ": " << cmd.status();
+    EXPECT_EQ(cmd->spec.bytes_per_task(), bytes) << text;
+  }
+  for (const std::string bad : {"-1", "8X", "M", "2000G", ""}) {
+    ExpectUsageError({"submit", "--kind", "wordcount", "--bytes-per-task", bad},
+                     "is not a byte count");
+  }
+}
+
 TEST(ParseArgsTest, GlobalOptionsBeforeOrAfterTheCommand) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{

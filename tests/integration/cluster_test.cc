@@ -50,6 +50,19 @@ TEST_F(ClusterTest, EveryKindRunsToAVerifiedResult) {
   EXPECT_EQ(ReadFile(out + "wordcount/result.tsv"), ReferenceWordCount(files));
   EXPECT_THAT(ListDir(out + "wordcount"),
               ElementsAreArray(ExpectedParts(9, {"result.tsv"})));
+  // Packed into tasks of several files: fewer parts, the same result.
+  JobSpec packed = Spec("wordcount", {in}, out + "wordcount-packed");
+  int64_t corpus_bytes = 0;
+  for (const std::string& file : files) corpus_bytes += ReadFile(file).size();
+  packed.set_bytes_per_task(corpus_bytes / 3 + 1);
+  job = RunToDone(packed);
+  EXPECT_GE(job.task_count(), 4);
+  EXPECT_LE(job.task_count(), 5);
+  EXPECT_EQ(ReadFile(out + "wordcount-packed/result.tsv"),
+            ReferenceWordCount(files));
+  EXPECT_THAT(
+      ListDir(out + "wordcount-packed"),
+      ElementsAreArray(ExpectedParts(job.task_count() - 1, {"result.tsv"})));
 
   // sha256 and grep: each part equals what coreutils/grep print.
   RunToDone(Spec("sha256", {in}, out + "sha256"));

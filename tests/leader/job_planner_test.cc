@@ -74,6 +74,63 @@ TEST_F(JobPlannerTest, WordcountGetsAReduceTaskLast) {
   EXPECT_TRUE(again.has_reduce);
 }
 
+TEST_F(JobPlannerTest, BytesPerTaskPacksSmallFilesInOrder) {
+  // In path order: a.txt 1, b.txt 1, big.txt 10, d.txt 3, sub/c.txt 3
+  // bytes.
+  WriteFile(dir_.path() + "/in/big.txt", std::string(10, 'x'));
+  WriteFile(dir_.path() + "/in/d.txt", "ddd");
+  WriteFile(dir_.path() + "/in/sub/c.txt", "ccc");
+  quarry::v1::JobSpec spec = Spec("wordcount");
+  spec.set_bytes_per_task(5);
+  absl::StatusOr<JobPlan> plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<quarry::v1::Task> tasks = plan->tasks.MakeTasks();
+  // [a b] [big] [d] [sub/c]: a packet never exceeds 5 bytes unless it is
+  // one file alone; the reduce comes last.
+  ASSERT_EQ(tasks.size(), 5u);
+  const std::string in = dir_.path() + "/in/";
+  EXPECT_THAT(tasks[0].inputs(), ElementsAre(in + "a.txt", in + "b.txt"));
+  EXPECT_THAT(tasks[1].inputs(), ElementsAre(in + "big.txt"));
+  EXPECT_THAT(tasks[2].inputs(), ElementsAre(in + "d.txt"));
+  EXPECT_THAT(tasks[3].inputs(), ElementsAre(in + "sub/c.txt"));
+  EXPECT_TRUE(tasks[4].is_reduce());
+  EXPECT_EQ(tasks[4].inputs_size(), 4);
+  EXPECT_EQ(plan->tasks.DescribeInputs(0), "2 files from " + in + "a.txt");
+  EXPECT_EQ(plan->tasks.DescribeInputs(1), in + "big.txt");
+  // The plan read back from stored tasks is the same plan.
+  const TaskPlan again = TaskPlan::FromTasks(tasks, plan->tasks.output_dir);
+  EXPECT_EQ(again.map_inputs, plan->tasks.map_inputs);
+  EXPECT_EQ(again.map_starts, plan->tasks.map_starts);
+  EXPECT_EQ(again.map_count, 4);
+
+  // Room for everything: one task (and the reduce).
+  spec.set_bytes_per_task(1 << 20);
+  plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->tasks.task_count(), 2);
+  // Too small to pack anything: the plain one-file-per-task layout.
+  spec.set_bytes_per_task(1);
+  plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->tasks.map_count, 5);
+  EXPECT_TRUE(plan->tasks.map_starts.empty());
+}
+
+TEST_F(JobPlannerTest, BadBytesPerTaskIsRefused) {
+  quarry::v1::JobSpec spec = Spec("linecount");
+  for (int64_t bad : {int64_t{-1}, (int64_t{1} << 40) + 1}) {
+    spec.set_bytes_per_task(bad);
+    const absl::Status error = Error(spec);
+    EXPECT_EQ(error.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(error.message(), HasSubstr("bytes_per_task"));
+  }
+  quarry::v1::JobSpec noop;
+  noop.set_kind("noop");
+  (*noop.mutable_settings())["tasks"] = "7";
+  noop.set_bytes_per_task(100);
+  EXPECT_THAT(Error(noop).message(), HasSubstr("bytes_per_task"));
+}
+
 TEST_F(JobPlannerTest, NoopNeedsNeitherInputsNorOutput) {
   quarry::v1::JobSpec spec;
   spec.set_kind("noop");
