@@ -19,6 +19,7 @@ namespace quarry {
 // not queue behind one another.
 class MemoryStore : public Store {
  public:
+  bool NeverBlocks() const override { return true; }
   absl::StatusOr<int64_t> NextJobSequence() override;
   absl::Status CreateJob(const quarry::v1::Job& job,
                          const std::vector<quarry::v1::Task>& tasks) override;
@@ -45,8 +46,7 @@ class MemoryStore : public Store {
     std::vector<std::string> tasks;
   };
   // The entry of `job_id`, or nullptr.
-  JobEntry* FindJob(absl::string_view job_id)
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  JobEntry* FindJob(absl::string_view job_id) ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   int64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;

@@ -35,13 +35,18 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // True when no call ever waits on I/O or a remote server (the memory
+  // store), so callers may use it from gRPC's event threads.
+  virtual bool NeverBlocks() const { return false; }
+
   // Returns a fresh job sequence number: 1, 2, 3, ...
   virtual absl::StatusOr<int64_t> NextJobSequence() = 0;
 
   // Stores a new job with all its tasks (task i has index i).
   // ALREADY_EXISTS if the id is taken.
-  virtual absl::Status CreateJob(const quarry::v1::Job& job,
-                                 const std::vector<quarry::v1::Task>& tasks) = 0;
+  virtual absl::Status CreateJob(
+      const quarry::v1::Job& job,
+      const std::vector<quarry::v1::Task>& tasks) = 0;
   // Replaces the record of an existing job (its tasks are kept).
   virtual absl::Status UpdateJob(const quarry::v1::Job& job) = 0;
   // Replaces the given tasks of an existing job, matched by index.

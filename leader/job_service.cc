@@ -1,5 +1,8 @@
 #include "leader/job_service.h"
 
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/support/server_callback.h>
+
 #include "common/status_util.h"
 
 namespace quarry {
@@ -20,9 +23,30 @@ grpc::Status Serve(const Readiness& readiness, Call call, T* response) {
 
 }  // namespace
 
-grpc::Status JobServiceImpl::SubmitJob(grpc::ServerContext*,
-                                       const quarry::v1::SubmitJobRequest* request,
-                                       quarry::v1::SubmitJobResponse* response) {
+JobServiceImpl::JobServiceImpl(JobManager* manager, const Readiness* readiness,
+                               const AttemptLogFetcher* logs,
+                               bool get_job_never_blocks)
+    : manager_(manager), readiness_(readiness), logs_(logs) {
+  if (!get_job_never_blocks) return;
+  // What the generated WithCallbackMethod_GetJob does, chosen at run time.
+  const int index = google::protobuf::DescriptorPool::generated_pool()
+                        ->FindServiceByName("quarry.v1.JobService")
+                        ->FindMethodByName("GetJob")
+                        ->index();
+  MarkMethodCallback(
+      index,
+      new grpc::internal::CallbackUnaryHandler<quarry::v1::GetJobRequest,
+                                               quarry::v1::GetJobResponse>(
+          [this](grpc::CallbackServerContext* context,
+                 const quarry::v1::GetJobRequest* request,
+                 quarry::v1::GetJobResponse* response) {
+            return FinishNow(context, HandleGetJob(request, response));
+          }));
+}
+
+grpc::Status JobServiceImpl::SubmitJob(
+    grpc::ServerContext*, const quarry::v1::SubmitJobRequest* request,
+    quarry::v1::SubmitJobResponse* response) {
   return Serve(
       *readiness_, [&] { return manager_->Submit(request->spec()); }, response);
 }
@@ -30,13 +54,19 @@ grpc::Status JobServiceImpl::SubmitJob(grpc::ServerContext*,
 grpc::Status JobServiceImpl::GetJob(grpc::ServerContext*,
                                     const quarry::v1::GetJobRequest* request,
                                     quarry::v1::GetJobResponse* response) {
+  return HandleGetJob(request, response);
+}
+
+grpc::Status JobServiceImpl::HandleGetJob(
+    const quarry::v1::GetJobRequest* request,
+    quarry::v1::GetJobResponse* response) {
   return Serve(
       *readiness_, [&] { return manager_->Get(*request); }, response);
 }
 
-grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext*,
-                                      const quarry::v1::ListJobsRequest* request,
-                                      quarry::v1::ListJobsResponse* response) {
+grpc::Status JobServiceImpl::ListJobs(
+    grpc::ServerContext*, const quarry::v1::ListJobsRequest* request,
+    quarry::v1::ListJobsResponse* response) {
   return Serve(
       *readiness_, [&] { return manager_->List(*request); }, response);
 }
@@ -45,16 +75,18 @@ grpc::Status JobServiceImpl::GetJobResult(
     grpc::ServerContext*, const quarry::v1::GetJobResultRequest* request,
     quarry::v1::GetJobResultResponse* response) {
   return Serve(
-      *readiness_, [&] { return manager_->Result(request->job_id()); }, response);
+      *readiness_, [&] { return manager_->Result(request->job_id()); },
+      response);
 }
 
-grpc::Status JobServiceImpl::CancelJob(grpc::ServerContext*,
-                                       const quarry::v1::CancelJobRequest* request,
-                                       quarry::v1::CancelJobResponse* response) {
+grpc::Status JobServiceImpl::CancelJob(
+    grpc::ServerContext*, const quarry::v1::CancelJobRequest* request,
+    quarry::v1::CancelJobResponse* response) {
   return Serve(
       *readiness_,
       [&]() -> absl::StatusOr<quarry::v1::CancelJobResponse> {
-        absl::StatusOr<quarry::v1::Job> job = manager_->Cancel(request->job_id());
+        absl::StatusOr<quarry::v1::Job> job =
+            manager_->Cancel(request->job_id());
         if (!job.ok()) return job.status();
         quarry::v1::CancelJobResponse cancelled;
         *cancelled.mutable_job() = *std::move(job);

@@ -77,7 +77,8 @@ absl::Status LeaderServer::Start() {
       store_.get(), history_.get(), worker_clients_.get(),
       config_.controller.worker_rpc_timeout);
   job_service_ = std::make_unique<TimedJobService>(
-      &rpc_metrics_, job_manager_.get(), &readiness_, attempt_logs_.get());
+      &rpc_metrics_, job_manager_.get(), &readiness_, attempt_logs_.get(),
+      /*get_job_never_blocks=*/store_->NeverBlocks() && history_ == nullptr);
   cluster_service_ = std::make_unique<TimedClusterService>(
       &rpc_metrics_, controller_.get(), store_.get(), &clock_, &readiness_);
 

@@ -32,9 +32,9 @@ class TimedJobService : public JobServiceImpl {
                          quarry::v1::SubmitJobResponse* r) override {
     return submit_->Time([&] { return JobServiceImpl::SubmitJob(c, q, r); });
   }
-  grpc::Status GetJob(grpc::ServerContext* c, const quarry::v1::GetJobRequest* q,
-                      quarry::v1::GetJobResponse* r) override {
-    return get_->Time([&] { return JobServiceImpl::GetJob(c, q, r); });
+  grpc::Status HandleGetJob(const quarry::v1::GetJobRequest* q,
+                            quarry::v1::GetJobResponse* r) override {
+    return get_->Time([&] { return JobServiceImpl::HandleGetJob(q, r); });
   }
   grpc::Status ListJobs(grpc::ServerContext* c,
                         const quarry::v1::ListJobsRequest* q,
