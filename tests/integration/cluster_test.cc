@@ -207,48 +207,37 @@ TEST_F(ClusterTest, BadInputIsRefusedAndChangesNothing) {
                 .error_code(),
             grpc::NOT_FOUND);
 
-  for (int slots : {0, -3, 100000}) {
+  // A registration the leader refuses, naming `field`.
+  auto expect_refused = [this](int slots, int queue, const std::string& field) {
     quarry::v1::RegisterWorkerRequest request;
     request.set_worker_id("bad");
     request.set_address("127.0.0.1:9");
     request.set_slots(slots);
-    quarry::v1::RegisterWorkerResponse response;
-    grpc::Status status = cluster_->cluster().RegisterWorker(
-        ContextWithDeadline().get(), request, &response);
-    EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
-    EXPECT_THAT(status.error_message(), HasSubstr("slots"));
-  }
-  for (const std::string slots : {"-1", "0", "5000", "many"}) {
-    std::string output;
-    absl::StatusOr<int> code =
-        RunCommand({WorkerBinary(), "--leader=" + cluster_->leader_address(),
-                    "--slots=" + slots},
-                   &output, absl::Seconds(20));
-    ASSERT_TRUE(code.ok());
-    EXPECT_NE(*code, 0) << output;
-    EXPECT_THAT(output, HasSubstr("slots")) << output;
-  }
-  for (int queue : {-1, 1 << 20}) {
-    quarry::v1::RegisterWorkerRequest request;
-    request.set_worker_id("bad");
-    request.set_address("127.0.0.1:9");
-    request.set_slots(4);
     request.set_queue(queue);
     quarry::v1::RegisterWorkerResponse response;
     grpc::Status status = cluster_->cluster().RegisterWorker(
         ContextWithDeadline().get(), request, &response);
-    EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
-    EXPECT_THAT(status.error_message(), HasSubstr("queue"));
-  }
-  for (const std::string queue : {"-1", "65", "lots"}) {
+    EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT) << field;
+    EXPECT_THAT(status.error_message(), HasSubstr(field));
+  };
+  for (int slots : {0, -3, 100000}) expect_refused(slots, 0, "slots");
+  for (int queue : {-1, 1 << 20}) expect_refused(4, queue, "queue");
+  // A worker flag the worker refuses (exit code != 0), naming the flag.
+  auto expect_flag_refused = [this](const std::string& flag) {
     std::string output;
-    absl::StatusOr<int> code =
-        RunCommand({WorkerBinary(), "--leader=" + cluster_->leader_address(),
-                    "--queue_per_slot=" + queue},
-                   &output, absl::Seconds(20));
+    absl::StatusOr<int> code = RunCommand(
+        {WorkerBinary(), "--leader=" + cluster_->leader_address(), flag},
+        &output, absl::Seconds(20));
     ASSERT_TRUE(code.ok());
     EXPECT_NE(*code, 0) << output;
-    EXPECT_THAT(output, HasSubstr("queue_per_slot")) << output;
+    EXPECT_THAT(output, HasSubstr(flag.substr(2, flag.find('=') - 2)))
+        << output;
+  };
+  for (const std::string slots : {"-1", "0", "5000", "many"}) {
+    expect_flag_refused("--slots=" + slots);
+  }
+  for (const std::string queue : {"-1", "65", "lots"}) {
+    expect_flag_refused("--queue_per_slot=" + queue);
   }
   EXPECT_EQ(cluster_->GetCluster()->workers_size(), 1);
 }
