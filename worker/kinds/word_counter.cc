@@ -16,6 +16,11 @@ constexpr std::array<char, 256> MakeLowerTable() {
 }
 constexpr std::array<char, 256> kLower = MakeLowerTable();
 
+// Short words are keyed by their bytes as one integer: the first byte in
+// memory is the lowest, so masking the high bytes drops what follows.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "WordCounter's short-word keys assume a little-endian machine");
+
 uint64_t Load8(const char* p) {
   uint64_t value;
   std::memcpy(&value, p, sizeof(value));
@@ -67,6 +72,14 @@ size_t WordHash::operator()(absl::string_view word) const {
 
 void WordCounter::Count(absl::string_view word) {
   ++total_;
+  if (word.size() <= sizeof(uint64_t)) {
+    // The word's bytes in memory order; the bytes past it masked to 0.
+    const uint64_t key =
+        Load8(word.data()) &
+        (~uint64_t{0} >> (8 * (sizeof(uint64_t) - word.size())));
+    ++short_counts_[key];
+    return;
+  }
   auto it = counts_.find(word);
   if (it != counts_.end()) {
     ++it->second;
@@ -80,7 +93,7 @@ void WordCounter::Add(absl::string_view piece) {
   // in an earlier piece; it has room for the whole piece, so the loop needs
   // no bounds checks. One pass, one table lookup per byte.
   const size_t carried = text_.size();
-  text_.resize(carried + piece.size());
+  text_.resize(carried + piece.size() + sizeof(uint64_t));  // Room for Load8.
   char* const word = text_.data();
   char* end = word + carried;
   const unsigned char* in =
@@ -99,14 +112,30 @@ void WordCounter::Add(absl::string_view piece) {
 }
 
 void WordCounter::Finish() {
-  if (!text_.empty()) Count(text_);
+  if (!text_.empty()) {
+    const size_t size = text_.size();
+    text_.resize(size + sizeof(uint64_t));  // Room for Load8.
+    Count(absl::string_view(text_.data(), size));
+  }
   text_.clear();
 }
 
-std::vector<std::pair<absl::string_view, int64_t>> WordCounter::Entries()
-    const {
+std::vector<std::pair<absl::string_view, int64_t>> WordCounter::Entries() {
   std::vector<std::pair<absl::string_view, int64_t>> entries;
-  entries.reserve(counts_.size());
+  entries.reserve(distinct());
+  // Spell the short words out into one buffer, sized first so that the
+  // views into it stay valid.
+  short_words_.clear();
+  short_words_.reserve(short_counts_.size() * sizeof(uint64_t));
+  for (const auto& [key, count] : short_counts_) {
+    char bytes[sizeof(uint64_t)];
+    std::memcpy(bytes, &key, sizeof(bytes));
+    const size_t size = strnlen(bytes, sizeof(bytes));
+    const size_t at = short_words_.size();
+    short_words_.append(bytes, size);
+    entries.emplace_back(absl::string_view(short_words_.data() + at, size),
+                         count);
+  }
   for (const auto& [word, count] : counts_) entries.emplace_back(word, count);
   return entries;
 }

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "tests/worker/kinds/kind_test_util.h"
 #include "tests/worker/test_util.h"
 #include "worker/kinds/builtin_kinds.h"
@@ -48,6 +49,30 @@ TEST(WordCountMapTest, WordsSpanningChunkBoundariesCountOnce) {
     ASSERT_TRUE(chunked.status.ok()) << chunked.status;
     EXPECT_EQ(chunked.output, whole.output) << "chunk size " << chunk;
     EXPECT_EQ(chunked.summary, whole.summary) << "chunk size " << chunk;
+  }
+}
+
+TEST(WordCountMapTest, ShortAndLongWordsAreCountedAlike) {
+  // Words of up to 8 letters and longer ones are kept apart inside the
+  // counter; prefixes of one another must stay distinct words.
+  TempDir dir;
+  std::string text, want;
+  const std::string letters = "abcdefghijkl";
+  for (size_t size = 1; size <= letters.size(); ++size) {
+    const std::string word = letters.substr(0, size);
+    for (size_t i = 0; i < size; ++i) absl::StrAppend(&text, word, " ");
+    absl::StrAppend(&want, word, "\t", size, "\n");
+  }
+  const std::string file = dir.WriteFile("in.txt", text + "ABCDEFGH");
+  for (size_t chunk : {size_t{3}, size_t{7}, kDefaultChunkSize}) {
+    const KindRun run = CountWords({file}, chunk);
+    ASSERT_TRUE(run.status.ok()) << run.status;
+    // "abcdefgh" once more at the very end of the file (no separator).
+    std::string expected = want;
+    const size_t at = expected.find("abcdefgh\t8");
+    expected.replace(at, 10, "abcdefgh\t9");
+    EXPECT_EQ(run.output, expected) << "chunk size " << chunk;
+    EXPECT_EQ(run.summary, "79 words, 12 distinct");
   }
 }
 
