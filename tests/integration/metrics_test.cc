@@ -101,6 +101,7 @@ TEST_F(MetricsTest, IdleClusterShowsWorkersAndSlots) {
   EXPECT_EQ(Value(*leader, "quarry_leader_workers{status=\"dead\"}"), 0);
   EXPECT_EQ(Value(*leader, "quarry_leader_slots"), 2 * kSlotsPerWorker);
   EXPECT_EQ(Value(*leader, "quarry_leader_slots_busy"), 0);
+  EXPECT_EQ(Value(*leader, "quarry_leader_worker_queued"), 0);
   EXPECT_EQ(Value(*leader, "quarry_leader_queue_depth"), 0);
   EXPECT_EQ(leader->Sum("quarry_leader_tasks"), 0);
   for (const std::string& id : kWorkers) {
@@ -116,6 +117,7 @@ TEST_F(MetricsTest, IdleClusterShowsWorkersAndSlots) {
     const MetricSamples worker = Scrape(port);
     EXPECT_EQ(Value(worker, "quarry_worker_slots"), kSlotsPerWorker);
     EXPECT_EQ(Value(worker, "quarry_worker_slots_busy"), 0);
+    EXPECT_EQ(Value(worker, "quarry_worker_queued"), 0);
     EXPECT_EQ(Value(worker, "quarry_worker_attempts_started_total"), 0);
     EXPECT_GE(Value(worker, "quarry_worker_registrations_total"), 1);
   }
