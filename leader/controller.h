@@ -72,8 +72,8 @@ struct ControllerOptions {
   // Work one step does at most, so that steps stay short however big the
   // cluster; what is left is done by the next step, at once.
   size_t max_reports_per_step = 1024;  // Attempt statuses taken in.
-  int64_t max_starts_per_step = 512;   // Attempts dispatched.
-  int max_workers_per_step = 64;       // StartTasks batches sent.
+  int64_t max_starts_per_step = 256;   // Attempts dispatched.
+  int max_workers_per_step = 32;       // StartTasks batches sent.
   int max_probes_per_step = 256;
   int max_lazy_worker_writes_per_step = 256;  // Slot or heartbeat updates.
 };
