@@ -117,12 +117,12 @@ struct Controller::WorkerRuntime {
   // Draining: no new work; it leaves when its attempts end.
   bool draining = false;
 
-  // Slots with nothing to run: fewer attempts than slots are placed here.
-  int32_t idle_slots() const {
-    const int32_t held =
-        static_cast<int32_t>(slot_attempts.size()) - free_slots;
-    return std::max(0, record.slots() - held);
+  // Attempts (and stale work) it holds, in slots and queue places.
+  int32_t held() const {
+    return static_cast<int32_t>(slot_attempts.size()) - free_slots;
   }
+  // Slots with nothing to run: fewer attempts than slots are placed here.
+  int32_t idle_slots() const { return std::max(0, record.slots() - held()); }
 };
 
 // What one step decided that must happen after mu_ is released.

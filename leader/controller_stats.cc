@@ -49,8 +49,7 @@ ControllerStats Controller::Stats() {
     stats.heartbeat_age[id] = now - worker->last_seen;
     if (status == quarry::v1::WORKER_STATUS_DEAD) continue;
     const int64_t slots = worker->record.slots();
-    const int64_t held =
-        static_cast<int64_t>(worker->slot_attempts.size()) - worker->free_slots;
+    const int64_t held = worker->held();
     stats.slots += slots;
     stats.busy_slots += std::min(held, slots);
     stats.queued += std::max<int64_t>(0, held - slots);
