@@ -26,8 +26,8 @@
 #include "common/clock.h"
 #include "common/memory_store.h"
 #include "common/time_util.h"
-#include "leader/controller.h"
-#include "leader/job_manager.h"
+#include "leader/control/controller.h"
+#include "leader/api/job_manager.h"
 
 ABSL_FLAG(int, tasks, 10000, "tasks of the noop job");
 ABSL_FLAG(int, workers, 8, "fake workers");

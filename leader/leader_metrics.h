@@ -5,11 +5,11 @@
 #include <prometheus/histogram.h>
 
 #include "common/metrics.h"
-#include "leader/controller.h"
-#include "leader/controller_stats.h"
-#include "leader/history.h"
-#include "leader/leader_observer.h"
-#include "leader/readiness.h"
+#include "leader/control/controller.h"
+#include "leader/control/controller_stats.h"
+#include "leader/history/history.h"
+#include "leader/control/leader_observer.h"
+#include "leader/api/readiness.h"
 
 namespace quarry {
 

@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/memory_store.h"
 #include "common/redis_store.h"
-#include "leader/grpc_worker_client.h"
-#include "leader/postgres_history.h"
+#include "leader/workers/grpc_worker_client.h"
+#include "leader/history/postgres_history.h"
 
 namespace quarry {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "leader/worker_client.h"
+#include "leader/workers/worker_client.h"
 
 namespace quarry::testing {
 

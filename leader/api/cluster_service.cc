@@ -1,0 +1,152 @@
+#include "leader/api/cluster_service.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/status_util.h"
+#include "leader/api/cluster_view.h"
+
+namespace quarry {
+namespace {
+constexpr int32_t kMaxSlots = 1024;
+constexpr int32_t kMaxQueue = 64 * kMaxSlots;
+}  // namespace
+
+absl::Status ValidateRegistration(
+    const quarry::v1::RegisterWorkerRequest& request) {
+  if (absl::Status ok = ValidateWorkerId(request.worker_id(), "worker_id");
+      !ok.ok()) {
+    return ok;
+  }
+  if (absl::Status ok = ValidateHostPort(request.address(), "address");
+      !ok.ok()) {
+    return ok;
+  }
+  if (absl::EndsWith(request.address(), ":0")) {
+    return absl::InvalidArgumentError("address must name the real port, not 0");
+  }
+  if (request.slots() < 1 || request.slots() > kMaxSlots) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "slots must be in [1, ", kMaxSlots, "], got ", request.slots()));
+  }
+  if (request.queue() < 0 || request.queue() > kMaxQueue) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "queue must be in [0, ", kMaxQueue, "], got ", request.queue()));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status ClusterServiceImpl::RegisterWorker(
+    grpc::ServerContext*, const quarry::v1::RegisterWorkerRequest* request,
+    quarry::v1::RegisterWorkerResponse* response) {
+  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
+    return ready;
+  }
+  if (absl::Status ok = ValidateRegistration(*request); !ok.ok()) {
+    return ToGrpcStatus(ok);
+  }
+  if (absl::Status ok = controller_->OnRegisterWorker(*request); !ok.ok()) {
+    return ToGrpcStatus(ok);
+  }
+  response->set_heartbeat_interval_ms(static_cast<int32_t>(
+      absl::ToInt64Milliseconds(controller_->heartbeat_interval())));
+  return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::ReportWorkerState(
+    grpc::CallbackServerContext* context,
+    const quarry::v1::ReportWorkerStateRequest* request,
+    quarry::v1::ReportWorkerStateResponse* response) {
+  return FinishNow(context, HandleReportWorkerState(request, response));
+}
+
+grpc::Status ClusterServiceImpl::HandleReportWorkerState(
+    const quarry::v1::ReportWorkerStateRequest* request,
+    quarry::v1::ReportWorkerStateResponse*) {
+  absl::Status status = readiness_->Check();
+  if (status.ok()) status = ValidateWorkerId(request->worker_id(), "worker_id");
+  if (status.ok()) status = controller_->OnWorkerReport(*request);
+  return ToGrpcStatus(status);
+}
+
+grpc::Status ClusterServiceImpl::GetCluster(
+    grpc::ServerContext*, const quarry::v1::GetClusterRequest*,
+    quarry::v1::GetClusterResponse* response) {
+  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
+    return ready;
+  }
+  absl::StatusOr<quarry::v1::GetClusterResponse> cluster =
+      ReadCluster(store_, clock_->Now());
+  if (!cluster.ok()) return ToGrpcStatus(cluster.status());
+  *response = std::move(*cluster);
+  return grpc::Status::OK;
+}
+
+}  // namespace quarry
+
+namespace quarry {
+
+grpc::ServerWriteReactor<quarry::v1::WorkerCommand>*
+ClusterServiceImpl::ConnectWorker(
+    grpc::CallbackServerContext* context,
+    const quarry::v1::ConnectWorkerRequest* request) {
+  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
+    return RejectStream(ToGrpcStatus(ready));
+  }
+  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
+      !ok.ok()) {
+    return RejectStream(ToGrpcStatus(ok));
+  }
+  return connections_.Open(controller_, request->worker_id());
+}
+
+grpc::Status ClusterServiceImpl::RequestCommit(
+    grpc::ServerContext*, const quarry::v1::RequestCommitRequest* request,
+    quarry::v1::RequestCommitResponse* response) {
+  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
+    return ready;
+  }
+  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
+      !ok.ok()) {
+    return ToGrpcStatus(ok);
+  }
+  if (request->attempt_id().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "attempt_id is required");
+  }
+  *response =
+      controller_->OnCommitRequest(request->worker_id(), request->attempt_id());
+  return grpc::Status::OK;
+}
+
+grpc::Status ClusterServiceImpl::DrainWorker(
+    grpc::ServerContext*, const quarry::v1::DrainWorkerRequest* request,
+    quarry::v1::DrainWorkerResponse* response) {
+  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
+    return ready;
+  }
+  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
+      !ok.ok()) {
+    return ToGrpcStatus(ok);
+  }
+  absl::StatusOr<quarry::v1::Worker> worker =
+      controller_->RequestDrain(request->worker_id());
+  if (!worker.ok()) return ToGrpcStatus(worker.status());
+  *response->mutable_worker() = std::move(*worker);
+  return grpc::Status::OK;
+}
+
+grpc::Status ClusterServiceImpl::DeregisterWorker(
+    grpc::ServerContext*, const quarry::v1::DeregisterWorkerRequest* request,
+    quarry::v1::DeregisterWorkerResponse*) {
+  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
+    return ready;
+  }
+  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
+      !ok.ok()) {
+    return ToGrpcStatus(ok);
+  }
+  return ToGrpcStatus(controller_->OnDeregisterWorker(request->worker_id()));
+}
+
+}  // namespace quarry

@@ -1,0 +1,272 @@
+#include "leader/scheduling/job_planner.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/job_kinds.h"
+
+namespace quarry {
+namespace {
+
+namespace fs = std::filesystem;
+using quarry::v1::JobSpec;
+using quarry::v1::Task;
+
+// An absolute, lexically normal path, or an error naming `field`.
+absl::StatusOr<fs::path> CleanPath(const std::string& raw,
+                                   const std::string& field) {
+  if (raw.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is empty"));
+  }
+  if (raw.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " contains a NUL byte"));
+  }
+  fs::path path(raw);
+  if (!path.is_absolute()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " \"", raw,
+                     "\" must be an absolute path (the leader does not "
+                     "share your working directory)"));
+  }
+  path = path.lexically_normal();
+  if (path.string().size() > 1 && absl::EndsWith(path.string(), "/")) {
+    path = path.parent_path();
+  }
+  return path;
+}
+
+// Appends every regular file named by `input` (a file, or a directory
+// walked recursively without following directory links).
+absl::Status ExpandInput(const fs::path& input, const std::string& field,
+                         int64_t max_files, std::vector<std::string>* files) {
+  std::error_code error;
+  const fs::file_status status = fs::status(input, error);
+  if (error || !fs::exists(status)) {
+    return absl::NotFoundError(
+        absl::StrCat(field, " \"", input.string(), "\" does not exist"));
+  }
+  if (fs::is_regular_file(status)) {
+    files->push_back(input.string());
+    return absl::OkStatus();
+  }
+  if (!fs::is_directory(status)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " \"", input.string(), "\" is neither a file nor a directory"));
+  }
+  fs::recursive_directory_iterator it(
+      input, fs::directory_options::skip_permission_denied, error);
+  for (; !error && it != fs::recursive_directory_iterator();
+       it.increment(error)) {
+    std::error_code entry_error;
+    if (it->is_regular_file(entry_error) && !entry_error) {
+      files->push_back(it->path().string());
+      if (static_cast<int64_t>(files->size()) > max_files) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ": more than ", max_files, " input files in one job"));
+      }
+    }
+  }
+  if (error) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " \"", input.string(), "\" cannot be read: ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOutputDir(const fs::path& dir, bool overwrite) {
+  std::error_code error;
+  const fs::file_status status = fs::status(dir, error);
+  if (!fs::exists(status)) return absl::OkStatus();  // Created at submit.
+  if (!fs::is_directory(status)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "output_dir \"", dir.string(), "\" exists and is not a directory"));
+  }
+  if (!overwrite && !fs::is_empty(dir, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("output_dir \"", dir.string(),
+                     "\" is not empty (set overwrite to replace its "
+                     "part-NNNNN and result.tsv files)"));
+  }
+  return absl::OkStatus();
+}
+
+// Packs `files` (sorted) into consecutive packets of at most
+// `bytes_per_task` bytes and kMaxFilesPerTask files; a file of that size or
+// more is a packet alone. Returns the packets' start offsets, then
+// files.size(). A file that vanished since the walk is NOT_FOUND.
+absl::StatusOr<std::vector<int32_t>> PackFiles(
+    const std::vector<std::string>& files, int64_t bytes_per_task) {
+  std::vector<int32_t> starts;
+  int64_t packet_bytes = 0;
+  int32_t packet_files = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::error_code error;
+    const uintmax_t size = fs::file_size(files[i], error);
+    if (error) {
+      return absl::NotFoundError(
+          absl::StrCat("inputs: cannot read the size of \"", files[i],
+                       "\": ", error.message()));
+    }
+    const int64_t bytes =
+        static_cast<int64_t>(std::min<uintmax_t>(size, uintmax_t{1} << 62));
+    const bool fits = packet_files > 0 && packet_files < kMaxFilesPerTask &&
+                      bytes <= bytes_per_task - packet_bytes;
+    if (!fits) {
+      starts.push_back(static_cast<int32_t>(i));
+      packet_bytes = 0;
+      packet_files = 0;
+    }
+    packet_bytes += bytes;
+    ++packet_files;
+  }
+  starts.push_back(static_cast<int32_t>(files.size()));
+  return starts;
+}
+
+}  // namespace
+
+absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
+                                const PlannerLimits& limits) {
+  JobPlan plan;
+  JobSpec& spec = plan.spec;
+  spec = raw_spec;
+  if (spec.kind().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind is required (one of: ", KindNames(), ")"));
+  }
+  const KindSpec* kind = FindKind(spec.kind());
+  if (kind == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kind \"", spec.kind(), "\" is unknown (one of: ", KindNames(), ")"));
+  }
+  if (absl::Status valid = ValidateSettings(*kind, spec.settings());
+      !valid.ok()) {
+    return valid;
+  }
+  if (spec.max_attempts() < 0 || spec.max_attempts() > limits.max_attempts) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_attempts must be in [1, ", limits.max_attempts, "] (0 means ",
+        limits.default_max_attempts, "), got ", spec.max_attempts()));
+  }
+  if (spec.max_attempts() == 0) {
+    spec.set_max_attempts(limits.default_max_attempts);
+  }
+  if (spec.bytes_per_task() < 0 || spec.bytes_per_task() > kMaxBytesPerTask) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bytes_per_task must be in [0, ", kMaxBytesPerTask,
+                     "] (0: one task per file), got ", spec.bytes_per_task()));
+  }
+
+  // Inputs: every regular file, sorted, without duplicates.
+  std::vector<std::string> files;
+  for (int i = 0; i < spec.inputs_size(); ++i) {
+    const std::string field = absl::StrCat("inputs[", i, "]");
+    absl::StatusOr<fs::path> input = CleanPath(spec.inputs(i), field);
+    if (!input.ok()) return input.status();
+    spec.set_inputs(i, input->string());
+    if (absl::Status expanded =
+            ExpandInput(*input, field, limits.max_tasks, &files);
+        !expanded.ok()) {
+      return expanded;
+    }
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+
+  const bool has_tasks_setting = spec.settings().contains("tasks");
+  int64_t task_count = static_cast<int64_t>(files.size());
+  if (kind->needs_inputs || !has_tasks_setting) {
+    if (spec.inputs().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("inputs is required for kind ", kind->name,
+                       kind->needs_inputs ? "" : " (or set settings.tasks)"));
+    }
+    if (files.empty()) {
+      return absl::InvalidArgumentError(
+          "inputs: no regular file found in the given paths");
+    }
+  } else {
+    if (!spec.inputs().empty()) {
+      return absl::InvalidArgumentError(
+          "inputs and settings.tasks are exclusive: give one of them");
+    }
+    task_count = IntSetting(spec.settings(), "tasks", 1);
+    if (spec.bytes_per_task() != 0) {
+      return absl::InvalidArgumentError(
+          "bytes_per_task packs input files: it needs inputs, not "
+          "settings.tasks");
+    }
+  }
+  std::vector<int32_t> starts;
+  if (spec.bytes_per_task() > 0 && !files.empty()) {
+    absl::StatusOr<std::vector<int32_t>> packed =
+        PackFiles(files, spec.bytes_per_task());
+    if (!packed.ok()) return packed.status();
+    starts = *std::move(packed);
+    task_count = static_cast<int64_t>(starts.size()) - 1;
+    // One task per file after all: the plain layout.
+    if (task_count == static_cast<int64_t>(files.size())) starts.clear();
+  }
+  if (task_count > limits.max_tasks) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("inputs: ", task_count, " tasks exceed the limit of ",
+                     limits.max_tasks));
+  }
+
+  // Output directory.
+  fs::path output_dir;
+  if (!spec.output_dir().empty() || kind->needs_output) {
+    if (spec.output_dir().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("output_dir is required for kind ", kind->name));
+    }
+    absl::StatusOr<fs::path> cleaned =
+        CleanPath(spec.output_dir(), "output_dir");
+    if (!cleaned.ok()) return cleaned.status();
+    output_dir = *cleaned;
+    spec.set_output_dir(output_dir.string());
+    if (absl::Status ok = CheckOutputDir(output_dir, spec.overwrite());
+        !ok.ok()) {
+      return ok;
+    }
+  }
+
+  TaskPlan& tasks = plan.tasks;
+  tasks.map_count = static_cast<int32_t>(task_count);
+  tasks.map_inputs = std::move(files);
+  tasks.map_starts = std::move(starts);
+  tasks.output_dir = output_dir.string();
+  tasks.has_reduce = kind->has_reduce;
+  return plan;
+}
+
+absl::Status PrepareOutputDir(const JobSpec& spec) {
+  if (spec.output_dir().empty()) return absl::OkStatus();
+  const fs::path dir(spec.output_dir());
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("output_dir \"", dir.string(),
+                     "\" cannot be created: ", error.message()));
+  }
+  if (!spec.overwrite()) return absl::OkStatus();
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, "part-") || name == kResultFileName ||
+        name == kStagingDirName) {
+      fs::remove_all(entry.path(), error);
+      if (error) {
+        return absl::InternalError(absl::StrCat(
+            "cannot remove ", entry.path().string(), ": ", error.message()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace quarry

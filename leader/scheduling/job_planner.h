@@ -1,0 +1,46 @@
+#ifndef QUARRY_LEADER_SCHEDULING_JOB_PLANNER_H_
+#define QUARRY_LEADER_SCHEDULING_JOB_PLANNER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "leader/scheduling/task_plan.h"
+#include "quarry/v1/types.pb.h"
+
+namespace quarry {
+
+// A validated job and its tasks (compact: see TaskPlan).
+struct JobPlan {
+  quarry::v1::JobSpec spec;  // Normalized: absolute paths, max_attempts set.
+  TaskPlan tasks;
+};
+
+// Limits that keep one submission from overwhelming the leader.
+// Most files packed into one task (JobSpec.bytes_per_task), and the largest
+// bytes_per_task accepted.
+inline constexpr int32_t kMaxFilesPerTask = 4096;
+inline constexpr int64_t kMaxBytesPerTask = int64_t{1} << 40;
+
+struct PlannerLimits {
+  int64_t max_tasks = 10'000'000;
+  int32_t max_attempts = 100;
+  int32_t default_max_attempts = 3;
+};
+
+// Turns a JobSpec into tasks: checks the kind and its settings, expands
+// input directories (recursively, regular files only, sorted by path,
+// duplicates dropped), checks the output directory (absent, or an empty
+// directory, or overwrite). Reads the filesystem but changes nothing.
+// Errors are INVALID_ARGUMENT (or NOT_FOUND for a missing input) and name the
+// field. Thread-safe (no state).
+absl::StatusOr<JobPlan> PlanJob(const quarry::v1::JobSpec& spec,
+                                const PlannerLimits& limits = {});
+
+// Creates the output directory of a planned job (and, with overwrite,
+// removes earlier Quarry output from it: part-NNNNN, result.tsv, staging).
+absl::Status PrepareOutputDir(const quarry::v1::JobSpec& spec);
+
+}  // namespace quarry
+
+#endif  // QUARRY_LEADER_SCHEDULING_JOB_PLANNER_H_

@@ -1,0 +1,215 @@
+#include "leader/scheduling/job_planner.h"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+
+namespace quarry {
+namespace {
+
+namespace fs = std::filesystem;
+using ::quarry::testing::TempDir;
+using ::quarry::testing::WriteFile;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class JobPlannerTest : public ::testing::Test {
+ protected:
+  quarry::v1::JobSpec Spec(const std::string& kind) {
+    quarry::v1::JobSpec spec;
+    spec.set_kind(kind);
+    spec.add_inputs(dir_.path() + "/in");
+    spec.set_output_dir(dir_.path() + "/out");
+    return spec;
+  }
+  void SetUp() override {
+    WriteFile(dir_.path() + "/in/b.txt", "b");
+    WriteFile(dir_.path() + "/in/a.txt", "a");
+    WriteFile(dir_.path() + "/in/sub/c.txt", "c");
+  }
+  // The error of planning `spec` (which must fail).
+  absl::Status Error(const quarry::v1::JobSpec& spec) {
+    absl::StatusOr<JobPlan> plan = PlanJob(spec);
+    EXPECT_FALSE(plan.ok());
+    return plan.status();
+  }
+  TempDir dir_;
+};
+
+TEST_F(JobPlannerTest, ExpandsDirectoriesRecursivelyInSortedOrder) {
+  absl::StatusOr<JobPlan> plan = PlanJob(Spec("linecount"));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<quarry::v1::Task> tasks = plan->tasks.MakeTasks();
+  ASSERT_EQ(tasks.size(), 3u);
+  const std::string in = dir_.path() + "/in/";
+  EXPECT_EQ(tasks[0].inputs(0), in + "a.txt");
+  EXPECT_EQ(tasks[1].inputs(0), in + "b.txt");
+  EXPECT_EQ(tasks[2].inputs(0), in + "sub/c.txt");
+  EXPECT_EQ(tasks[2].output_path(), dir_.path() + "/out/part-00002");
+  EXPECT_EQ(tasks[2].index(), 2);
+  EXPECT_FALSE(tasks[2].is_reduce());
+  EXPECT_EQ(plan->spec.max_attempts(), 3);
+}
+
+TEST_F(JobPlannerTest, WordcountGetsAReduceTaskLast) {
+  quarry::v1::JobSpec spec = Spec("wordcount");
+  spec.add_inputs(dir_.path() + "/in/a.txt");  // A duplicate is dropped.
+  absl::StatusOr<JobPlan> plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<quarry::v1::Task> tasks = plan->tasks.MakeTasks();
+  ASSERT_EQ(tasks.size(), 4u);
+  const quarry::v1::Task& reduce = tasks[3];
+  EXPECT_TRUE(reduce.is_reduce());
+  EXPECT_EQ(reduce.output_path(), dir_.path() + "/out/result.tsv");
+  ASSERT_EQ(reduce.inputs_size(), 3);
+  EXPECT_EQ(reduce.inputs(2), dir_.path() + "/out/part-00002");
+  // The plan read back from stored tasks is the same plan.
+  const TaskPlan again = TaskPlan::FromTasks(tasks, plan->tasks.output_dir);
+  EXPECT_EQ(again.map_inputs, plan->tasks.map_inputs);
+  EXPECT_EQ(again.map_count, 3);
+  EXPECT_TRUE(again.has_reduce);
+}
+
+TEST_F(JobPlannerTest, BytesPerTaskPacksSmallFilesInOrder) {
+  // In path order: a.txt 1, b.txt 1, big.txt 10, d.txt 3, sub/c.txt 3
+  // bytes.
+  WriteFile(dir_.path() + "/in/big.txt", std::string(10, 'x'));
+  WriteFile(dir_.path() + "/in/d.txt", "ddd");
+  WriteFile(dir_.path() + "/in/sub/c.txt", "ccc");
+  quarry::v1::JobSpec spec = Spec("wordcount");
+  spec.set_bytes_per_task(5);
+  absl::StatusOr<JobPlan> plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<quarry::v1::Task> tasks = plan->tasks.MakeTasks();
+  // [a b] [big] [d] [sub/c]: a packet never exceeds 5 bytes unless it is
+  // one file alone; the reduce comes last.
+  ASSERT_EQ(tasks.size(), 5u);
+  const std::string in = dir_.path() + "/in/";
+  EXPECT_THAT(tasks[0].inputs(), ElementsAre(in + "a.txt", in + "b.txt"));
+  EXPECT_THAT(tasks[1].inputs(), ElementsAre(in + "big.txt"));
+  EXPECT_THAT(tasks[2].inputs(), ElementsAre(in + "d.txt"));
+  EXPECT_THAT(tasks[3].inputs(), ElementsAre(in + "sub/c.txt"));
+  EXPECT_TRUE(tasks[4].is_reduce());
+  EXPECT_EQ(tasks[4].inputs_size(), 4);
+  EXPECT_EQ(plan->tasks.DescribeInputs(0), "2 files from " + in + "a.txt");
+  EXPECT_EQ(plan->tasks.DescribeInputs(1), in + "big.txt");
+  // The plan read back from stored tasks is the same plan.
+  const TaskPlan again = TaskPlan::FromTasks(tasks, plan->tasks.output_dir);
+  EXPECT_EQ(again.map_inputs, plan->tasks.map_inputs);
+  EXPECT_EQ(again.map_starts, plan->tasks.map_starts);
+  EXPECT_EQ(again.map_count, 4);
+
+  // Room for everything: one task (and the reduce).
+  spec.set_bytes_per_task(1 << 20);
+  plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->tasks.task_count(), 2);
+  // Too small to pack anything: the plain one-file-per-task layout.
+  spec.set_bytes_per_task(1);
+  plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->tasks.map_count, 5);
+  EXPECT_TRUE(plan->tasks.map_starts.empty());
+}
+
+TEST_F(JobPlannerTest, BadBytesPerTaskIsRefused) {
+  quarry::v1::JobSpec spec = Spec("linecount");
+  for (int64_t bad : {int64_t{-1}, (int64_t{1} << 40) + 1}) {
+    spec.set_bytes_per_task(bad);
+    const absl::Status error = Error(spec);
+    EXPECT_EQ(error.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(error.message(), HasSubstr("bytes_per_task"));
+  }
+  quarry::v1::JobSpec noop;
+  noop.set_kind("noop");
+  (*noop.mutable_settings())["tasks"] = "7";
+  noop.set_bytes_per_task(100);
+  EXPECT_THAT(Error(noop).message(), HasSubstr("bytes_per_task"));
+}
+
+TEST_F(JobPlannerTest, NoopNeedsNeitherInputsNorOutput) {
+  quarry::v1::JobSpec spec;
+  spec.set_kind("noop");
+  (*spec.mutable_settings())["tasks"] = "7";
+  absl::StatusOr<JobPlan> plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->tasks.task_count(), 7);
+  EXPECT_TRUE(plan->tasks.map_inputs.empty());
+  const std::vector<quarry::v1::Task> tasks = plan->tasks.MakeTasks();
+  ASSERT_EQ(tasks.size(), 7u);
+  EXPECT_EQ(tasks[0].output_path(), "");
+  EXPECT_EQ(tasks[0].inputs_size(), 0);
+}
+
+TEST_F(JobPlannerTest, BadInputIsRefusedNamingTheField) {
+  quarry::v1::JobSpec spec = Spec("nope");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("kind \"nope\" is unknown"));
+  spec = Spec("");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("kind is required"));
+
+  spec = Spec("linecount");
+  spec.clear_inputs();
+  EXPECT_THAT(Error(spec).message(), HasSubstr("inputs is required"));
+  spec.add_inputs("");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("inputs[0] is empty"));
+  spec.set_inputs(0, dir_.path() + "/missing");
+  EXPECT_EQ(Error(spec).code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Error(spec).message(), HasSubstr("inputs[0]"));
+  spec.set_inputs(0, "relative/path");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("absolute"));
+  fs::create_directories(dir_.path() + "/empty");
+  spec.set_inputs(0, dir_.path() + "/empty");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("no regular file"));
+
+  spec = Spec("linecount");
+  spec.set_output_dir(dir_.path() + "/in/a.txt");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("not a directory"));
+  spec.set_output_dir(dir_.path() + "/in");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("is not empty"));
+  spec.set_overwrite(true);
+  EXPECT_TRUE(PlanJob(spec).ok());
+
+  spec = Spec("grep");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("settings.pattern is required"));
+  (*spec.mutable_settings())["pattern"] = "(unclosed";
+  EXPECT_THAT(Error(spec).message(), HasSubstr("settings.pattern"));
+  spec = Spec("linecount");
+  (*spec.mutable_settings())["colour"] = "blue";
+  EXPECT_THAT(Error(spec).message(), HasSubstr("settings.colour"));
+
+  spec = Spec("linecount");
+  spec.set_max_attempts(-1);
+  EXPECT_THAT(Error(spec).message(), HasSubstr("max_attempts"));
+  spec = Spec("sleep");
+  (*spec.mutable_settings())["ms"] = "-5";
+  EXPECT_THAT(Error(spec).message(), HasSubstr("settings.ms"));
+  spec = Spec("noop");
+  spec.clear_inputs();
+  (*spec.mutable_settings())["tasks"] = "99999999999";
+  EXPECT_THAT(Error(spec).message(), HasSubstr("settings.tasks"));
+}
+
+TEST_F(JobPlannerTest, PrepareOutputDirCreatesAndOverwritesOnlyOurFiles) {
+  quarry::v1::JobSpec spec = Spec("linecount");
+  spec.set_output_dir(dir_.path() + "/new/out");
+  ASSERT_TRUE(PrepareOutputDir(spec).ok());
+  EXPECT_TRUE(fs::is_directory(spec.output_dir()));
+
+  WriteFile(spec.output_dir() + "/part-00009", "old");
+  WriteFile(spec.output_dir() + "/result.tsv", "old");
+  WriteFile(spec.output_dir() + "/notes.txt", "mine");
+  spec.set_overwrite(true);
+  ASSERT_TRUE(PrepareOutputDir(spec).ok());
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(spec.output_dir())) {
+    left.push_back(entry.path().filename().string());
+  }
+  EXPECT_THAT(left, ElementsAre("notes.txt"));
+}
+
+}  // namespace
+}  // namespace quarry
