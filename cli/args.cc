@@ -1,33 +1,71 @@
+// ParseArgs: CLI11 parses the command line (commands, the options of each,
+// global options before or after the command name, help flags) with the
+// App that catalog.cc builds; this file adds today's rules that CLI11 does
+// not have and turns every error into a one-line usage error.
 #include "cli/args.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cmath>
-#include <filesystem>
+#include <memory>
 #include <set>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "cli/catalog.h"
 #include "common/ids.h"
 
 namespace quarry::cli {
 namespace {
 
-using quarry::v1::JobState;
-
 absl::Status UsageError(absl::string_view message) {
   return absl::InvalidArgumentError(message);
 }
 
-const CommandSpec* FindCommand(absl::string_view name) {
+absl::Status UnknownCommand(absl::string_view word) {
+  return UsageError(absl::StrCat("unknown command '", word,
+                                 "'; run 'quarry help' for usage"));
+}
+
+// Stops CLI11's parse (from one of its callbacks) with `status`'s error.
+void ThrowIfError(const absl::Status& status) {
+  if (!status.ok()) throw CLI::ValidationError(std::string(status.message()));
+}
+
+// The commands of `group` ("worker"): the first one and their verbs,
+// "drain, ...". No first command: no such group.
+struct Group {
+  const CommandSpec* first = nullptr;
+  std::string verbs;
+};
+
+Group GroupOf(absl::string_view group) {
+  Group found;
+  const std::string prefix = absl::StrCat(group, " ");
   for (const CommandSpec& spec : AllCommands()) {
-    if (spec.name == name) return &spec;
+    if (!absl::StartsWith(spec.name, prefix)) continue;
+    if (found.first == nullptr) found.first = &spec;
+    absl::StrAppend(&found.verbs, found.verbs.empty() ? "" : ", ",
+                    spec.name.substr(prefix.size()));
   }
-  return nullptr;
+  return found;
+}
+
+// A group given without its command: `words` are the words after the
+// group's name. With `help`, the group alone means its first command.
+absl::StatusOr<const CommandSpec*> GroupCommand(
+    absl::string_view group, const std::vector<std::string>& words, bool help) {
+  const Group found = GroupOf(group);
+  if (!words.empty()) {
+    return UsageError(absl::StrCat("unknown '", group, "' command '", words[0],
+                                   "' (want: ", found.verbs, ")"));
+  }
+  if (!help) {
+    return UsageError(
+        absl::StrCat("'", group, "' needs a command: ", found.verbs));
+  }
+  return found.first;
 }
 
 // Takes the command named by the first word of `words` ("submit") or the
@@ -42,213 +80,25 @@ absl::StatusOr<const CommandSpec*> TakeCommand(std::vector<std::string>& words,
     words.erase(words.begin(), words.begin() + static_cast<ptrdiff_t>(n));
     return spec;
   }
-  const std::string group = absl::StrCat(words[0], " ");
-  const CommandSpec* first = nullptr;
-  std::string verbs;  // "drain, ..."
-  for (const CommandSpec& spec : AllCommands()) {
-    if (!absl::StartsWith(spec.name, group)) continue;
-    if (first == nullptr) first = &spec;
-    absl::StrAppend(&verbs, verbs.empty() ? "" : ", ",
-                    spec.name.substr(group.size()));
-  }
-  if (first == nullptr) {
-    return UsageError(absl::StrCat("unknown command '", words[0],
-                                   "'; run 'quarry help' for usage"));
-  }
-  if (words.size() > 1) {
-    return UsageError(absl::StrCat("unknown '", words[0], "' command '",
-                                   words[1], "' (want: ", verbs, ")"));
-  }
-  if (!help) {
-    return UsageError(
-        absl::StrCat("'", words[0], "' needs a command: ", verbs));
-  }
-  words.clear();
+  if (GroupOf(words[0]).first == nullptr) return UnknownCommand(words[0]);
+  const std::string group = words[0];
+  words.erase(words.begin());
+  absl::StatusOr<const CommandSpec*> first = GroupCommand(group, words, help);
+  if (first.ok()) words.clear();
   return first;
 }
 
-const OptionSpec* FindOption(absl::string_view name) {
-  for (const OptionSpec& spec : AllOptions()) {
-    if (spec.name == name) return &spec;
+// The topic of `help WORDS`: a command, a group alone, or none.
+absl::StatusOr<std::optional<Command>> HelpTopic(
+    std::vector<std::string> words) {
+  if (words.empty()) return std::nullopt;
+  absl::StatusOr<const CommandSpec*> topic = TakeCommand(words, true);
+  if (!topic.ok()) return topic.status();
+  if (!words.empty()) {
+    return UsageError(
+        absl::StrCat("unexpected argument '", words[0], "' for 'help'"));
   }
-  return nullptr;
-}
-
-bool Accepts(const OptionSpec& option, Command command) {
-  if (option.commands.empty()) return true;
-  for (absl::string_view name : absl::StrSplit(option.commands, ' ')) {
-    if (name == SpecOf(command).name) return true;
-  }
-  return false;
-}
-
-// "10", "0.5" (seconds) or an absl duration such as "90s" or "2m"; > 0.
-absl::StatusOr<absl::Duration> ParseSeconds(absl::string_view option,
-                                            absl::string_view value) {
-  double seconds = 0;
-  absl::Duration duration;
-  if (absl::SimpleAtod(value, &seconds) && std::isfinite(seconds)) {
-    duration = absl::Seconds(seconds);
-  } else if (!absl::ParseDuration(value, &duration)) {
-    duration = absl::ZeroDuration();
-  }
-  if (duration <= absl::ZeroDuration() ||
-      duration == absl::InfiniteDuration()) {
-    return UsageError(absl::StrCat("option --", option, ": '", value,
-                                   "' is not a positive number of seconds"));
-  }
-  return duration;
-}
-
-// An RFC 3339 time ("2026-11-21T10:00:00Z") or an age before `now` ("2h").
-absl::StatusOr<absl::Time> ParseTimeOrAge(absl::string_view option,
-                                          absl::string_view value,
-                                          absl::Time now) {
-  absl::Time time;
-  std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, value, &time, &error)) return time;
-  absl::Duration age;
-  if (absl::ParseDuration(value, &age) && age >= absl::ZeroDuration() &&
-      age != absl::InfiniteDuration()) {
-    return now - age;
-  }
-  return UsageError(absl::StrCat("option --", option, ": '", value,
-                                 "' is neither an RFC 3339 time nor an age "
-                                 "such as 2h"));
-}
-
-absl::StatusOr<int> ParseInt(absl::string_view option, absl::string_view value,
-                             int min) {
-  int number = 0;
-  if (!absl::SimpleAtoi(value, &number) || number < min) {
-    return UsageError(absl::StrCat("option --", option, ": '", value,
-                                   "' is not an integer >= ", min));
-  }
-  return number;
-}
-
-// A byte count: digits with an optional binary suffix (K, M, G or KiB,
-// MiB, GiB), e.g. 8M; at least 0.
-absl::StatusOr<int64_t> ParseBytes(absl::string_view option,
-                                   absl::string_view value) {
-  absl::string_view digits = value;
-  int shift = 0;
-  for (const auto& [suffix, bits] :
-       {std::pair<absl::string_view, int>{"KiB", 10},
-        {"MiB", 20},
-        {"GiB", 30},
-        {"K", 10},
-        {"M", 20},
-        {"G", 30}}) {
-    if (absl::ConsumeSuffix(&digits, suffix)) {
-      shift = bits;
-      break;
-    }
-  }
-  int64_t number = 0;
-  if (!absl::SimpleAtoi(digits, &number) || number < 0 ||
-      number > (int64_t{1} << 40 >> shift)) {
-    return UsageError(absl::StrCat("option --", option, ": '", value,
-                                   "' is not a byte count such as 8M "
-                                   "(0..1T)"));
-  }
-  return number << shift;
-}
-
-// Stores one option's value into `cmd`.
-absl::Status ApplyOption(absl::string_view name, const std::string& value,
-                         const ParseEnv& env, ParsedCommand& cmd) {
-  if (name == "leader") {
-    if (value.empty()) return UsageError("option --leader: empty address");
-    cmd.leader = value;
-  } else if (name == "json") {
-    cmd.json = true;
-  } else if (name == "timeout") {
-    absl::StatusOr<absl::Duration> timeout = ParseSeconds(name, value);
-    if (!timeout.ok()) return timeout.status();
-    cmd.timeout = *timeout;
-  } else if (name == "kind") {
-    cmd.spec.set_kind(value);
-  } else if (name == "input" || name == "output") {
-    absl::StatusOr<std::string> path = AbsolutePath(value, env.cwd);
-    if (!path.ok()) {
-      return UsageError(
-          absl::StrCat("option --", name, ": ", path.status().message()));
-    }
-    if (name == "input") {
-      cmd.spec.add_inputs(*path);
-    } else {
-      cmd.spec.set_output_dir(*path);
-    }
-  } else if (name == "set") {
-    const size_t eq = value.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return UsageError(absl::StrCat(
-          "option --set: '", value, "' is not key=value with a non-empty key"));
-    }
-    const std::string key = value.substr(0, eq);
-    if (!cmd.spec.mutable_settings()
-             ->insert({key, value.substr(eq + 1)})
-             .second) {
-      return UsageError(
-          absl::StrCat("option --set: key '", key, "' given twice"));
-    }
-  } else if (name == "overwrite") {
-    cmd.spec.set_overwrite(true);
-  } else if (name == "max-attempts") {
-    absl::StatusOr<int> n = ParseInt(name, value, 1);
-    if (!n.ok()) return n.status();
-    cmd.spec.set_max_attempts(*n);
-  } else if (name == "bytes-per-task") {
-    absl::StatusOr<int64_t> bytes = ParseBytes(name, value);
-    if (!bytes.ok()) return bytes.status();
-    cmd.spec.set_bytes_per_task(*bytes);
-  } else if (name == "wait") {
-    cmd.wait = true;
-  } else if (name == "wait-timeout") {
-    absl::StatusOr<absl::Duration> timeout = ParseSeconds(name, value);
-    if (!timeout.ok()) return timeout.status();
-    cmd.wait_timeout = *timeout;
-  } else if (name == "tasks") {
-    cmd.include_tasks = true;
-  } else if (name == "attempts") {
-    cmd.include_attempts = true;
-  } else if (name == "since" || name == "until") {
-    absl::StatusOr<absl::Time> time = ParseTimeOrAge(name, value, env.now);
-    if (!time.ok()) return time.status();
-    (name == "since" ? cmd.ended_after : cmd.ended_before) = *time;
-  } else if (name == "state") {
-    absl::StatusOr<JobState> state = ParseJobState(value);
-    if (!state.ok()) {
-      return UsageError(
-          absl::StrCat("option --state: ", state.status().message()));
-    }
-    cmd.state_filter = *state;
-  } else if (name == "limit") {
-    absl::StatusOr<int> n = ParseInt(name, value, 1);
-    if (!n.ok()) return n.status();
-    cmd.limit = *n;
-  } else if (name == "page-token") {
-    cmd.page_token = value;
-  } else if (name == "wait-for") {
-    absl::StatusOr<int> n = ParseInt(name, value, 0);
-    if (!n.ok()) return n.status();
-    cmd.wait_for = *n;
-  } else if (name == "attempt") {
-    if (!ParseAttemptId(value).has_value()) {
-      return UsageError(absl::StrCat(
-          "option --attempt: '", value,
-          "' is not an attempt id (JOB_ID.TASK.N, e.g. job-000001.3.1)"));
-    }
-    cmd.attempt_id = value;
-  } else if (name == "address") {
-    if (absl::Status valid = ValidateHostPort(value, "option --address");
-        !valid.ok()) {
-      return UsageError(valid.message());
-    }
-    cmd.address = value;
-  }
-  return absl::OkStatus();
+  return (*topic)->command;
 }
 
 // logs JOB_ID [TASK] [--attempt ID]: the task comes from TASK or the
@@ -287,7 +137,7 @@ absl::Status ApplyLogsPositionals(const std::vector<std::string>& positional,
   return absl::OkStatus();
 }
 
-// Checks the positional arguments left after the command name.
+// Checks a command's positional arguments.
 absl::Status ApplyPositionals(const std::vector<std::string>& positional,
                               ParsedCommand& cmd) {
   if (cmd.command == Command::kLogs) {
@@ -311,94 +161,238 @@ absl::Status ApplyPositionals(const std::vector<std::string>& positional,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-const std::vector<CommandSpec>& AllCommands() {
-  static const auto* const kCommands = new std::vector<CommandSpec>{
-      {Command::kSubmit, "submit", "--kind KIND [--input PATH ...] [OPTIONS]",
-       "Submit a job and print its id (--wait: follow it to the end)"},
-      {Command::kStatus, "status", "JOB_ID",
-       "Show a job: state, task counts, times, error (--tasks: every task)"},
-      {Command::kList, "list", "", "List jobs, newest first"},
-      {Command::kResult, "result", "JOB_ID",
-       "Show a job's output directory, its files and the result summary"},
-      {Command::kCancel, "cancel", "JOB_ID",
-       "Cancel a job and print its new state"},
-      {Command::kCluster, "cluster", "",
-       "Show cluster health, workers, slots and what each busy slot runs"},
-      {Command::kHistory, "history", "[OPTIONS]",
-       "List finished jobs from the execution history (leader with "
-       "--history), newest first"},
-      {Command::kWorkerDrain, "worker drain", "WORKER_ID",
-       "Drain a worker: no new attempts; it leaves once its running ones "
-       "end"},
-      {Command::kLogs, "logs", "JOB_ID [TASK]",
-       "Print the log of a task's last attempt (no TASK: of every task)"},
-      {Command::kHealth, "health", "",
-       "Check a leader or worker (gRPC health); exit 0 when SERVING"},
-      {Command::kHelp, "help", "[COMMAND]",
-       "Show this help, or the help of one command"},
-  };
-  return *kCommands;
+// Stands for a positional "++" while CLI11 parses: CLI11 would read "++"
+// as the end of a subcommand, where today it is a word like any other.
+// Words from argv cannot hold a NUL.
+const std::string& PlusPlus() {
+  static const auto* const kPlusPlus = new std::string("\0++", 3);
+  return *kPlusPlus;
 }
 
-const std::vector<OptionSpec>& AllOptions() {
-  static const auto* const kOptions = new std::vector<OptionSpec>{
-      {"leader", "HOST:PORT", "", false,
-       "Leader address (default: $QUARRY_LEADER, else 127.0.0.1:7070)"},
-      {"json", "", "", false, "Print the leader's response as JSON"},
-      {"timeout", "SECONDS", "", false,
-       "Deadline of each call to the leader (default 10; cluster --wait-for: "
-       "30)"},
-      {"help", "", "", false, "Show help (also -h); COMMAND --help: its help"},
-      {"kind", "KIND", "submit history", false,
-       "Job kind (see 'Job kinds' below); history: only jobs of KIND"},
-      {"input", "PATH", "submit", true,
-       "Input file or directory, relative to here (repeatable)"},
-      {"output", "DIR", "submit", false,
-       "Output directory, relative to here (created if absent)"},
-      {"set", "KEY=VALUE", "submit", true,
-       "Kind setting, e.g. --set pattern=error (repeatable)"},
-      {"overwrite", "", "submit", false,
-       "Allow a non-empty output directory (parts are replaced)"},
-      {"max-attempts", "N", "submit", false,
-       "Attempts per task before the job fails (default 3)"},
-      {"bytes-per-task", "BYTES", "submit", false,
-       "Pack small input files into tasks of up to BYTES (e.g. 8M); "
-       "default: one task per file"},
-      {"wait", "", "submit", false,
-       "Follow the job to its end with a progress display on stderr"},
-      {"wait-timeout", "SECONDS", "submit", false,
-       "With --wait: give up (exit 4) after this long (default 86400)"},
-      {"tasks", "", "status", false, "Also show every task"},
-      {"attempts", "", "status", false,
-       "Also show every finished attempt (from the execution history)"},
-      {"state", "STATE", "list history", false,
-       "Only jobs in STATE: pending|running|done|failed|cancelled"},
-      {"since", "TIME", "history", false,
-       "Only jobs that ended at or after TIME (RFC 3339, or an age: 2h)"},
-      {"until", "TIME", "history", false,
-       "Only jobs that ended before TIME (RFC 3339, or an age: 30m)"},
-      {"limit", "N", "list history", false,
-       "At most N jobs (default 50, max 1000)"},
-      {"page-token", "TOKEN", "list history", false,
-       "Continue after a previous page (its next page token)"},
-      {"wait-for", "N", "cluster", false,
-       "Poll until at least N workers are ALIVE (exit 4 after --timeout)"},
-      {"attempt", "ATTEMPT_ID", "logs", false,
-       "This attempt (e.g. job-000001.3.1) instead of the task's last one"},
-      {"address", "HOST:PORT", "health", false,
-       "The server to check, a leader or a worker (default: the leader)"},
-  };
-  return *kOptions;
+// `words` with "++" given back.
+std::vector<std::string> Restored(std::vector<std::string> words) {
+  std::replace(words.begin(), words.end(), PlusPlus(), std::string("++"));
+  return words;
 }
 
-const CommandSpec& SpecOf(Command command) {
-  for (const CommandSpec& spec : AllCommands()) {
-    if (spec.command == command) return spec;
+// The words of a command line, split by the first "--".
+struct Words {
+  std::vector<std::string> head;  // Before "--", for CLI11.
+  std::vector<std::string> tail;  // After it: positional, verbatim.
+};
+
+// Today's rules for the words before the first "--", which CLI11 does not
+// have, applied before it parses: every word that starts with "-" (but "-"
+// itself) names an option, so "-5" is an unknown option rather than a
+// number; an option's value is the next word unless that starts with "--"
+// ("--kind --input a": --kind has no value, where CLI11 would take
+// "--input"); "--name=VALUE" is passed on as "--name" "VALUE", so that an
+// empty VALUE stays a value (CLI11 would take the next word instead); and
+// "++" is a word like any other (see PlusPlus()).
+absl::StatusOr<Words> SplitWords(const std::vector<std::string>& args) {
+  Words words;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      words.tail.assign(args.begin() + static_cast<ptrdiff_t>(i) + 1,
+                        args.end());
+      break;
+    }
+    if (arg.size() < 2 || arg[0] != '-' || arg == "-h" || arg == "--help") {
+      words.head.push_back(arg == "++" ? PlusPlus() : arg);
+      continue;
+    }
+    const size_t eq = arg.find('=');
+    const std::string name =
+        absl::StartsWith(arg, "--") ? arg.substr(2, eq - 2) : "";
+    const OptionSpec* option = FindOption(name);
+    if (option == nullptr || option->store == nullptr) {  // Or --help=...
+      return UsageError(absl::StrCat("unknown option '", arg.substr(0, eq),
+                                     "'; run 'quarry help' for usage"));
+    }
+    words.head.push_back(absl::StrCat("--", name));
+    if (option->value_name.empty()) {
+      if (eq != std::string::npos) {
+        return UsageError(absl::StrCat("option --", name, " takes no value"));
+      }
+    } else if (eq != std::string::npos) {
+      words.head.push_back(arg.substr(eq + 1));
+    } else if (i + 1 < args.size() && !absl::StartsWith(args[i + 1], "--")) {
+      words.head.push_back(args[++i]);
+    } else {
+      return UsageError(absl::StrCat("option --", name, " needs a value (",
+                                     option->value_name, ")"));
+    }
   }
-  return AllCommands().back();  // Unreachable: every Command has a spec.
+  return words;
 }
+
+// One parse into a ParsedCommand. CLI11 calls StartCommand and ApplyOption
+// as it reads the line, in its order; options before the command name wait
+// in `pending_` until the command is known, then apply as if they followed
+// it. Finish resolves what CLI11 leaves open.
+class Parser {
+ public:
+  explicit Parser(const ParseEnv& env) : env_(env) {
+    cmd_.leader =
+        env.leader_env.empty() ? std::string(kDefaultLeader) : env.leader_env;
+  }
+
+  absl::StatusOr<ParsedCommand> Parse(const std::vector<std::string>& args) {
+    absl::StatusOr<Words> words = SplitWords(args);
+    if (!words.ok()) return words.status();
+    app_ =
+        BuildApp({[this](const CommandSpec& command, CLI::App& app) {
+                    ThrowIfError(StartCommand(command, &app));
+                  },
+                  [this](const OptionSpec& option, const std::string& value) {
+                    ThrowIfError(ApplyOption(option, value));
+                  }});
+    std::vector<std::string> reversed(words->head.rbegin(), words->head.rend());
+    bool help = false;
+    try {
+      app_->parse(reversed);  // CLI11 takes the words last first.
+    } catch (const CLI::CallForHelp&) {
+      help = true;
+    } catch (const CLI::ParseError& error) {
+      // Ours (a CLI::ValidationError from a callback above) or CLI11's.
+      return UsageError(error.what());
+    } catch (const std::exception& error) {
+      return absl::InternalError(
+          absl::StrCat("parsing the command line: ", error.what()));
+    }
+    return Finish(help, std::move(words->tail));
+  }
+
+ private:
+  // The command's name was read (`app`: its App); or, once CLI11 is done
+  // (`app` null), the command is a group's first one (a group alone with
+  // --help) or was named after "--". Words before the name that name no
+  // command are an error, as on a line without a command.
+  absl::Status StartCommand(const CommandSpec& command, const CLI::App* app) {
+    if (app != nullptr) {
+      const std::vector<std::string> unknown = Leftovers();
+      if (!unknown.empty()) return UnknownCommand(unknown[0]);
+      const CLI::App& parent = *app->get_parent();
+      if (parent.get_parent() != nullptr && !WordsOf(parent).empty()) {
+        return GroupCommand(parent.get_name(), WordsOf(parent), false).status();
+      }
+    }
+    command_ = &command;
+    command_app_ = app;
+    for (const auto& [option, value] : std::exchange(pending_, {})) {
+      if (absl::Status applied = ApplyOption(*option, value); !applied.ok()) {
+        return applied;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The arguments CLI11 collected on `app` (a command's or group's App).
+  std::vector<std::string> WordsOf(const CLI::App& app) const {
+    return Restored(ArgsOf(app));
+  }
+
+  // The words the top App kept: those before the command name.
+  std::vector<std::string> Leftovers() const {
+    return Restored(app_->remaining());
+  }
+
+  absl::Status ApplyOption(const OptionSpec& option, const std::string& value) {
+    if (command_ == nullptr) {
+      pending_.emplace_back(&option, value);
+      return absl::OkStatus();
+    }
+    if (!Accepts(option, command_->name)) {
+      return UsageError(absl::StrCat("option --", option.name,
+                                     " does not apply to '", command_->name,
+                                     "'"));
+    }
+    if (!option.repeatable && !seen_.insert(option.name).second) {
+      return UsageError(absl::StrCat("option --", option.name, " given twice"));
+    }
+    return option.store({option.name, value, env_}, cmd_);
+  }
+
+  // After CLI11: which command, its help, its arguments and the checks
+  // that span options.
+  absl::StatusOr<ParsedCommand> Finish(bool help,
+                                       std::vector<std::string> tail) {
+    if (command_ == nullptr) {
+      // No command name was read: words that name none, a group without
+      // its command, a command named after "--" (quarry -- status ID), or
+      // nothing.
+      const std::vector<std::string> unknown = Leftovers();
+      if (!unknown.empty()) return UnknownCommand(unknown[0]);
+      std::vector<std::string> words;
+      for (const CLI::App* group : app_->get_subcommands()) {
+        words.push_back(group->get_name());
+        for (std::string& word : WordsOf(*group)) words.push_back(word);
+      }
+      words.insert(words.end(), tail.begin(), tail.end());
+      if (words.empty()) {
+        if (help) return cmd_;  // The general help.
+        return UsageError("missing command; run 'quarry help' for usage");
+      }
+      absl::StatusOr<const CommandSpec*> command = TakeCommand(words, help);
+      if (!command.ok()) return command.status();
+      if (absl::Status started = StartCommand(**command, nullptr);
+          !started.ok()) {
+        return started;
+      }
+      tail = std::move(words);  // The command's arguments.
+    }
+    cmd_.command = command_->command;
+    std::vector<std::string> positional;
+    if (command_app_ != nullptr) positional = WordsOf(*command_app_);
+    if (cmd_.command == Command::kSubmit) {
+      cmd_.program_args = std::move(tail);
+    } else {
+      positional.insert(positional.end(), tail.begin(), tail.end());
+    }
+
+    if (help || cmd_.command == Command::kHelp) {
+      if (cmd_.command != Command::kHelp) {
+        cmd_.help_topic = cmd_.command;
+      } else {
+        absl::StatusOr<std::optional<Command>> topic = HelpTopic(positional);
+        if (!topic.ok()) return topic.status();
+        cmd_.help_topic = *topic;
+      }
+      cmd_.command = Command::kHelp;
+      return cmd_;
+    }
+    if (absl::Status ok = ApplyPositionals(positional, cmd_); !ok.ok()) {
+      return ok;
+    }
+    if (cmd_.command == Command::kHealth && cmd_.address.empty()) {
+      cmd_.address = cmd_.leader;
+    }
+    if (cmd_.command == Command::kLogs && cmd_.json &&
+        !cmd_.task_index.has_value()) {
+      return UsageError("'logs --json' needs a TASK (or --attempt)");
+    }
+    if (cmd_.command == Command::kSubmit) {
+      if (cmd_.spec.kind().empty()) {
+        return UsageError("'submit' needs --kind KIND");
+      }
+      if (seen_.count("wait-timeout") > 0 && !cmd_.wait) {
+        return UsageError("option --wait-timeout needs --wait");
+      }
+    }
+    return cmd_;
+  }
+
+  const ParseEnv& env_;
+  std::unique_ptr<CLI::App> app_;
+  ParsedCommand cmd_;
+  const CommandSpec* command_ = nullptr;  // Null until its name is read.
+  const CLI::App* command_app_ = nullptr;
+  std::vector<std::pair<const OptionSpec*, std::string>> pending_;
+  std::set<absl::string_view> seen_;  // Options given (not repeatable ones).
+};
+
+}  // namespace
 
 absl::Duration ParsedCommand::EffectiveTimeout() const {
   if (timeout.has_value()) return *timeout;
@@ -410,142 +404,7 @@ absl::Duration ParsedCommand::EffectiveTimeout() const {
 
 absl::StatusOr<ParsedCommand> ParseArgs(const std::vector<std::string>& args,
                                         const ParseEnv& env) {
-  // Split the words into options (with their values) and positionals.
-  std::vector<std::pair<const OptionSpec*, std::string>> options;
-  std::vector<std::string> positional;
-  bool help = false;
-  bool only_positional = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (only_positional || arg.size() < 2 || arg[0] != '-') {
-      positional.push_back(arg);
-      continue;
-    }
-    if (arg == "--") {
-      only_positional = true;
-      continue;
-    }
-    if (arg == "-h" || arg == "--help") {
-      help = true;
-      continue;
-    }
-    const size_t eq = arg.find('=');
-    const std::string name =
-        absl::StartsWith(arg, "--") ? arg.substr(2, eq - 2) : "";
-    const OptionSpec* spec = FindOption(name);
-    if (spec == nullptr || spec->name == "help") {
-      return UsageError(absl::StrCat("unknown option '", arg.substr(0, eq),
-                                     "'; run 'quarry help' for usage"));
-    }
-    std::string value;
-    if (spec->value_name.empty()) {
-      if (eq != std::string::npos) {
-        return UsageError(absl::StrCat("option --", name, " takes no value"));
-      }
-    } else if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-    } else if (i + 1 < args.size() && !absl::StartsWith(args[i + 1], "--")) {
-      value = args[++i];
-    } else {
-      return UsageError(absl::StrCat("option --", name, " needs a value (",
-                                     spec->value_name, ")"));
-    }
-    options.emplace_back(spec, std::move(value));
-  }
-
-  ParsedCommand cmd;
-  cmd.leader =
-      env.leader_env.empty() ? std::string(kDefaultLeader) : env.leader_env;
-  if (positional.empty()) {
-    if (help) return cmd;  // General help.
-    return UsageError("missing command; run 'quarry help' for usage");
-  }
-  absl::StatusOr<const CommandSpec*> command = TakeCommand(positional, help);
-  if (!command.ok()) return command.status();
-  cmd.command = (*command)->command;
-
-  std::set<absl::string_view> seen;
-  for (const auto& [spec, value] : options) {
-    if (!Accepts(*spec, cmd.command)) {
-      return UsageError(absl::StrCat("option --", spec->name,
-                                     " does not apply to '", (*command)->name,
-                                     "'"));
-    }
-    if (!spec->repeatable && !seen.insert(spec->name).second) {
-      return UsageError(absl::StrCat("option --", spec->name, " given twice"));
-    }
-    if (absl::Status applied = ApplyOption(spec->name, value, env, cmd);
-        !applied.ok()) {
-      return applied;
-    }
-  }
-
-  if (cmd.command == Command::kHelp || help) {
-    if (cmd.command != Command::kHelp) {
-      cmd.help_topic = cmd.command;
-    } else if (!positional.empty()) {
-      absl::StatusOr<const CommandSpec*> topic =
-          TakeCommand(positional, /*help=*/true);
-      if (!topic.ok()) return topic.status();
-      if (!positional.empty()) {
-        return UsageError(absl::StrCat("unexpected argument '", positional[0],
-                                       "' for 'help'"));
-      }
-      cmd.help_topic = (*topic)->command;
-    }
-    cmd.command = Command::kHelp;
-    return cmd;
-  }
-  if (absl::Status ok = ApplyPositionals(positional, cmd); !ok.ok()) return ok;
-  if (cmd.command == Command::kHealth && cmd.address.empty()) {
-    cmd.address = cmd.leader;
-  }
-  if (cmd.command == Command::kLogs && cmd.json &&
-      !cmd.task_index.has_value()) {
-    return UsageError("'logs --json' needs a TASK (or --attempt)");
-  }
-  if (cmd.command == Command::kSubmit) {
-    if (cmd.spec.kind().empty()) {
-      return UsageError("'submit' needs --kind KIND");
-    }
-    if (seen.count("wait-timeout") > 0 && !cmd.wait) {
-      return UsageError("option --wait-timeout needs --wait");
-    }
-  }
-  return cmd;
-}
-
-absl::StatusOr<JobState> ParseJobState(absl::string_view name) {
-  const std::string lower = absl::AsciiStrToLower(name);
-  for (JobState state :
-       {quarry::v1::JOB_STATE_PENDING, quarry::v1::JOB_STATE_RUNNING,
-        quarry::v1::JOB_STATE_DONE, quarry::v1::JOB_STATE_FAILED,
-        quarry::v1::JOB_STATE_CANCELLED}) {
-    // "JOB_STATE_RUNNING" -> "running".
-    if (lower == absl::AsciiStrToLower(
-                     absl::StripPrefix(JobState_Name(state), "JOB_STATE_"))) {
-      return state;
-    }
-  }
-  return UsageError(
-      absl::StrCat("unknown job state '", name,
-                   "' (want pending, running, done, failed or cancelled)"));
-}
-
-absl::StatusOr<std::string> AbsolutePath(absl::string_view path,
-                                         absl::string_view cwd) {
-  if (path.empty()) return UsageError("empty path");
-  if (path[0] == '/') return std::string(path);
-  if (cwd.empty() || cwd[0] != '/') {
-    return UsageError(absl::StrCat("cannot make '", path,
-                                   "' absolute: working directory unknown"));
-  }
-  std::string absolute =
-      (std::filesystem::path(std::string(cwd)) / std::string(path))
-          .lexically_normal()
-          .string();
-  if (absolute.size() > 1 && absolute.back() == '/') absolute.pop_back();
-  return absolute;
+  return Parser(env).Parse(args);
 }
 
 }  // namespace quarry::cli

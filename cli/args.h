@@ -5,11 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "quarry/v1/types.pb.h"
 
+// The command line of the `quarry` tool: the catalogue of its commands and
+// options (catalog.cc), and ParseArgs, which parses argv with CLI11
+// (args.cc) into a ParsedCommand. Pure: nothing here reads the process
+// environment or prints.
 namespace quarry::cli {
 
 // The commands of the `quarry` tool.
@@ -26,31 +31,6 @@ enum class Command {
   kHealth,
   kHistory
 };
-
-// One command of the catalog below (drives parsing and --help).
-struct CommandSpec {
-  Command command;
-  absl::string_view name;       // "submit", or "GROUP VERB": "worker drain".
-  absl::string_view arguments;  // Positional synopsis, e.g. "JOB_ID".
-  absl::string_view help;       // One line.
-};
-
-// One option. Options are "--name VALUE" or "--name=VALUE"; flags (empty
-// value_name) take no value.
-struct OptionSpec {
-  absl::string_view name;        // Without the dashes: "input".
-  absl::string_view value_name;  // "PATH"; empty for a flag.
-  // The commands that accept it, space-separated; empty: a global option
-  // every command accepts.
-  absl::string_view commands;
-  bool repeatable = false;
-  absl::string_view help;  // One line.
-};
-
-// Every command and every option, in --help order.
-const std::vector<CommandSpec>& AllCommands();
-const std::vector<OptionSpec>& AllOptions();
-const CommandSpec& SpecOf(Command command);
 
 inline constexpr absl::string_view kDefaultLeader = "127.0.0.1:7070";
 inline constexpr absl::Duration kDefaultTimeout = absl::Seconds(10);
@@ -102,6 +82,10 @@ struct ParsedCommand {
   quarry::v1::JobSpec spec;
   bool wait = false;
   absl::Duration wait_timeout = kDefaultWaitTimeout;
+  // submit: the words after "--", verbatim and in order: the program and
+  // its arguments of the coming `exec` kind
+  // (`submit --kind exec ... -- PROGRAM ARG...`). Not sent yet.
+  std::vector<std::string> program_args;
 
   // status.
   bool include_tasks = false;
@@ -122,10 +106,51 @@ struct ParsedCommand {
   absl::Duration EffectiveTimeout() const;
 };
 
+// One command of the catalogue below (drives parsing and --help).
+struct CommandSpec {
+  Command command;
+  absl::string_view name;       // "submit", or "GROUP VERB": "worker drain".
+  absl::string_view arguments;  // Positional synopsis, e.g. "JOB_ID".
+  absl::string_view help;       // One line.
+};
+
+// One occurrence of an option on the command line, as its store function
+// sees it.
+struct OptionValue {
+  absl::string_view name;  // Without the dashes: "limit".
+  absl::string_view text;  // "20"; empty for a flag.
+  const ParseEnv& env;
+
+  // The usage error "option --NAME: MESSAGE".
+  absl::Status Error(absl::string_view message) const;
+};
+
+// One option. Options are "--name VALUE" or "--name=VALUE"; flags (empty
+// value_name) take no value.
+struct OptionSpec {
+  absl::string_view name;        // Without the dashes: "input".
+  absl::string_view value_name;  // "PATH"; empty for a flag.
+  // The commands that accept it, space-separated; empty: a global option
+  // every command accepts.
+  absl::string_view commands;
+  bool repeatable = false;
+  absl::string_view help;  // One line.
+  // Checks one value and stores it in the command (INVALID_ARGUMENT that
+  // names the option if the value is bad). Null for --help, which CLI11
+  // handles.
+  absl::Status (*store)(const OptionValue& value, ParsedCommand& cmd) = nullptr;
+};
+
+// Every command and every option, in --help order.
+const std::vector<CommandSpec>& AllCommands();
+const std::vector<OptionSpec>& AllOptions();
+const CommandSpec& SpecOf(Command command);
+
 // Parses the arguments after the program name. Global options may come
 // before or after the command name; `--help`/`-h` anywhere asks for help on
-// the command. Errors are INVALID_ARGUMENT with a one-line message meant for
-// the user (a usage error).
+// the command. Words after "--" are taken verbatim: the command's
+// arguments, or for submit its program_args. Errors are INVALID_ARGUMENT
+// with a one-line message meant for the user (a usage error).
 absl::StatusOr<ParsedCommand> ParseArgs(const std::vector<std::string>& args,
                                         const ParseEnv& env);
 

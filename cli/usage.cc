@@ -1,8 +1,11 @@
 #include "cli/usage.h"
 
+#include <CLI/CLI.hpp>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
+#include "cli/catalog.h"
 #include "common/job_kinds.h"
 
 namespace quarry::cli {
@@ -25,30 +28,67 @@ constexpr absl::string_view kExitCodes =
     "     DEADLINE_EXCEEDED), or a wait timed out\n"
     "Errors are one line on stderr: 'quarry: CODE: message'.\n";
 
-std::string OptionLine(const OptionSpec& option) {
-  std::string name = absl::StrCat("--", option.name);
-  if (!option.value_name.empty()) {
-    absl::StrAppend(&name, " ", option.value_name);
-  }
-  if (option.repeatable) absl::StrAppend(&name, " ...");
-  return absl::StrFormat("  %-24s %s\n", name, option.help);
+bool IsTop(const CLI::App& app) { return app.get_parent() == nullptr; }
+
+const CLI::App& TopOf(const CLI::App& app) {
+  return IsTop(app) ? app : TopOf(*app.get_parent());
 }
 
-bool IsGlobal(const OptionSpec& option) { return option.commands.empty(); }
-
-bool BelongsTo(const OptionSpec& option, const CommandSpec& command) {
-  for (absl::string_view name : absl::StrSplit(option.commands, ' ')) {
-    if (name == command.name) return true;
-  }
-  return false;
+// "worker drain" for the App of drain under worker.
+std::string CommandName(const CLI::App& app) {
+  const CLI::App& parent = *app.get_parent();
+  if (IsTop(parent)) return app.get_name();
+  return absl::StrCat(parent.get_name(), " ", app.get_name());
 }
 
-std::string GlobalOptions() {
-  std::string out = "Global options (before or after the command):\n";
-  for (const OptionSpec& option : AllOptions()) {
-    if (IsGlobal(option)) absl::StrAppend(&out, OptionLine(option));
+// The commands' Apps in catalogue order: a group's verbs in its place.
+std::vector<const CLI::App*> Commands(const CLI::App& top) {
+  std::vector<const CLI::App*> commands;
+  for (const CLI::App* app :
+       top.get_subcommands([](const CLI::App*) { return true; })) {
+    const std::vector<const CLI::App*> verbs =
+        app->get_subcommands([](const CLI::App*) { return true; });
+    if (verbs.empty()) {
+      commands.push_back(app);
+    } else {
+      commands.insert(commands.end(), verbs.begin(), verbs.end());
+    }
   }
-  return out;
+  return commands;
+}
+
+// The options `app` lists: not ARGS, not the hidden twins (group ""), and
+// --help only among the global ones.
+std::vector<const CLI::Option*> ListedOptions(const CLI::App& app) {
+  return app.get_options([&app](const CLI::Option* option) {
+    return option->nonpositional() && !option->get_group().empty() &&
+           (IsTop(app) || option != app.get_help_ptr());
+  });
+}
+
+// "  --input PATH ...         Input file or directory, ...".
+std::string OptionLine(const CLI::Option& option) {
+  std::string name = absl::StrCat("--", option.get_lnames().front());
+  if (const std::string value = option.get_type_name(); !value.empty()) {
+    absl::StrAppend(&name, " ", value);
+  }
+  if (option.get_multi_option_policy() == CLI::MultiOptionPolicy::TakeAll) {
+    absl::StrAppend(&name, " ...");
+  }
+  return absl::StrFormat("  %-24s %s\n", name, option.get_description());
+}
+
+std::string OptionLines(const CLI::App& app) {
+  std::string lines;
+  for (const CLI::Option* option : ListedOptions(app)) {
+    absl::StrAppend(&lines, OptionLine(*option));
+  }
+  return lines;
+}
+
+std::string GlobalOptions(const CLI::App& top) {
+  return absl::StrCat("Global options (before or after the command):\n",
+                      OptionLines(top));
 }
 
 std::string KindsText() {
@@ -59,24 +99,18 @@ std::string KindsText() {
   return out;
 }
 
-std::string GeneralHelp() {
-  std::string out = absl::StrCat(
-      kSynopsis,
-      "\nSubmits jobs to a Quarry leader, follows them and shows their "
-      "results\nand the health of the cluster.\n\nCommands:\n");
-  for (const CommandSpec& command : AllCommands()) {
-    absl::StrAppendFormat(&out, "  %-12s %s\n", command.name, command.help);
+std::string GeneralHelp(const CLI::App& top) {
+  std::string out =
+      absl::StrCat(kSynopsis, "\n", top.get_description(), "\n\nCommands:\n");
+  for (const CLI::App* command : Commands(top)) {
+    absl::StrAppendFormat(&out, "  %-12s %s\n", CommandName(*command),
+                          command->get_description());
   }
-  absl::StrAppend(&out, "\n", GlobalOptions());
-  for (const CommandSpec& command : AllCommands()) {
-    std::string lines;
-    for (const OptionSpec& option : AllOptions()) {
-      if (BelongsTo(option, command)) {
-        absl::StrAppend(&lines, OptionLine(option));
-      }
-    }
-    if (!lines.empty()) {
-      absl::StrAppend(&out, "\nOptions of '", command.name, "':\n", lines);
+  absl::StrAppend(&out, "\n", GlobalOptions(top));
+  for (const CLI::App* command : Commands(top)) {
+    if (const std::string lines = OptionLines(*command); !lines.empty()) {
+      absl::StrAppend(&out, "\nOptions of '", CommandName(*command), "':\n",
+                      lines);
     }
   }
   absl::StrAppend(&out, "\n", KindsText(), "\n", kExitCodes,
@@ -84,28 +118,43 @@ std::string GeneralHelp() {
   return out;
 }
 
-std::string CommandHelp(const CommandSpec& command) {
-  std::string out = absl::StrCat("Usage: quarry ", command.name);
-  if (!command.arguments.empty()) absl::StrAppend(&out, " ", command.arguments);
-  absl::StrAppend(&out, "\n\n", command.help, "\n");
-  std::string lines;
-  for (const OptionSpec& option : AllOptions()) {
-    if (BelongsTo(option, command)) absl::StrAppend(&lines, OptionLine(option));
+std::string CommandHelp(const CLI::App& app) {
+  const std::string name = CommandName(app);
+  const CommandSpec* command = FindCommand(name);
+  std::string out = absl::StrCat("Usage: quarry ", name);
+  if (!command->arguments.empty()) {
+    absl::StrAppend(&out, " ", command->arguments);
   }
-  if (!lines.empty()) absl::StrAppend(&out, "\nOptions:\n", lines);
-  absl::StrAppend(&out, "\n", GlobalOptions());
-  if (command.command == Command::kSubmit) {
+  absl::StrAppend(&out, "\n\n", app.get_description(), "\n");
+  if (const std::string lines = OptionLines(app); !lines.empty()) {
+    absl::StrAppend(&out, "\nOptions:\n", lines);
+  }
+  absl::StrAppend(&out, "\n", GlobalOptions(TopOf(app)));
+  if (command->command == Command::kSubmit) {
     absl::StrAppend(&out, "\n", KindsText());
   }
   absl::StrAppend(&out, "\n", kExitCodes);
   return out;
 }
 
+class UsageFormatter : public CLI::FormatterBase {
+ public:
+  std::string make_help(const CLI::App* app, std::string /*name*/,
+                        CLI::AppFormatMode /*mode*/) const override {
+    return IsTop(*app) ? GeneralHelp(*app) : CommandHelp(*app);
+  }
+};
+
 }  // namespace
 
+std::shared_ptr<CLI::FormatterBase> MakeUsageFormatter() {
+  return std::make_shared<UsageFormatter>();
+}
+
 std::string UsageText(std::optional<Command> topic) {
-  if (!topic.has_value() || *topic == Command::kHelp) return GeneralHelp();
-  return CommandHelp(SpecOf(*topic));
+  const std::unique_ptr<CLI::App> app = BuildApp({});
+  if (!topic.has_value() || *topic == Command::kHelp) return app->help();
+  return CommandApp(*app, SpecOf(*topic)).help();
 }
 
 }  // namespace quarry::cli

@@ -10,7 +10,7 @@ QUARRY_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   grpc-proto libabsl-dev libgoogle-glog-dev libre2-dev libssl-dev
   libgtest-dev libgmock-dev libhiredis-dev libpq-dev prometheus-cpp-dev
-  libgoogle-perftools-dev
+  libgoogle-perftools-dev libcli11-dev
   bible-kjv
 )
 # Only the test suite needs these: clang's thread-safety analysis, the

@@ -157,6 +157,60 @@ TEST(ParseArgsTest, DoubleDashEndsOptions) {
   EXPECT_EQ(cmd->job_id, "--odd-id");
 }
 
+TEST(ParseArgsTest, SubmitKeepsTheWordsAfterDoubleDashVerbatim) {
+  const absl::StatusOr<ParsedCommand> cmd =
+      Parse({"submit", "--kind", "exec", "--input", "in", "--output", "out",
+             "--", "prog", "-x", "--output", "{input}", "--", "--help", "-h",
+             "++", "", "--kind=y"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->command, Command::kSubmit);
+  EXPECT_EQ(cmd->spec.output_dir(), "/home/user/work/out");
+  EXPECT_THAT(cmd->program_args,
+              ElementsAre("prog", "-x", "--output", "{input}", "--", "--help",
+                          "-h", "++", "", "--kind=y"));
+
+  EXPECT_TRUE(Parse({"submit", "--kind", "noop"})->program_args.empty());
+  EXPECT_TRUE(Parse({"submit", "--kind", "noop", "--"})->program_args.empty());
+  // Before "--", a word is still an argument submit does not take.
+  ExpectUsageError({"submit", "--kind", "exec", "prog", "--", "x"},
+                   "unexpected argument 'prog' for 'submit'");
+  // Other commands take the words after "--" as their arguments.
+  ExpectUsageError({"status", "job-1", "--", "-x"},
+                   "unexpected argument '-x' for 'status'");
+}
+
+// Rules of today's parser that CLI11 alone does not have (args.cc keeps
+// them).
+TEST(ParseArgsTest, WordRules) {
+  // A command's options may come before its name, too.
+  absl::StatusOr<ParsedCommand> cmd = Parse({"--tasks", "status", "job-1"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_TRUE(cmd->include_tasks);
+  ExpectUsageError({"--kind", "grep", "status", "job-1"},
+                   "option --kind does not apply to 'status'");
+  ExpectUsageError({"--limit", "1", "list", "--limit", "2"},
+                   "option --limit given twice");
+  // "--name=" gives the empty value; it does not take the next word.
+  cmd = Parse({"list", "--page-token=", "--limit", "5"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->page_token, "");
+  EXPECT_EQ(cmd->limit, 5);
+  ExpectUsageError({"list", "--leader=", "--json"},
+                   "option --leader: empty address");
+  // A value may start with one dash, not two.
+  EXPECT_EQ(Parse({"list", "--page-token", "-x"})->page_token, "-x");
+  ExpectUsageError({"list", "--page-token", "--x"},
+                   "option --page-token needs a value (TOKEN)");
+  // "++" is a word like any other (CLI11 would end the command there).
+  EXPECT_EQ(Parse({"status", "++"})->job_id, "++");
+  ExpectUsageError({"list", "++"}, "unexpected argument '++' for 'list'");
+  // Errors come in the order of the line, after the command is known.
+  ExpectUsageError({"--timeout", "0", "frobnicate"},
+                   "unknown command 'frobnicate'");
+  ExpectUsageError({"status", "--timeout", "0", "--limit", "x"},
+                   "option --timeout: '0' is not a positive number");
+}
+
 TEST(ParseArgsTest, StatusListAndClusterOptions) {
   EXPECT_TRUE(Parse({"status", "job-1", "--tasks"})->include_tasks);
 
