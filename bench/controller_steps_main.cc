@@ -23,11 +23,11 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/clock.h"
 #include "common/memory_store.h"
 #include "common/time_util.h"
-#include "leader/control/controller.h"
 #include "leader/api/job_manager.h"
+#include "leader/control/controller.h"
+#include "tests/testing/fake_clock.h"
 
 ABSL_FLAG(int, tasks, 10000, "tasks of the noop job");
 ABSL_FLAG(int, workers, 8, "fake workers");
@@ -35,22 +35,6 @@ ABSL_FLAG(int, slots, 4, "slots per worker");
 
 namespace quarry {
 namespace {
-
-class SteppedClock : public Clock {
- public:
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1'700'000'000);
-};
 
 class NoFinalizer : public OutputFinalizer {
  public:
@@ -83,8 +67,7 @@ class FakeWorker : public WorkerClient {
     {
       absl::MutexLock lock(&mu_);
       for (const std::string& id : running_) {
-        quarry::v1::AttemptStatus& status =
-            (*response.mutable_attempts())[id];
+        quarry::v1::AttemptStatus& status = (*response.mutable_attempts())[id];
         status.set_attempt_id(id);
         status.set_status(quarry::v1::EXECUTION_STATUS_RUNNING);
       }
@@ -127,7 +110,8 @@ class FakeWorkers : public WorkerClientFactory {
  private:
   class Handle : public WorkerClient {
    public:
-    explicit Handle(std::shared_ptr<FakeWorker> fake) : fake_(std::move(fake)) {}
+    explicit Handle(std::shared_ptr<FakeWorker> fake)
+        : fake_(std::move(fake)) {}
     void StartTasks(quarry::v1::StartTasksRequest r, absl::Duration t,
                     Callback<quarry::v1::StartTasksResponse> d) override {
       fake_->StartTasks(std::move(r), t, std::move(d));
@@ -157,7 +141,7 @@ int Run() {
   MemoryStore store;
   FakeWorkers workers;
   NoFinalizer finalizer;
-  SteppedClock clock;
+  testing::FakeClock clock;
   ChangeNotifier notifier;
   Controller controller(&store, &workers, &finalizer, &clock, &notifier,
                         ControllerOptions());
@@ -175,7 +159,8 @@ int Run() {
   }
   quarry::v1::JobSpec spec;
   spec.set_kind("noop");
-  (*spec.mutable_settings())["tasks"] = absl::StrCat(absl::GetFlag(FLAGS_tasks));
+  (*spec.mutable_settings())["tasks"] =
+      absl::StrCat(absl::GetFlag(FLAGS_tasks));
   absl::StatusOr<quarry::v1::SubmitJobResponse> submitted =
       manager.Submit(spec);
   if (!submitted.ok()) {
@@ -189,8 +174,7 @@ int Run() {
   while (steps < kMaxSteps) {
     controller.RunOnce(clock.Now());
     ++steps;
-    absl::StatusOr<quarry::v1::Job> stored =
-        store.GetJob(submitted->job_id());
+    absl::StatusOr<quarry::v1::Job> stored = store.GetJob(submitted->job_id());
     if (!stored.ok()) return 1;
     job = *stored;
     if (job.state() == quarry::v1::JOB_STATE_DONE ||

@@ -376,6 +376,11 @@ class Parser {
       if (cmd_.spec.kind().empty()) {
         return UsageError("'submit' needs --kind KIND");
       }
+      if (!cmd_.program_args.empty() && cmd_.spec.kind() != "exec") {
+        return UsageError(absl::StrCat(
+            "the words after '--' are the program of --kind exec; kind '",
+            cmd_.spec.kind(), "' takes none"));
+      }
       if (seen_.count("wait-timeout") > 0 && !cmd_.wait) {
         return UsageError("option --wait-timeout needs --wait");
       }

@@ -171,6 +171,10 @@ TEST(ParseArgsTest, SubmitKeepsTheWordsAfterDoubleDashVerbatim) {
 
   EXPECT_TRUE(Parse({"submit", "--kind", "noop"})->program_args.empty());
   EXPECT_TRUE(Parse({"submit", "--kind", "noop", "--"})->program_args.empty());
+  // Only the exec kind runs a program: others refuse one, naming the kind.
+  ExpectUsageError({"submit", "--kind", "noop", "--", "prog"},
+                   "the words after '--' are the program of --kind exec; "
+                   "kind 'noop' takes none");
   // Before "--", a word is still an argument submit does not take.
   ExpectUsageError({"submit", "--kind", "exec", "prog", "--", "x"},
                    "unexpected argument 'prog' for 'submit'");
