@@ -347,6 +347,9 @@ class Parser {
     if (command_app_ != nullptr) positional = WordsOf(*command_app_);
     if (cmd_.command == Command::kSubmit) {
       cmd_.program_args = std::move(tail);
+      for (const std::string& word : cmd_.program_args) {
+        cmd_.spec.add_command(word);
+      }
     } else {
       positional.insert(positional.end(), tail.begin(), tail.end());
     }

@@ -83,8 +83,8 @@ struct ParsedCommand {
   bool wait = false;
   absl::Duration wait_timeout = kDefaultWaitTimeout;
   // submit: the words after "--", verbatim and in order: the program and
-  // its arguments of the coming `exec` kind
-  // (`submit --kind exec ... -- PROGRAM ARG...`). Not sent yet.
+  // its arguments of the `exec` kind (`submit --kind exec ... -- PROGRAM
+  // ARG...`), also in spec.command.
   std::vector<std::string> program_args;
 
   // status.

@@ -83,7 +83,8 @@ CLI::App* AddCommandApp(CLI::App& parent, absl::string_view name,
 
 const std::vector<CommandSpec>& AllCommands() {
   static const auto* const kCommands = new std::vector<CommandSpec>{
-      {Command::kSubmit, "submit", "--kind KIND [--input PATH ...] [OPTIONS]",
+      {Command::kSubmit, "submit",
+       "--kind KIND [--input PATH ...] [OPTIONS] [-- PROGRAM ARG...]",
        "Submit a job and print its id (--wait: follow it to the end)"},
       {Command::kStatus, "status", "JOB_ID",
        "Show a job: state, task counts, times, error (--tasks: every task)"},
@@ -150,7 +151,20 @@ const std::vector<OptionSpec>& AllOptions() {
        }},
       {"set", "KEY=VALUE", "submit", true,
        "Kind setting, e.g. --set pattern=error (repeatable)",
-       [](V v, C c) { return AddSetting(v, c.spec); }},
+       [](V v, C c) { return AddKeyValue(v, *c.spec.mutable_settings()); }},
+      {"env", "KEY=VALUE", "submit", true,
+       "exec: an environment variable for the command (repeatable)",
+       [](V v, C c) { return AddKeyValue(v, *c.spec.mutable_env()); }},
+      {"task-timeout", "SECONDS", "submit", false,
+       "Stop and retry an attempt running longer than this (e.g. 30s)",
+       [](V v, C c) {
+         return Then(ParseSeconds(v), [&c](absl::Duration d) {
+           const int64_t nanos = absl::ToInt64Nanoseconds(d);
+           c.spec.mutable_task_timeout()->set_seconds(nanos / 1'000'000'000);
+           c.spec.mutable_task_timeout()->set_nanos(
+               static_cast<int32_t>(nanos % 1'000'000'000));
+         });
+       }},
       {"overwrite", "", "submit", false,
        "Allow a non-empty output directory (parts are replaced)",
        [](V, C c) {

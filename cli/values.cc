@@ -119,16 +119,15 @@ absl::StatusOr<std::string> ParseAddress(const OptionValue& value) {
   return std::string(value.text);
 }
 
-absl::Status AddSetting(const OptionValue& value, quarry::v1::JobSpec& spec) {
+absl::Status AddKeyValue(const OptionValue& value,
+                         google::protobuf::Map<std::string, std::string>& map) {
   const size_t eq = value.text.find('=');
   if (eq == absl::string_view::npos || eq == 0) {
     return value.Error(absl::StrCat("'", value.text,
                                     "' is not key=value with a non-empty key"));
   }
   const std::string key(value.text.substr(0, eq));
-  if (!spec.mutable_settings()
-           ->insert({key, std::string(value.text.substr(eq + 1))})
-           .second) {
+  if (!map.insert({key, std::string(value.text.substr(eq + 1))}).second) {
     return value.Error(absl::StrCat("key '", key, "' given twice"));
   }
   return absl::OkStatus();

@@ -40,9 +40,10 @@ absl::StatusOr<std::string> ParseAttempt(const OptionValue& value);
 // HOST:PORT.
 absl::StatusOr<std::string> ParseAddress(const OptionValue& value);
 
-// KEY=VALUE with a non-empty key, added to spec.settings; a key given twice
-// is an error.
-absl::Status AddSetting(const OptionValue& value, quarry::v1::JobSpec& spec);
+// KEY=VALUE with a non-empty key, added to `map` (spec.settings, spec.env);
+// a key given twice is an error.
+absl::Status AddKeyValue(const OptionValue& value,
+                         google::protobuf::Map<std::string, std::string>& map);
 
 }  // namespace quarry::cli
 

@@ -13,48 +13,88 @@ namespace {
 
 constexpr int64_t kMaxSyntheticTasks = 10'000'000;
 constexpr int64_t kMaxSleepMs = 24LL * 3600 * 1000;
+constexpr int64_t kMaxExecArrayTasks = 1'000'000;
 
 // Accepted by every kind: the attempt waits this long before it works, so
 // tests and chaos runs can make tasks slow.
 SettingSpec DelaySetting() {
-  return {"delay_ms", SettingType::kInteger, false, 0, kMaxSleepMs,
-          "milliseconds each attempt waits before it works"};
+  return {"delay_ms",  SettingType::kInteger,
+          false,       0,
+          kMaxSleepMs, "milliseconds each attempt waits before it works"};
 }
 
 SettingSpec TasksSetting() {
-  return {"tasks", SettingType::kInteger, false, 1, kMaxSyntheticTasks,
+  return {"tasks",
+          SettingType::kInteger,
+          false,
+          1,
+          kMaxSyntheticTasks,
           "number of tasks when the job has no inputs"};
 }
 
 std::vector<KindSpec> BuildCatalog() {
   std::vector<KindSpec> kinds = {
-      {"grep", "lines matching settings.pattern (RE2), as path:line:text",
-       true, false, true,
-       {{"pattern", SettingType::kRegex, true, 0, 0, "RE2 regular expression"}}},
+      {std::string(kExecKind),
+       "runs JobSpec.command (argv, no shell) per input file, or per index "
+       "with settings.tasks (a job array)",
+       false,
+       false,
+       false,
+       {{"tasks", SettingType::kInteger, false, 1, kMaxExecArrayTasks,
+         "number of tasks (a job array, {index} = 0..tasks-1) when the job "
+         "has no inputs"},
+        {"kill_grace", SettingType::kDuration, false, 0, 3600 * 1000,
+         "time between SIGTERM and SIGKILL when an attempt is stopped "
+         "(default 5s)"}}},
+      {"grep",
+       "lines matching settings.pattern (RE2), as path:line:text",
+       true,
+       false,
+       true,
+       {{"pattern", SettingType::kRegex, true, 0, 0,
+         "RE2 regular expression"}}},
       {"flaky",
        "fails the first settings.fail_attempts attempts of each task, then "
        "succeeds like noop (tests and chaos runs)",
-       false, false, false,
+       false,
+       false,
+       false,
        {{"fail_attempts", SettingType::kInteger, true, 0, 100,
          "attempts of each task that fail before one succeeds"},
         TasksSetting()}},
       {"linecount", "number of lines of each file", true, false, true, {}},
-      {"noop", "does nothing (tests and benchmarks)", false, false, false,
+      {"noop",
+       "does nothing (tests and benchmarks)",
+       false,
+       false,
+       false,
        {TasksSetting()}},
-      {"sha256", "SHA-256 checksum of each file, as sha256sum prints it",
-       true, false, true, {}},
-      {"sleep", "sleeps settings.ms milliseconds per task", false, false, false,
+      {"sha256",
+       "SHA-256 checksum of each file, as sha256sum prints it",
+       true,
+       false,
+       true,
+       {}},
+      {"sleep",
+       "sleeps settings.ms milliseconds per task",
+       false,
+       false,
+       false,
        {{"ms", SettingType::kInteger, true, 0, kMaxSleepMs,
          "milliseconds to sleep"},
         TasksSetting()}},
       {"wordcount",
        "counts words (runs of ASCII letters, lowercased); reduce writes "
        "result.tsv",
-       true, true, true, {}},
+       true,
+       true,
+       true,
+       {}},
   };
   for (KindSpec& kind : kinds) kind.settings.push_back(DelaySetting());
-  std::sort(kinds.begin(), kinds.end(),
-            [](const KindSpec& a, const KindSpec& b) { return a.name < b.name; });
+  std::sort(
+      kinds.begin(), kinds.end(),
+      [](const KindSpec& a, const KindSpec& b) { return a.name < b.name; });
   return kinds;
 }
 
@@ -73,10 +113,9 @@ const KindSpec* FindKind(absl::string_view name) {
 }
 
 std::string KindNames() {
-  return absl::StrJoin(AllKinds(), ", ",
-                       [](std::string* out, const KindSpec& kind) {
-                         out->append(kind.name);
-                       });
+  return absl::StrJoin(
+      AllKinds(), ", ",
+      [](std::string* out, const KindSpec& kind) { out->append(kind.name); });
 }
 
 absl::Status ValidateSettings(
@@ -125,9 +164,22 @@ absl::Status ValidateSettings(
         }
         RE2 re(value, RE2::Quiet);
         if (!re.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("settings.", spec.name,
+                           " is not a valid RE2 expression: ", re.error()));
+        }
+        break;
+      }
+      case SettingType::kDuration: {
+        absl::Duration duration;
+        if (!absl::ParseDuration(value, &duration) ||
+            duration < absl::Milliseconds(spec.min_value) ||
+            duration > absl::Milliseconds(spec.max_value)) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "settings.", spec.name, " is not a valid RE2 expression: ",
-              re.error()));
+              "settings.", spec.name, " must be a duration in [",
+              absl::FormatDuration(absl::Milliseconds(spec.min_value)), ", ",
+              absl::FormatDuration(absl::Milliseconds(spec.max_value)),
+              "] such as 5s, got \"", value, "\""));
         }
         break;
       }
@@ -136,8 +188,20 @@ absl::Status ValidateSettings(
   return absl::OkStatus();
 }
 
-int64_t IntSetting(const google::protobuf::Map<std::string, std::string>& settings,
-                   absl::string_view key, int64_t fallback) {
+absl::Duration DurationSetting(
+    const google::protobuf::Map<std::string, std::string>& settings,
+    absl::string_view key, absl::Duration fallback) {
+  auto it = settings.find(std::string(key));
+  absl::Duration value;
+  if (it == settings.end() || !absl::ParseDuration(it->second, &value)) {
+    return fallback;
+  }
+  return value;
+}
+
+int64_t IntSetting(
+    const google::protobuf::Map<std::string, std::string>& settings,
+    absl::string_view key, int64_t fallback) {
   auto it = settings.find(std::string(key));
   int64_t value = 0;
   if (it == settings.end() || !absl::SimpleAtoi(it->second, &value)) {

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/map.h"
 
 namespace quarry {
@@ -18,6 +19,7 @@ namespace quarry {
 enum class SettingType {
   kInteger,  // A decimal integer in [min_value, max_value].
   kRegex,    // An RE2 regular expression.
+  kDuration,  // An absl duration ("5s", "250ms") in [min_value, max_value] ms.
 };
 
 struct SettingSpec {
@@ -59,6 +61,14 @@ absl::Status ValidateSettings(
 // The integer value of a validated setting, or `fallback` when absent.
 int64_t IntSetting(const google::protobuf::Map<std::string, std::string>& settings,
                    absl::string_view key, int64_t fallback);
+
+// The value of a validated duration setting, or `fallback` when absent.
+absl::Duration DurationSetting(
+    const google::protobuf::Map<std::string, std::string>& settings,
+    absl::string_view key, absl::Duration fallback);
+
+// The kind that runs the user's own program (JobSpec.command).
+inline constexpr absl::string_view kExecKind = "exec";
 
 // Output naming shared by the leader (planning) and workers (committing).
 std::string PartFileName(int32_t task_index);  // "part-00007"

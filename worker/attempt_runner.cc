@@ -120,7 +120,10 @@ AttemptOutcome RunAttempt(const JobKind& kind,
   }
 
   const absl::Time kind_start = absl::Now();
-  const KindContext context{assignment, cancel, *sink};
+  const std::string no_file;
+  const KindContext context{assignment, cancel, *sink,
+                            staged != nullptr ? staged->temp_path() : no_file,
+                            &out};
   absl::StatusOr<std::string> summary = kind.Run(context);
   if (!summary.ok()) return Unsuccessful(summary.status(), cancel);
   if (staged != nullptr) {

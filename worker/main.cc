@@ -59,6 +59,18 @@ ABSL_FLAG(int64_t, attempt_log_max_bytes, 1 << 20,
 ABSL_FLAG(int64_t, attempt_log_keep, 1000,
           "attempt logs kept: the newest N (disk use is at most N times "
           "--attempt_log_max_bytes)");
+ABSL_FLAG(bool, allow_exec, false,
+          "run the programs of exec jobs (the user's own commands); off by "
+          "default: a worker that allows it runs whatever a job submits");
+ABSL_FLAG(std::string, exec_allow, "",
+          "with --allow_exec: the only programs exec jobs may run, comma "
+          "separated absolute paths or patterns (/usr/bin/python3,/opt/t/*)");
+ABSL_FLAG(std::string, exec_user, "",
+          "with --allow_exec: the user commands run as; default: nobody "
+          "when the worker runs as root (root only if named), else the "
+          "worker's own user");
+ABSL_FLAG(std::string, exec_scratch_dir, "/tmp",
+          "where each exec attempt gets its scratch working directory");
 ABSL_FLAG(absl::Duration, attempt_log_max_age, absl::Hours(24),
           "attempt logs older than this are removed");
 
@@ -109,6 +121,10 @@ int main(int argc, char** argv) {
   config.attempt_logs.keep = static_cast<size_t>(
       std::max<int64_t>(0, absl::GetFlag(FLAGS_attempt_log_keep)));
   config.attempt_logs.max_age = absl::GetFlag(FLAGS_attempt_log_max_age);
+  config.allow_exec = absl::GetFlag(FLAGS_allow_exec);
+  config.exec_allow = absl::GetFlag(FLAGS_exec_allow);
+  config.exec_user = absl::GetFlag(FLAGS_exec_user);
+  config.exec_scratch_dir = absl::GetFlag(FLAGS_exec_scratch_dir);
   if (absl::Status valid = quarry::worker::ValidateWorkerConfig(config);
       !valid.ok()) {
     return Fail(valid);

@@ -112,6 +112,11 @@ absl::Status StagedOutput::Close() {
   }
   if (fd_ < 0) return absl::OkStatus();
   absl::Status status = FlushBuffer();
+  // The file may also have been written by another process (an exec
+  // command writing {output}): its size is what gets committed.
+  struct stat written;
+  if (status.ok() && fstat(fd_, &written) == 0)
+    bytes_written_ = written.st_size;
   const int fd = fd_;
   fd_ = -1;
   if (close(fd) != 0 && status.ok()) {

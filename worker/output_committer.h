@@ -54,7 +54,8 @@ class StagedOutput : public OutputSink {
   void Abort();
 
   const std::string& output_path() const { return output_path_; }
-  // Bytes written to the temp file so far (all of them after Close()).
+  // Bytes written to the temp file so far; after Close(), the file's size
+  // (which counts what another process wrote to temp_path() too).
   int64_t bytes_written() const { return bytes_written_; }
   const std::string& temp_path() const { return temp_path_; }
 

@@ -11,7 +11,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/ids.h"
+#include "common/job_kinds.h"
 #include "common/server_util.h"
+#include "worker/exec/exec_kind.h"
 
 namespace quarry::worker {
 namespace {
@@ -65,6 +67,11 @@ absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
         absl::StrCat("--queue_per_slot must be between 0 and ",
                      kMaxQueuePerSlot, ", got ", config.queue_per_slot));
   }
+  if (!config.allow_exec &&
+      (!config.exec_allow.empty() || !config.exec_user.empty())) {
+    return absl::InvalidArgumentError(
+        "--exec_allow and --exec_user need --allow_exec");
+  }
   if (absl::Status s = ValidateHostPort(config.listen, "--listen"); !s.ok()) {
     return s;
   }
@@ -110,6 +117,16 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
                         ? std::move(leader)
                         : std::make_unique<GrpcLeaderClient>(config.leader);
   worker->kinds_ = NewBuiltInKindRegistry();
+  if (config.allow_exec) {
+    absl::StatusOr<ExecOptions> exec = MakeExecOptions(
+        config.exec_user, config.exec_allow, config.exec_scratch_dir);
+    if (!exec.ok()) return exec.status();
+    LOG(WARNING) << "--allow_exec: this worker runs the programs of exec jobs"
+                 << (exec->user.empty() ? "" : absl::StrCat(" as ", exec->user))
+                 << (exec->allow.empty() ? ", any program"
+                                         : ", only those of --exec_allow");
+    worker->kinds_->Register(kExecKind, false, NewExecKind(*std::move(exec)));
+  }
   absl::StatusOr<std::unique_ptr<AttemptLogStore>> logs =
       AttemptLogStore::Open(config.attempt_logs, &worker->clock_);
   if (!logs.ok()) return logs.status();

@@ -56,6 +56,12 @@ struct WorkerConfig {
   Drainer::Options drain;
   // Where and how much of each attempt's log is kept (--attempt_log_*).
   AttemptLogStore::Options attempt_logs;
+  // The exec kind (the user's own programs) runs only with --allow_exec;
+  // --exec_allow, --exec_user and --exec_scratch_dir (see ExecOptions).
+  bool allow_exec = false;
+  std::string exec_allow;
+  std::string exec_user;
+  std::string exec_scratch_dir = "/tmp";
 };
 
 // Checks every field; errors name the flag ("--slots must be ...").

@@ -133,6 +133,10 @@ void JobRuntime::FillAssignment(int32_t index, const std::string& attempt_id,
     assignment->set_output_path(plan.OutputPath(index));
   }
   *assignment->mutable_settings() = job.spec().settings();
+  if (!job.spec().command().empty()) {
+    *assignment->mutable_command() = job.spec().command();
+    *assignment->mutable_env() = job.spec().env();
+  }
   assignment->set_attempt_number(tasks[index].attempts);
 }
 

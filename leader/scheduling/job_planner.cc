@@ -4,12 +4,17 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/command_template.h"
 #include "common/job_kinds.h"
 
 namespace quarry {
 namespace {
+
+constexpr int kMaxEnvEntries = 256;
 
 namespace fs = std::filesystem;
 using quarry::v1::JobSpec;
@@ -127,6 +132,48 @@ absl::StatusOr<std::vector<int32_t>> PackFiles(
   return starts;
 }
 
+// JobSpec.command and .env: required and checked for exec, refused for the
+// other kinds (they run their own code).
+absl::Status CheckCommand(const JobSpec& spec) {
+  if (spec.kind() != kExecKind) {
+    if (!spec.command().empty() || !spec.env().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          spec.command().empty() ? "env" : "command", " is for kind ",
+          kExecKind, " only; kind ", spec.kind(), " runs its own code"));
+    }
+    return absl::OkStatus();
+  }
+  if (absl::Status valid = ValidateCommand(spec.command()); !valid.ok()) {
+    return valid;
+  }
+  if (spec.env().size() > kMaxEnvEntries) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "env has ", spec.env().size(), " entries, more than ", kMaxEnvEntries));
+  }
+  for (const auto& [key, value] : spec.env()) {
+    const bool valid_key = !key.empty() && !absl::ascii_isdigit(key[0]) &&
+                           std::all_of(key.begin(), key.end(), [](char c) {
+                             return absl::ascii_isalnum(c) || c == '_';
+                           });
+    if (!valid_key || key.size() > 256) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "env: \"", absl::CHexEscape(key.substr(0, 64)),
+          "\" is not a variable name ([A-Za-z_][A-Za-z0-9_]*, at most 256)"));
+    }
+    if (absl::StartsWith(key, "QUARRY_")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "env.", key, ": QUARRY_* variables are set by the worker"));
+    }
+    if (value.size() > kMaxCommandArgBytes ||
+        value.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("env.", key, ": the value is over ", kMaxCommandArgBytes,
+                       " bytes or holds a NUL byte"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
@@ -147,6 +194,7 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
       !valid.ok()) {
     return valid;
   }
+  if (absl::Status valid = CheckCommand(spec); !valid.ok()) return valid;
   if (spec.max_attempts() < 0 || spec.max_attempts() > limits.max_attempts) {
     return absl::InvalidArgumentError(absl::StrCat(
         "max_attempts must be in [1, ", limits.max_attempts, "] (0 means ",

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "quarry/v1/types.pb.h"
+#include "worker/attempt_log.h"
 #include "worker/cancel_flag.h"
 
 namespace quarry::worker {
@@ -51,6 +52,13 @@ struct KindContext {
   // (1 MiB) and return absl::CancelledError() promptly.
   const CancelFlag& cancel;
   OutputSink& output;
+  // The file behind `output` (the attempt's staging file), for kinds whose
+  // own process writes it (exec's {output}); empty when the assignment has
+  // no output_path.
+  const std::string& output_file;
+  // The attempt's log (`quarry logs`); never null (a discarding one when
+  // the caller keeps none).
+  AttemptLog* log;
 };
 
 // One job kind (wordcount map, wordcount reduce, grep, ...). Implementations

@@ -211,5 +211,58 @@ TEST_F(JobPlannerTest, PrepareOutputDirCreatesAndOverwritesOnlyOurFiles) {
   EXPECT_THAT(left, ElementsAre("notes.txt"));
 }
 
+TEST_F(JobPlannerTest, ExecRunsACommandPerFileOrPerArrayIndex) {
+  quarry::v1::JobSpec spec = Spec("exec");
+  spec.add_command("sh");
+  spec.add_command("-c");
+  spec.add_command("cat {input} > {output}");
+  (*spec.mutable_env())["MODE"] = "fast";
+  absl::StatusOr<JobPlan> plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->tasks.task_count(), 3);
+  EXPECT_FALSE(plan->tasks.has_reduce);
+
+  quarry::v1::JobSpec array;
+  array.set_kind("exec");
+  array.add_command("true");
+  (*array.mutable_settings())["tasks"] = "1000000";
+  plan = PlanJob(array);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->tasks.task_count(), 1'000'000);
+  EXPECT_TRUE(plan->tasks.output_dir.empty());  // Output is optional.
+  (*array.mutable_settings())["tasks"] = "1000001";
+  EXPECT_THAT(Error(array).message(),
+              HasSubstr("settings.tasks must be an integer in [1, 1000000]"));
+}
+
+TEST_F(JobPlannerTest, ExecCommandAndEnvAreCheckedNamingTheField) {
+  quarry::v1::JobSpec spec = Spec("exec");
+  EXPECT_THAT(Error(spec).message(), HasSubstr("command is required"));
+  spec.add_command("cat");
+  spec.add_command("{file}");
+  EXPECT_THAT(Error(spec).message(),
+              HasSubstr("command[1]: unknown placeholder {file}"));
+  spec.set_command(1, "{input}");
+  (*spec.mutable_env())["1BAD"] = "x";
+  EXPECT_THAT(Error(spec).message(), HasSubstr("is not a variable name"));
+  spec.mutable_env()->clear();
+  (*spec.mutable_env())["QUARRY_JOB_ID"] = "x";
+  EXPECT_THAT(Error(spec).message(),
+              HasSubstr("env.QUARRY_JOB_ID: QUARRY_* variables are set by"));
+  spec.mutable_env()->clear();
+  (*spec.mutable_settings())["kill_grace"] = "soon";
+  EXPECT_THAT(Error(spec).message(),
+              HasSubstr("settings.kill_grace must be a duration"));
+  (*spec.mutable_settings())["kill_grace"] = "2s";
+  EXPECT_TRUE(PlanJob(spec).ok());
+
+  // Other kinds run their own code: a command is refused, not ignored.
+  quarry::v1::JobSpec grep = Spec("grep");
+  (*grep.mutable_settings())["pattern"] = "x";
+  grep.add_command("rm");
+  EXPECT_THAT(Error(grep).message(),
+              HasSubstr("command is for kind exec only; kind grep"));
+}
+
 }  // namespace
 }  // namespace quarry

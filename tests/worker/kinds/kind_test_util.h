@@ -24,7 +24,10 @@ inline KindRun RunKind(const JobKind& kind,
                        const CancelFlag* cancel = nullptr) {
   CancelFlag never;
   StringOutput output;
-  const KindContext context{assignment, cancel ? *cancel : never, output};
+  const std::string no_file;
+  AttemptLog log;
+  const KindContext context{assignment, cancel ? *cancel : never, output,
+                            no_file, &log};
   absl::StatusOr<std::string> summary = kind.Run(context);
   KindRun run;
   run.status = summary.status();

@@ -1,0 +1,248 @@
+// The exec kind end to end: real leader and worker processes (workers
+// started with --allow_exec) running the user's own commands.
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/job_kinds.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/cluster_fixture.h"
+#include "tests/testing/local_cluster.h"
+#include "tests/testing/rpc.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+
+namespace quarry::testing {
+namespace {
+
+using quarry::v1::JobSpec;
+using ::testing::HasSubstr;
+
+namespace fs = std::filesystem;
+
+class ExecTest : public ClusterFixture {
+ protected:
+  void SetUp() override {
+    ClusterFixture::SetUp();
+    // Commands run as nobody when the worker is root: the test's files
+    // must be readable, and its directories searchable, by anyone.
+    chmod(cluster_->dir().c_str(), 0755);
+  }
+
+  void StartExecWorkers(int count, int slots) {
+    for (int i = 1; i <= count; ++i) {
+      ASSERT_TRUE(
+          cluster_
+              ->StartWorker(absl::StrCat("worker-", i), slots, {"--allow_exec"})
+              .ok());
+    }
+    ASSERT_TRUE(cluster_->WaitForAliveWorkers(count).ok());
+  }
+
+  // Files in-00000.txt .. of distinct text.
+  std::vector<std::string> WriteInputs(const std::string& dir, int count) {
+    fs::create_directories(dir);
+    std::vector<std::string> files;
+    for (int i = 0; i < count; ++i) {
+      const std::string path = absl::StrFormat("%s/in-%05d.txt", dir, i);
+      std::ofstream(path) << "file " << i << "\nhello World " << i * 7919
+                          << "\n";
+      chmod(path.c_str(), 0644);
+      files.push_back(path);
+    }
+    return files;
+  }
+
+  JobSpec Exec(const std::vector<std::string>& command,
+               const std::string& input, const std::string& output) {
+    JobSpec spec;
+    spec.set_kind(std::string(kExecKind));
+    for (const std::string& word : command) spec.add_command(word);
+    if (!input.empty()) spec.add_inputs(input);
+    if (input.empty()) (*spec.mutable_settings())["tasks"] = "1";
+    spec.set_output_dir(output);
+    return spec;
+  }
+
+  // Runs `job` to its end (it must FAIL) and returns its error.
+  std::string RunToFailure(const JobSpec& spec) {
+    absl::StatusOr<std::string> id = cluster_->Submit(spec);
+    EXPECT_TRUE(id.ok()) << id.status();
+    if (!id.ok()) return "";
+    absl::StatusOr<quarry::v1::Job> job = cluster_->WaitForJob(*id);
+    EXPECT_TRUE(job.ok()) << job.status();
+    if (!job.ok()) return "";
+    EXPECT_EQ(job->state(), quarry::v1::JOB_STATE_FAILED);
+    return job->error();
+  }
+};
+
+// How many processes run `sleep DURATION` (a duration unique to the test
+// marks its processes).
+int CountSleeps(const std::string& duration) {
+  const std::string wanted = absl::StrCat("sleep", std::string(1, '\0'),
+                                          duration, std::string(1, '\0'));
+  int count = 0;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator("/proc", error)) {
+    const std::string cmdline = ReadFile(entry.path().string() + "/cmdline");
+    if (cmdline == wanted) ++count;
+  }
+  return count;
+}
+
+// Waits (polling the process table, bounded) until `count` of them run.
+bool WaitForSleeps(const std::string& duration, int count,
+                   absl::Duration timeout = absl::Seconds(15)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (CountSleeps(duration) != count) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));  // Poll interval, not a wait.
+  }
+  return true;
+}
+
+// What `argv` prints on stdout when run here by the test.
+std::string RunLocally(const std::vector<std::string>& argv) {
+  std::string output;
+  std::vector<std::string> command = {"/usr/bin/env"};
+  command.insert(command.end(), argv.begin(), argv.end());
+  absl::StatusOr<int> code = RunCommand(command, &output);
+  EXPECT_TRUE(code.ok() && *code == 0) << absl::StrJoin(argv, " ");
+  return output;
+}
+
+TEST_F(ExecTest, PerFileCommandWritingOutputMatchesALocalRun) {
+  StartExecWorkers(2, 4);
+  const std::string in = cluster_->dir() + "/in";
+  const std::vector<std::string> files = WriteInputs(in, 200);
+  const std::string out = cluster_->dir() + "/out";
+  const std::string script = R"(tr a-z A-Z < "$1" > "$2")";
+  RunToDone(Exec({"sh", "-c", script, "sh", "{input}", "{output}"}, in, out));
+  for (size_t i = 0; i < files.size(); ++i) {
+    ASSERT_EQ(ReadFile(absl::StrCat(out, "/", PartFileName(i))),
+              RunLocally({"sh", "-c", R"(tr a-z A-Z < "$1")", "sh", files[i]}))
+        << files[i];
+  }
+}
+
+TEST_F(ExecTest, StdoutIsTheOutputWithoutAnOutputPlaceholder) {
+  StartExecWorkers(2, 2);
+  const std::string in = cluster_->dir() + "/in";
+  const std::vector<std::string> files = WriteInputs(in, 20);
+  const std::string out = cluster_->dir() + "/out";
+  RunToDone(Exec({"sha256sum", "{input}"}, in, out));
+  for (size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ(ReadFile(absl::StrCat(out, "/", PartFileName(i))),
+              RunLocally({"sha256sum", files[i]}));
+  }
+}
+
+TEST_F(ExecTest, JobArrayRunsEveryIndexWithItsEnvironment) {
+  StartExecWorkers(2, 4);
+  const std::string out = cluster_->dir() + "/out";
+  JobSpec spec =
+      Exec({"sh", "-c", "echo {index} $QUARRY_TASK_INDEX $GREETING"}, "", out);
+  (*spec.mutable_settings())["tasks"] = "50";
+  (*spec.mutable_env())["GREETING"] = "hi";
+  RunToDone(spec);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(ReadFile(absl::StrCat(out, "/", PartFileName(i))),
+              absl::StrCat(i, " ", i, " hi\n"));
+  }
+}
+
+TEST_F(ExecTest, AFailingCommandFailsTheJobWithItsExitStatusAndStderr) {
+  StartExecWorkers(1, 2);
+  JobSpec spec = Exec({"sh", "-c", "echo boom >&2; exit 3"}, "", "");
+  spec.set_max_attempts(2);
+  EXPECT_THAT(RunToFailure(spec), HasSubstr("exit status 3: boom"));
+
+  spec = Exec({"sh", "-c", "kill -SEGV $$"}, "", "");
+  spec.set_max_attempts(1);
+  EXPECT_THAT(RunToFailure(spec), HasSubstr("killed by SIGSEGV"));
+
+  spec = Exec({"/no/such/program"}, "", "");
+  spec.set_max_attempts(1);
+  EXPECT_THAT(RunToFailure(spec), HasSubstr("/no/such/program"));
+}
+
+TEST_F(ExecTest, ARootWorkerRunsCommandsAsNobody) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  StartExecWorkers(1, 1);
+  const std::string out = cluster_->dir() + "/out";
+  JobSpec spec = Exec({"id", "-u"}, "", out);
+  RunToDone(spec);
+  const struct passwd* nobody = getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  EXPECT_EQ(ReadFile(out + "/" + PartFileName(0)),
+            absl::StrCat(nobody->pw_uid, "\n"));
+}
+
+TEST_F(ExecTest, AWorkerWithoutAllowExecRunsNoCommand) {
+  StartWorkers(1, 2);  // No --allow_exec.
+  const std::string marker = cluster_->dir() + "/ran";
+  JobSpec spec = Exec({"touch", marker}, "", "");
+  spec.set_max_attempts(1);
+  EXPECT_THAT(RunToFailure(spec), HasSubstr("unknown kind \"exec\""));
+  EXPECT_FALSE(fs::exists(marker));
+}
+
+TEST_F(ExecTest, CancelTimeoutAndAKilledWorkerLeaveNoProcessRunning) {
+  StartExecWorkers(2, 2);
+  // Each task starts two background sleeps and waits for them.
+  const std::string duration = absl::StrCat(7000 + getpid() % 1000, ".25");
+  auto spec = [&](int tasks) {
+    JobSpec job = Exec(
+        {"sh", "-c",
+         absl::StrCat("sleep ", duration, " & sleep ", duration, " & wait")},
+        "", "");
+    (*job.mutable_settings())["tasks"] = absl::StrCat(tasks);
+    (*job.mutable_settings())["kill_grace"] = "1s";
+    job.set_max_attempts(1);
+    return job;
+  };
+
+  // Cancel.
+  absl::StatusOr<std::string> id = cluster_->Submit(spec(2));
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(WaitForSleeps(duration, 4)) << CountSleeps(duration);
+  quarry::v1::CancelJobRequest cancel;
+  cancel.set_job_id(*id);
+  quarry::v1::CancelJobResponse cancelled;
+  ASSERT_TRUE(cluster_->jobs()
+                  .CancelJob(ContextWithDeadline().get(), cancel, &cancelled)
+                  .ok());
+  EXPECT_TRUE(WaitForSleeps(duration, 0)) << CountSleeps(duration);
+
+  // A task timeout.
+  JobSpec timed = spec(1);
+  timed.mutable_task_timeout()->set_seconds(1);
+  EXPECT_THAT(RunToFailure(timed), HasSubstr("timed out"));
+  EXPECT_TRUE(WaitForSleeps(duration, 0)) << CountSleeps(duration);
+
+  // kill -9 of the worker running the command.
+  id = cluster_->Submit(spec(1));
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(WaitForSleeps(duration, 2)) << CountSleeps(duration);
+  for (const char* worker : {"worker-1", "worker-2"}) {
+    cluster_->worker(worker).Signal(SIGKILL);
+    ASSERT_TRUE(cluster_->worker(worker).Wait(absl::Seconds(10)).ok());
+  }
+  EXPECT_TRUE(WaitForSleeps(duration, 0)) << CountSleeps(duration);
+}
+
+}  // namespace
+}  // namespace quarry::testing
