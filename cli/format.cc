@@ -246,6 +246,9 @@ std::string FormatJobView(const quarry::v1::GetJobResponse& response,
   AddField(out, "Ended", FormatTimestamp(job.end_time(), tz));
   AddField(out, "Duration", duration);
   if (!job.error().empty()) AddField(out, "Error", OneLine(job.error()));
+  if (!job.waiting_reason().empty()) {
+    AddField(out, "Waiting", OneLine(job.waiting_reason()));
+  }
   if (!response.tasks().empty()) {
     absl::StrAppend(&out, "\n", TaskTable(response));
   }
@@ -352,6 +355,21 @@ std::string FormatCluster(const quarry::v1::GetClusterResponse& response) {
                response.queued() > 0
                    ? absl::StrCat(", ", response.queued(), " attempts queued")
                    : ""));
+  // The kinds the workers run, one line per distinct set.
+  std::vector<std::pair<std::string, std::vector<std::string>>> kinds;
+  for (const quarry::v1::Worker& worker : response.workers()) {
+    const std::string names = absl::StrJoin(worker.kinds(), ", ");
+    auto same =
+        std::find_if(kinds.begin(), kinds.end(),
+                     [&names](const auto& k) { return k.first == names; });
+    if (same == kinds.end()) same = kinds.insert(kinds.end(), {names, {}});
+    same->second.push_back(worker.id());
+  }
+  for (const auto& [names, ids] : kinds) {
+    AddField(out, "Kinds",
+             absl::StrCat(names.empty() ? "(not reported)" : names, " (",
+                          absl::StrJoin(ids, ", "), ")"));
+  }
   if (response.workers().empty()) return out;
   absl::StrAppend(&out, "\n", RenderTable(workers));
   if (busy.size() > 1) {

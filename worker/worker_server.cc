@@ -189,6 +189,9 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   registration.set_address(worker->address_);
   registration.set_slots(config.slots);
   registration.set_queue(config.slots * config.queue_per_slot);
+  for (std::string& kind : worker->kinds_->Names()) {
+    registration.add_kinds(std::move(kind));
+  }
   for (const auto& [key, value] : config.labels) {
     (*registration.mutable_labels())[key] = value;
   }

@@ -1,5 +1,8 @@
 #include "leader/api/cluster_service.h"
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
@@ -10,6 +13,8 @@ namespace quarry {
 namespace {
 constexpr int32_t kMaxSlots = 1024;
 constexpr int32_t kMaxQueue = 64 * kMaxSlots;
+constexpr int kMaxKinds = 256;
+constexpr size_t kMaxKindName = 128;
 }  // namespace
 
 absl::Status ValidateRegistration(
@@ -32,6 +37,21 @@ absl::Status ValidateRegistration(
   if (request.queue() < 0 || request.queue() > kMaxQueue) {
     return absl::InvalidArgumentError(absl::StrCat(
         "queue must be in [0, ", kMaxQueue, "], got ", request.queue()));
+  }
+  if (request.kinds_size() > kMaxKinds) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kinds has ", request.kinds_size(), " names, more than ", kMaxKinds));
+  }
+  for (int i = 0; i < request.kinds_size(); ++i) {
+    const std::string& kind = request.kinds(i);
+    if (kind.empty() || kind.size() > kMaxKindName ||
+        !std::all_of(kind.begin(), kind.end(), [](char c) {
+          return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.';
+        })) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kinds[", i, "] must be 1..", kMaxKindName,
+                       " characters of [A-Za-z0-9._-]"));
+    }
   }
   return absl::OkStatus();
 }

@@ -1,10 +1,10 @@
 #include "leader/control/attempt_lifecycle.h"
 
+#include <glog/logging.h>
+
 #include <algorithm>
 #include <optional>
 #include <utility>
-
-#include <glog/logging.h>
 
 #include "absl/strings/str_cat.h"
 #include "leader/control/job_runtime.h"
@@ -90,8 +90,7 @@ void AttemptLifecycle::End(const std::string& attempt_id,
 }
 
 void AttemptLifecycle::LoseAll(const std::vector<std::string>& attempt_ids,
-                               const std::string& why,
-                               bool counts_as_failure) {
+                               const std::string& why, bool counts_as_failure) {
   for (const std::string& attempt_id : attempt_ids) {
     End(attempt_id, quarry::v1::EXECUTION_STATUS_LOST, why, counts_as_failure);
   }

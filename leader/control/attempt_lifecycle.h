@@ -70,7 +70,8 @@ class AttemptLifecycle {
   // The worker confirmed the attempt `ref` (`attempt_id`) runs, since `at`.
   void Confirm(const std::string& worker_id, AttemptRef& ref, absl::Time at);
   // Asks each worker of `cancels` to stop those attempts.
-  void AddCancels(std::map<std::string, quarry::v1::CancelTasksRequest> cancels);
+  void AddCancels(
+      std::map<std::string, quarry::v1::CancelTasksRequest> cancels);
 
   JobTable& jobs_;
   WorkerPool& workers_;

@@ -102,8 +102,7 @@ std::string AttemptTable::CommitRefusal(const std::string& worker_id,
   return "";
 }
 
-void AttemptTable::AddUnadopted(const std::string& attempt_id,
-                                AttemptRef ref) {
+void AttemptTable::AddUnadopted(const std::string& attempt_id, AttemptRef ref) {
   unadopted_[ref.worker_id].push_back(attempt_id);
   ref.slot = -1;
   attempts_[attempt_id] = std::move(ref);

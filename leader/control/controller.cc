@@ -1,9 +1,9 @@
 #include "leader/control/controller.h"
 
+#include <glog/logging.h>
+
 #include <algorithm>
 #include <utility>
-
-#include <glog/logging.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -106,18 +106,18 @@ void Controller::RunOnce(absl::Time now) {
     timer.Mark();
     // While the store is down nothing new starts: a leader restart must
     // find every running attempt in the store.
-    if (!store_backlog_ &&
-        dispatcher_.Rebalance(jobs_, workers_, attempts_, counts_,
-                              &effects.starts)) {
+    if (!store_backlog_ && dispatcher_.Rebalance(jobs_, workers_, attempts_,
+                                                 counts_, &effects.starts)) {
       Wake();  // Work was left for the next step.
     }
     timer.Mark();
     CollectWrites(now, &effects);
     timer.Mark();
-    rpcs_in_flight_ += effects.starts.size() + effects.cancels.size() +
-                       effects.probes.size();
+    rpcs_in_flight_ +=
+        effects.starts.size() + effects.cancels.size() + effects.probes.size();
     starts = effects.starts.size();
-    for (const auto& [job, tasks] : effects.writes.tasks) writes += tasks.size();
+    for (const auto& [job, tasks] : effects.writes.tasks)
+      writes += tasks.size();
   }
   applier_.Apply(std::move(effects));
   const absl::Duration took = timer.Finish(tick_stats_, tick_cpu_stats_,
@@ -141,8 +141,7 @@ absl::Status Controller::RequestCancel(absl::string_view job_id) {
     known |= submitted.id() == job_id;
   }
   if (!known) {
-    return absl::NotFoundError(
-        absl::StrCat("job ", job_id, " is not running"));
+    return absl::NotFoundError(absl::StrCat("job ", job_id, " is not running"));
   }
   cancel_requests_.emplace_back(job_id);
   Wake();
@@ -300,7 +299,8 @@ void Controller::OnCancelAnswered() {
 
 void Controller::IngestEvents(AttemptLifecycle& lifecycle, Effects* effects) {
   for (auto& [job, plan] : submitted_) {
-    auto runtime = std::make_unique<JobRuntime>(std::move(job), std::move(plan));
+    auto runtime =
+        std::make_unique<JobRuntime>(std::move(job), std::move(plan));
     runtime->dirty = false;  // Stored as submitted.
     ++counts_.jobs_submitted;
     jobs_.Add(std::move(runtime));
@@ -345,7 +345,7 @@ void Controller::IngestEvents(AttemptLifecycle& lifecycle, Effects* effects) {
     if (worker == nullptr || !worker->disconnected) continue;
     LOG(INFO) << "worker " << worker_id
               << " lost its connection: DEAD, its attempts are re-queued";
-    worker->record.set_status(quarry::v1::WORKER_STATUS_DEAD);
+    workers_.MarkDisconnectedDead(*worker);
     lifecycle.LoseAll(workers_.ClearPlaces(*worker),
                       absl::StrCat("the connection to worker ", worker_id,
                                    " broke (the worker died or left)"),
@@ -353,8 +353,7 @@ void Controller::IngestEvents(AttemptLifecycle& lifecycle, Effects* effects) {
   }
   disconnected_.clear();
   for (const std::string& worker_id : deregistered_) {
-    ForgetWorker(worker_id, "the worker left the cluster", lifecycle,
-                 effects);
+    ForgetWorker(worker_id, "the worker left the cluster", lifecycle, effects);
   }
   deregistered_.clear();
 }
@@ -390,9 +389,11 @@ void Controller::UpdateClusterHealth(absl::Time now,
 void Controller::RefreshJobs(absl::Time now, AttemptLifecycle& lifecycle,
                              Effects* effects) {
   lifecycle.EnforceTaskTimeouts();
+  const KindSet& alive_kinds = workers_.AliveKinds();
   for (auto& [sequence, runtime] : jobs_) {
     JobRuntime& job = *runtime;
     if (job.finished) continue;
+    job.NoteKindOffered(alive_kinds.contains(job.job.spec().kind()));
     const quarry::v1::TaskCounts& counts = job.job.task_counts();
     if (job.job.state() == quarry::v1::JOB_STATE_PENDING &&
         counts.running() + counts.done() > 0) {
@@ -451,15 +452,18 @@ absl::Status Controller::Restore(absl::Time now) {
     std::vector<RestoredAttempt> live;
     std::unique_ptr<JobRuntime> runtime = JobRuntime::Restore(
         std::move(job), tasks,
-        [this](const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return workers_.Intern(id);
-        },
+        [this](const std::string& id)
+            ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return workers_.Intern(id); },
         &live);
     for (RestoredAttempt& attempt : live) {
-      attempts_.AddUnadopted(
-          attempt.attempt_id,
-          AttemptRef{runtime->job.id(), attempt.task_index,
-                     attempt.attempt_number, attempt.worker_id, -1, false, {}});
+      attempts_.AddUnadopted(attempt.attempt_id,
+                             AttemptRef{runtime->job.id(),
+                                        attempt.task_index,
+                                        attempt.attempt_number,
+                                        attempt.worker_id,
+                                        -1,
+                                        false,
+                                        {}});
     }
     jobs_.ClaimRestoredOutputDir(runtime->job.spec().output_dir(),
                                  runtime->job.id());

@@ -31,20 +31,32 @@ class Dispatcher {
   // next step (a step places at most max_starts_per_step attempts on at
   // most max_workers_per_step workers).
   bool Rebalance(JobTable& jobs, WorkerPool& workers, AttemptTable& attempts,
-                 ControllerCounts& counts, std::vector<StartBatch>* starts) const;
+                 ControllerCounts& counts,
+                 std::vector<StartBatch>* starts) const;
 
  private:
   // Where tasks go: idle slots (tasks of any job), or the free places left,
   // queue places included (tasks of queueable jobs).
   enum class Tier { kIdleSlots, kQueue };
 
-  // Dispatches one runnable task (oldest job first) per entry of
-  // `placement` (indices into `schedulable`) into `batches`; returns how
-  // many.
+  // Which of `schedulable` may run a job: all of them run the same kinds
+  // (`uniform`, the common case: one check per job), or each is asked.
+  struct Eligibility {
+    const std::vector<WorkerRuntime*>& schedulable;
+    bool uniform;
+    // Some schedulable worker runs `job`'s kind.
+    bool CanRun(const JobRuntime& job) const;
+    bool Offers(const WorkerRuntime& worker, const JobRuntime& job) const {
+      return uniform || worker.Offers(job.job.spec().kind());
+    }
+  };
+
+  // Dispatches one runnable task (oldest job first, skipping jobs whose
+  // kind no worker with room runs) per entry of `placement` (indices into
+  // `schedulable`) into `batches`; returns how many it placed.
   int64_t PlaceTasks(const std::vector<int32_t>& placement,
-                     const std::vector<WorkerRuntime*>& schedulable, Tier tier,
-                     JobTable& jobs, AttemptTable& attempts,
-                     ControllerCounts& counts,
+                     const Eligibility& eligible, Tier tier, JobTable& jobs,
+                     AttemptTable& attempts, ControllerCounts& counts,
                      std::vector<quarry::v1::StartTasksRequest>& batches) const;
   // Whether `job`'s tasks may wait in a worker's queue: its attempts have
   // been short (ControllerOptions::queue_tasks_shorter_than).

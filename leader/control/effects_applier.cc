@@ -1,9 +1,9 @@
 #include "leader/control/effects_applier.h"
 
+#include <glog/logging.h>
+
 #include <string>
 #include <utility>
-
-#include <glog/logging.h>
 
 namespace quarry {
 
@@ -53,8 +53,8 @@ void EffectsApplier::WriteStore(Effects& effects) {
     }
     deferred_starts_.clear();
   }
-  sink_->OnStoreWritten(
-      backlog, static_cast<int64_t>(effects.starts.size()) - started);
+  sink_->OnStoreWritten(backlog,
+                        static_cast<int64_t>(effects.starts.size()) - started);
   notifier_->Notify(effects.state_changed);
 }
 

@@ -143,8 +143,7 @@ void JobRuntime::FillAssignment(int32_t index, const std::string& attempt_id,
 void JobRuntime::RecordDone(int32_t index,
                             const quarry::v1::AttemptStatus* report) {
   errors.erase(index);
-  if (report != nullptr && report->has_start_time() &&
-      report->has_end_time()) {
+  if (report != nullptr && report->has_start_time() && report->has_end_time()) {
     NoteRunTime(FromProtoTime(report->end_time()) -
                 FromProtoTime(report->start_time()));
   }
@@ -187,17 +186,27 @@ bool JobRuntime::RecordUnsuccessful(int32_t index, const std::string& error,
   return true;
 }
 
+void JobRuntime::NoteKindOffered(bool offered) {
+  const bool waiting = runnable() > 0 && !offered;
+  if (waiting == !job.waiting_reason().empty()) return;
+  job.set_waiting_reason(
+      waiting ? absl::StrCat("waiting: no ALIVE worker offers kind ",
+                             job.spec().kind())
+              : "");
+  dirty = true;
+}
+
 void JobRuntime::Finish(quarry::v1::JobState state, const std::string& error,
                         absl::Time now) {
   finished = true;
   job.set_state(state);
+  job.clear_waiting_reason();
   job.set_error(error);
   *job.mutable_end_time() = ToProtoTime(now);
   if (!job.has_start_time()) *job.mutable_start_time() = ToProtoTime(now);
   dirty = true;
   ClearRunnable();
-  for (int32_t index = 0; index < static_cast<int32_t>(tasks.size());
-       ++index) {
+  for (int32_t index = 0; index < static_cast<int32_t>(tasks.size()); ++index) {
     const ExecutionStatus status = tasks[index].execution_status();
     if (status == quarry::v1::EXECUTION_STATUS_PENDING ||
         status == quarry::v1::EXECUTION_STATUS_ASSIGNED ||

@@ -101,7 +101,11 @@ struct JobRuntime {
   int64_t runnable() const {
     return static_cast<int64_t>(queued.size()) + plan.map_count - next_fresh;
   }
-  // The next runnable task; runnable() must be > 0.
+  // The next runnable task, left in place; runnable() must be > 0.
+  int32_t PeekRunnable() const {
+    return queued.empty() ? next_fresh : queued.front();
+  }
+  // The next runnable task, taken; runnable() must be > 0.
   int32_t PopRunnable() {
     if (queued.empty()) return next_fresh++;
     const int32_t index = queued.front();
@@ -144,6 +148,9 @@ struct JobRuntime {
   // started in max_attempts + `max_dispatches` tries.
   bool RecordUnsuccessful(int32_t index, const std::string& error,
                           bool counts_as_failure, int32_t max_dispatches);
+  // Whether some ALIVE worker runs the job's kind: tasks that wait for a
+  // slot and cannot get one say so in job.waiting_reason.
+  void NoteKindOffered(bool offered);
   // The job reached `state` (terminal) at `now`: nothing waits any more,
   // and tasks not yet ended are CANCELLED.
   void Finish(quarry::v1::JobState state, const std::string& error,

@@ -42,10 +42,12 @@ JobRuntime* JobTable::Find(const std::string& job_id) {
   return it == jobs_.end() ? nullptr : it->second.get();
 }
 
-JobTable::Outcome JobTable::EndAttempt(
-    const AttemptRef& ref, quarry::v1::ExecutionStatus status,
-    const std::string& error, bool counts_as_failure,
-    const quarry::v1::AttemptStatus* report, int32_t max_dispatches) {
+JobTable::Outcome JobTable::EndAttempt(const AttemptRef& ref,
+                                       quarry::v1::ExecutionStatus status,
+                                       const std::string& error,
+                                       bool counts_as_failure,
+                                       const quarry::v1::AttemptStatus* report,
+                                       int32_t max_dispatches) {
   JobRuntime* job = Find(ref.job_id);
   if (job == nullptr) return Outcome::kIgnored;
   --job->live_attempts;
@@ -86,14 +88,6 @@ std::string JobTable::CommitRefusal(const std::string& attempt_id,
 int64_t JobTable::Runnable() const {
   int64_t runnable = 0;
   for (const auto& [sequence, job] : jobs_) runnable += job->runnable();
-  return runnable;
-}
-
-int64_t JobTable::QueueableRunnable(absl::Duration shorter_than) const {
-  int64_t runnable = 0;
-  for (const auto& [sequence, job] : jobs_) {
-    if (job->typical_run < shorter_than) runnable += job->runnable();
-  }
   return runnable;
 }
 

@@ -10,8 +10,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/store.h"
 #include "absl/time/time.h"
+#include "common/store.h"
 #include "leader/control/attempt_table.h"
 #include "leader/control/controller_stats.h"
 #include "leader/control/job_runtime.h"
@@ -53,16 +53,15 @@ class JobTable {
 
   // What ending an attempt did to its task.
   enum class Outcome {
-    kIgnored,   // Its job is gone or finished, or a newer attempt runs.
-    kDone,      // The task is DONE.
-    kRetried,   // The task waits for a slot again.
-    kFailed,    // The task FAILED for good.
+    kIgnored,  // Its job is gone or finished, or a newer attempt runs.
+    kDone,     // The task is DONE.
+    kRetried,  // The task waits for a slot again.
+    kFailed,   // The task FAILED for good.
   };
   // The attempt `ref` (no longer live) ended with `status` (`report`, may
   // be null: the worker's account of it); see JobRuntime::RecordDone and
   // RecordUnsuccessful.
-  Outcome EndAttempt(const AttemptRef& ref,
-                     quarry::v1::ExecutionStatus status,
+  Outcome EndAttempt(const AttemptRef& ref, quarry::v1::ExecutionStatus status,
                      const std::string& error, bool counts_as_failure,
                      const quarry::v1::AttemptStatus* report,
                      int32_t max_dispatches);
@@ -72,11 +71,8 @@ class JobTable {
   std::string CommitRefusal(const std::string& attempt_id,
                             const AttemptRef& ref);
 
-  // Tasks waiting for a slot, of every job; of the jobs whose attempts ran
-  // shorter than `shorter_than` on average (they may wait in a worker's
-  // queue).
+  // Tasks waiting for a slot, of every job.
   int64_t Runnable() const;
-  int64_t QueueableRunnable(absl::Duration shorter_than) const;
   // Whether some unfinished job limits its attempts' run time.
   bool AnyTaskTimeout() const;
 

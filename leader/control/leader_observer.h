@@ -8,8 +8,8 @@ namespace quarry {
 
 // Which side of the leader a failed store call came from.
 enum class StoreOp {
-  kRead,   // An API read (GetJob, ListJobs, WatchJob, ...).
-  kWrite,  // A submission, or a controller write of task/job/worker state.
+  kRead,     // An API read (GetJob, ListJobs, WatchJob, ...).
+  kWrite,    // A submission, or a controller write of task/job/worker state.
   kHistory,  // An API read of the execution history (PostgreSQL).
 };
 

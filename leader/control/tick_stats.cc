@@ -1,7 +1,6 @@
 #include "leader/control/tick_stats.h"
 
 #include <glog/logging.h>
-
 #include <time.h>
 
 #include <algorithm>

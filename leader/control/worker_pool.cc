@@ -1,10 +1,11 @@
 #include "leader/control/worker_pool.h"
 
-#include <utility>
-
 #include <glog/logging.h>
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "common/job_kinds.h"
 #include "common/time_util.h"
 #include "leader/control/attempt_table.h"
 
@@ -22,6 +23,15 @@ std::unique_ptr<WorkerRuntime> WorkerRuntime::FromRegistration(
   record.set_slots(request.slots());
   record.set_queue(request.queue());
   *record.mutable_labels() = request.labels();
+  if (request.kinds().empty()) {  // It does not say: the built-in kinds.
+    for (const KindSpec& kind : AllKinds()) {
+      if (kind.name != kExecKind) record.add_kinds(kind.name);
+    }
+  } else {
+    *record.mutable_kinds() = request.kinds();
+  }
+  worker->kinds = std::make_shared<const KindSet>(record.kinds().begin(),
+                                                  record.kinds().end());
   record.set_status(quarry::v1::WORKER_STATUS_ALIVE);
   *record.mutable_register_time() = ToProtoTime(now);
   // Slots first, then the places of its queue: the leader fills both alike.
@@ -64,8 +74,8 @@ WorkerRuntime* WorkerPool::Find(const std::string& worker_id) {
 }
 
 int32_t WorkerPool::Intern(const std::string& worker_id) {
-  auto [it, inserted] = name_index_.try_emplace(
-      worker_id, static_cast<int32_t>(names_.size()));
+  auto [it, inserted] =
+      name_index_.try_emplace(worker_id, static_cast<int32_t>(names_.size()));
   if (inserted) names_.push_back(worker_id);
   return it->second;
 }
@@ -74,6 +84,18 @@ WorkerPool::Registration WorkerPool::Register(
     std::unique_ptr<WorkerRuntime> worker, int reported_attempts) {
   const quarry::v1::Worker record = worker->record;
   worker->name = Intern(record.id());
+  // Share one set among workers that run the same kinds.
+  auto known =
+      std::find_if(kind_sets_.begin(), kind_sets_.end(),
+                   [&worker](const std::shared_ptr<const KindSet>& set) {
+                     return *set == *worker->kinds;
+                   });
+  if (known != kind_sets_.end()) {
+    worker->kinds = *known;
+  } else {
+    kind_sets_.push_back(worker->kinds);
+  }
+  alive_kinds_stale_ = true;
   Registration registration;
   auto it = workers_.find(record.id());
   if (it != workers_.end()) {
@@ -93,8 +115,8 @@ WorkerPool::Registration WorkerPool::Register(
   return registration;
 }
 
-absl::Status WorkerPool::NoteReport(const std::string& worker_id,
-                                    bool draining, absl::Time now) {
+absl::Status WorkerPool::NoteReport(const std::string& worker_id, bool draining,
+                                    absl::Time now) {
   WorkerRuntime* worker = Find(worker_id);
   if (worker == nullptr) {
     return absl::NotFoundError(absl::StrCat(
@@ -140,22 +162,21 @@ bool WorkerPool::Disconnect(const std::string& worker_id,
   return true;
 }
 
-absl::StatusOr<WorkerRuntime*> WorkerPool::Drain(
-    const std::string& worker_id) {
+absl::StatusOr<WorkerRuntime*> WorkerPool::Drain(const std::string& worker_id) {
   WorkerRuntime* worker = Find(worker_id);
   if (worker == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("worker ", worker_id, " is not registered"));
   }
   if (worker->link == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("worker ", worker_id,
-                     " is not connected; it cannot be told to drain"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "worker ", worker_id, " is not connected; it cannot be told to drain"));
   }
   LOG(INFO) << "draining worker " << worker_id << " on request";
   worker->draining = true;
   if (worker->record.status() == quarry::v1::WORKER_STATUS_ALIVE) {
     worker->record.set_status(quarry::v1::WORKER_STATUS_DRAINING);
+    alive_kinds_stale_ = true;
   }
   dirty_.insert(worker_id);
   return worker;
@@ -168,7 +189,31 @@ std::shared_ptr<WorkerLink> WorkerPool::Forget(const std::string& worker_id) {
   forgotten_.push_back(worker_id);
   dirty_.erase(worker_id);
   workers_.erase(it);
+  alive_kinds_stale_ = true;
   return link;
+}
+
+void WorkerPool::MarkDisconnectedDead(WorkerRuntime& worker) {
+  worker.record.set_status(quarry::v1::WORKER_STATUS_DEAD);
+  alive_kinds_stale_ = true;
+}
+
+const KindSet& WorkerPool::AliveKinds() {
+  if (!alive_kinds_stale_) return alive_kinds_;
+  alive_kinds_.clear();
+  // Each distinct set once: a thousand workers share a few sets.
+  std::vector<const KindSet*> seen;
+  for (const auto& [id, worker] : workers_) {
+    if (worker->record.status() != quarry::v1::WORKER_STATUS_ALIVE) continue;
+    if (std::find(seen.begin(), seen.end(), worker->kinds.get()) !=
+        seen.end()) {
+      continue;
+    }
+    seen.push_back(worker->kinds.get());
+    alive_kinds_.insert(worker->kinds->begin(), worker->kinds->end());
+  }
+  alive_kinds_stale_ = false;
+  return alive_kinds_;
 }
 
 std::vector<std::string> WorkerPool::ClearPlaces(WorkerRuntime& worker) {
@@ -263,6 +308,7 @@ void WorkerPool::UpdateHealth(absl::Time now, std::vector<Probe>* probes,
                 << absl::FormatDuration(silence) << ")";
       worker.record.set_status(status);
       dirty_.insert(worker.record.id());
+      alive_kinds_stale_ = true;
       if (status == quarry::v1::WORKER_STATUS_DEAD) {
         lost->push_back(
             {absl::StrCat("worker ", worker.record.id(), " died (silent for ",
@@ -276,6 +322,7 @@ void WorkerPool::UpdateHealth(absl::Time now, std::vector<Probe>* probes,
       forgotten_.push_back(worker.record.id());
       dirty_.erase(worker.record.id());
       it = workers_.erase(it);
+      alive_kinds_stale_ = true;
       continue;
     }
     // What changes all the time (slots, the heartbeat's age) is stored
@@ -320,7 +367,8 @@ std::vector<WorkerRuntime*> WorkerPool::Schedulable(bool* capped) {
   }
   // Fewer, fuller batches cost less than a task or two for every one of a
   // thousand workers.
-  *capped = static_cast<int>(schedulable.size()) > options_.max_workers_per_step;
+  *capped =
+      static_cast<int>(schedulable.size()) > options_.max_workers_per_step;
   if (*capped) {
     std::stable_sort(schedulable.begin(), schedulable.end(),
                      [](const WorkerRuntime* a, const WorkerRuntime* b) {

@@ -25,6 +25,11 @@ namespace quarry {
 
 class AttemptTable;
 
+// The names of the job kinds a worker runs. Workers with the same kinds
+// share one (WorkerPool interns them), so "do all these workers run the
+// same kinds" is a pointer comparison.
+using KindSet = absl::flat_hash_set<std::string>;
+
 // A registered worker as the controller tracks it: its record, its places
 // (slots, then queue places) and what each holds, how the leader reaches
 // it, and its health. Owned by the WorkerPool.
@@ -36,6 +41,8 @@ struct WorkerRuntime {
 
   quarry::v1::Worker record;  // id, address, slots, labels, status, times.
   int32_t name = -1;          // Its id's index in the pool's names.
+  // The kinds it runs (record.kinds as a set); never null once registered.
+  std::shared_ptr<const KindSet> kinds;
   // Per place: the live attempt id, "" when free, or "!<id>" when the
   // worker reports it busy with an attempt the leader does not run (stale
   // work).
@@ -67,6 +74,7 @@ struct WorkerRuntime {
   }
   // Slots with nothing to run: fewer attempts than slots are placed here.
   int32_t idle_slots() const { return std::max(0, record.slots() - held()); }
+  bool Offers(const std::string& kind) const { return kinds->contains(kind); }
   // The live attempts it holds (stale work left out), in place order.
   std::vector<std::string> LiveAttempts() const;
   // Puts `attempt_id` in the first free place; returns the place.
@@ -133,6 +141,11 @@ class WorkerPool {
   // stream, to close; null if none.
   std::shared_ptr<WorkerLink> Forget(const std::string& worker_id);
 
+  // Its stream broke: DEAD at once.
+  void MarkDisconnectedDead(WorkerRuntime& worker);
+  // The kinds that some ALIVE worker runs.
+  const KindSet& AliveKinds();
+
   // Clears every place of `worker`; returns the live attempts it held.
   std::vector<std::string> ClearPlaces(WorkerRuntime& worker);
   void MarkUnreachable(WorkerRuntime& worker, const std::string& why);
@@ -185,6 +198,12 @@ class WorkerPool {
   absl::flat_hash_set<std::string> dirty_;
   std::vector<std::string> forgotten_;
   int64_t last_connection_id_ = 0;
+  // Distinct kind sets of the registered workers (shared by WorkerRuntime).
+  std::vector<std::shared_ptr<const KindSet>> kind_sets_;
+  // The kinds some ALIVE worker runs; recomputed after a registration,
+  // departure or status change (`alive_kinds_stale_`).
+  KindSet alive_kinds_;
+  bool alive_kinds_stale_ = true;
   // Every worker id ever seen, interned.
   std::vector<std::string> names_;
   absl::flat_hash_map<std::string, int32_t> name_index_;

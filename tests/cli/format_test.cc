@@ -192,6 +192,8 @@ TEST(FormatTest, ClusterShowsWorkersAndBusySlots) {
   dead.set_id("worker-2");
   dead.set_status(quarry::v1::WORKER_STATUS_DEAD);
   dead.set_slots(4);
+  worker.add_kinds("exec");
+  worker.add_kinds("grep");
   const std::string text = FormatCluster(response);
   EXPECT_THAT(text, HasSubstr("Cluster:  DEGRADED\n"));
   EXPECT_THAT(text, HasSubstr("Workers:  2 (1 alive)\n"));
@@ -199,6 +201,8 @@ TEST(FormatTest, ClusterShowsWorkersAndBusySlots) {
   EXPECT_THAT(
       text, HasSubstr("worker-1  127.0.0.1:7101  ALIVE   1/2    300ms ago\n"));
   EXPECT_THAT(text, HasSubstr("worker-2                  DEAD    0/4"));
+  EXPECT_THAT(text, HasSubstr("Kinds:    exec, grep (worker-1)\n"));
+  EXPECT_THAT(text, HasSubstr("Kinds:    (not reported) (worker-2)\n"));
   EXPECT_THAT(text, HasSubstr("Busy slots:\nWORKER    SLOT  STATUS   ATTEMPT\n"
                               "worker-1  1     RUNNING  job-000003.4.1\n"));
 }

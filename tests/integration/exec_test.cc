@@ -191,13 +191,37 @@ TEST_F(ExecTest, ARootWorkerRunsCommandsAsNobody) {
             absl::StrCat(nobody->pw_uid, "\n"));
 }
 
-TEST_F(ExecTest, AWorkerWithoutAllowExecRunsNoCommand) {
+TEST_F(ExecTest, AJobWaitsWithAReasonUntilAWorkerAllowsExec) {
   StartWorkers(1, 2);  // No --allow_exec.
-  const std::string marker = cluster_->dir() + "/ran";
-  JobSpec spec = Exec({"touch", marker}, "", "");
-  spec.set_max_attempts(1);
-  EXPECT_THAT(RunToFailure(spec), HasSubstr("unknown kind \"exec\""));
+  const std::string shared = cluster_->dir() + "/shared";
+  fs::create_directories(shared);
+  chmod(shared.c_str(), 0777);  // The command may run as nobody.
+  const std::string marker = shared + "/ran";
+  absl::StatusOr<std::string> id =
+      cluster_->Submit(Exec({"touch", marker}, "", ""));
+  ASSERT_TRUE(id.ok()) << id.status();
+  // The job waits, PENDING, and says why (polling GetJob, bounded).
+  quarry::v1::GetJobResponse job;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (job.job().waiting_reason().empty() && absl::Now() < deadline) {
+    quarry::v1::GetJobRequest request;
+    request.set_job_id(*id);
+    ASSERT_TRUE(cluster_->jobs()
+                    .GetJob(ContextWithDeadline().get(), request, &job)
+                    .ok());
+  }
+  EXPECT_EQ(job.job().waiting_reason(),
+            "waiting: no ALIVE worker offers kind exec");
+  EXPECT_EQ(job.job().state(), quarry::v1::JOB_STATE_PENDING);
   EXPECT_FALSE(fs::exists(marker));
+
+  // A worker that allows exec runs it.
+  ASSERT_TRUE(cluster_->StartWorker("worker-exec", 1, {"--allow_exec"}).ok());
+  absl::StatusOr<quarry::v1::Job> done = cluster_->WaitForJob(*id);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->state(), quarry::v1::JOB_STATE_DONE) << done->error();
+  EXPECT_EQ(done->waiting_reason(), "");
+  EXPECT_TRUE(fs::exists(marker));
 }
 
 TEST_F(ExecTest, CancelTimeoutAndAKilledWorkerLeaveNoProcessRunning) {

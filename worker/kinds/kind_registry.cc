@@ -23,12 +23,17 @@ absl::StatusOr<const JobKind*> KindRegistry::Find(absl::string_view name,
         is_reduce ? absl::StrCat("kind \"", name, "\" has no reduce step")
                   : absl::StrCat("kind \"", name, "\" has only a reduce step"));
   }
+  return absl::NotFoundError(
+      absl::StrCat("unknown kind \"", name,
+                   "\" (known: ", absl::StrJoin(Names(), ", "), ")"));
+}
+
+std::vector<std::string> KindRegistry::Names() const {
   std::vector<std::string> names;
   for (const auto& [key, kind] : kinds_) names.push_back(key.first);
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  return absl::NotFoundError(absl::StrCat(
-      "unknown kind \"", name, "\" (known: ", absl::StrJoin(names, ", "), ")"));
+  return names;
 }
 
 std::unique_ptr<KindRegistry> NewBuiltInKindRegistry(size_t chunk_size) {

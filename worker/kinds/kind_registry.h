@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -34,6 +35,8 @@ class KindRegistry {
   // ("unknown kind \"x\" (known: ...)" or "kind \"grep\" has no reduce step").
   absl::StatusOr<const JobKind*> Find(absl::string_view name,
                                       bool is_reduce) const;
+  // The names of the kinds it runs, sorted, each once.
+  std::vector<std::string> Names() const;
 
  private:
   absl::flat_hash_map<std::pair<std::string, bool>, std::unique_ptr<JobKind>>

@@ -37,7 +37,8 @@ TEST_F(ControllerTest, SpreadsTasksInOneBatchPerWorker) {
   EXPECT_EQ(starts2[0].request.assignments_size(), 3);
   EXPECT_EQ(starts1[0].request.worker_id(), "w1");
   std::vector<int> slots;
-  for (const auto& a : starts1[0].request.assignments()) slots.push_back(a.slot());
+  for (const auto& a : starts1[0].request.assignments())
+    slots.push_back(a.slot());
   EXPECT_THAT(slots, ElementsAre(0, 1, 2));
   EXPECT_EQ(StoredJob(id).task_counts().assigned(), 6);
 }
@@ -105,10 +106,12 @@ TEST_F(ControllerTest, SilentWorkerDoesNotStallLoopAndItsTasksMove) {
   clock_.Advance(absl::Seconds(3));
   KeepAlive("good");
   Step();  // "slow" is DEAD: its two attempts are LOST and re-queued.
-  EXPECT_EQ((*store_.ListWorkers())[1].status(), quarry::v1::WORKER_STATUS_DEAD);
+  EXPECT_EQ((*store_.ListWorkers())[1].status(),
+            quarry::v1::WORKER_STATUS_DEAD);
   std::vector<std::string> moved = AcceptStarts("good");
   ASSERT_THAT(moved, SizeIs(2));
-  for (const std::string& attempt : moved) EXPECT_THAT(attempt, HasSubstr(".2"));
+  for (const std::string& attempt : moved)
+    EXPECT_THAT(attempt, HasSubstr(".2"));
   ASSERT_TRUE(Report("good", moved, quarry::v1::EXECUTION_STATUS_DONE).ok());
   Step();
   EXPECT_EQ(StoredJob(id).state(), quarry::v1::JOB_STATE_DONE);
@@ -122,9 +125,9 @@ TEST_F(ControllerTest, TaskFailingEveryAttemptFailsJobWithReason) {
     std::vector<std::string> ids = AcceptStarts("w1");
     ASSERT_THAT(ids, SizeIs(1));
     EXPECT_EQ(ids[0], absl::StrCat(id, ".0.", attempt));
-    ASSERT_TRUE(Report("w1", ids, quarry::v1::EXECUTION_STATUS_FAILED,
-                       "disk on fire")
-                    .ok());
+    ASSERT_TRUE(
+        Report("w1", ids, quarry::v1::EXECUTION_STATUS_FAILED, "disk on fire")
+            .ok());
   }
   Step();
   const quarry::v1::Job job = StoredJob(id);
@@ -144,7 +147,8 @@ TEST_F(ControllerTest, LateDoneFromSupersededAttemptIsIgnored) {
   ASSERT_THAT(first, SizeIs(1));
   // The first attempt fails on its worker; a retry starts.
   const std::string worker = StoredTasks(id)[0].worker_id();
-  ASSERT_TRUE(Report(worker, first, quarry::v1::EXECUTION_STATUS_FAILED, "x").ok());
+  ASSERT_TRUE(
+      Report(worker, first, quarry::v1::EXECUTION_STATUS_FAILED, "x").ok());
   Step();
   const std::string retry_worker = StoredTasks(id)[0].worker_id();
   std::vector<std::string> second = AcceptStarts(retry_worker);
@@ -207,7 +211,8 @@ TEST_F(ControllerTest, CancelStopsRunningAttempts) {
   ASSERT_THAT(cancels, SizeIs(1));
   EXPECT_THAT(cancels[0].request.attempt_ids(), SizeIs(2));
   EXPECT_THAT(finalizer_.finalized, SizeIs(0));  // Attempts still run.
-  ASSERT_TRUE(Report("w1", running, quarry::v1::EXECUTION_STATUS_CANCELLED).ok());
+  ASSERT_TRUE(
+      Report("w1", running, quarry::v1::EXECUTION_STATUS_CANCELLED).ok());
   Step();
   EXPECT_THAT(finalizer_.finalized, ElementsAre(id));
   EXPECT_FALSE(controller_->RequestCancel(id).ok());
@@ -272,7 +277,8 @@ TEST_F(ControllerTest, BrokenConnectionMakesWorkerDeadAtOnce) {
   Register("w1", 2);
   Register("w2", 2);
   auto link = std::make_shared<FakeLink>();
-  absl::StatusOr<int64_t> connection = controller_->OnWorkerConnected("w1", link);
+  absl::StatusOr<int64_t> connection =
+      controller_->OnWorkerConnected("w1", link);
   ASSERT_TRUE(connection.ok());
   EXPECT_FALSE(controller_->OnWorkerConnected("ghost", link).ok());
   const std::string id = SubmitNoop(4);
@@ -284,12 +290,15 @@ TEST_F(ControllerTest, BrokenConnectionMakesWorkerDeadAtOnce) {
   // A stale connection id (an older stream) changes nothing.
   controller_->OnWorkerDisconnected("w1", *connection + 100);
   Step();
-  EXPECT_EQ((*store_.ListWorkers())[0].status(), quarry::v1::WORKER_STATUS_ALIVE);
+  EXPECT_EQ((*store_.ListWorkers())[0].status(),
+            quarry::v1::WORKER_STATUS_ALIVE);
 
   controller_->OnWorkerDisconnected("w1", *connection);
   Step();  // No clock advance: detection does not wait for a timeout.
-  EXPECT_EQ((*store_.ListWorkers())[0].status(), quarry::v1::WORKER_STATUS_DEAD);
-  EXPECT_THAT((*store_.ListWorkers())[0].slot_states(0).attempt_id(), ::testing::IsEmpty());
+  EXPECT_EQ((*store_.ListWorkers())[0].status(),
+            quarry::v1::WORKER_STATUS_DEAD);
+  EXPECT_THAT((*store_.ListWorkers())[0].slot_states(0).attempt_id(),
+              ::testing::IsEmpty());
   int pending = 0;
   for (const auto& task : StoredTasks(id)) {
     pending += task.status() == quarry::v1::EXECUTION_STATUS_PENDING;
@@ -312,7 +321,8 @@ TEST_F(ControllerTest, CommitIsGrantedToTheCurrentAttemptOnly) {
   const std::string worker = StoredTasks(id)[0].worker_id();
   const std::string other = worker == "w1" ? "w2" : "w1";
   EXPECT_TRUE(controller_->OnCommitRequest(worker, first[0]).granted());
-  EXPECT_TRUE(controller_->OnCommitRequest(worker, first[0]).granted());  // Retry.
+  EXPECT_TRUE(
+      controller_->OnCommitRequest(worker, first[0]).granted());  // Retry.
   auto wrong = controller_->OnCommitRequest(other, first[0]);
   EXPECT_FALSE(wrong.granted());
   EXPECT_THAT(wrong.reason(), HasSubstr("runs on worker"));
@@ -329,7 +339,8 @@ TEST_F(ControllerTest, RetryGoesToAnotherWorker) {
   std::vector<std::string> first = AcceptStarts("w1");
   if (first.empty()) first = AcceptStarts("w2");
   const std::string worker = StoredTasks(id)[0].worker_id();
-  ASSERT_TRUE(Report(worker, first, quarry::v1::EXECUTION_STATUS_FAILED, "x").ok());
+  ASSERT_TRUE(
+      Report(worker, first, quarry::v1::EXECUTION_STATUS_FAILED, "x").ok());
   Step();
   EXPECT_NE(StoredTasks(id)[0].worker_id(), worker);
   EXPECT_EQ(StoredTasks(id)[0].attempts(), 2);
@@ -382,7 +393,8 @@ TEST_F(ControllerTest, DrainingWorkerGetsNoWorkThenLeaves) {
   ASSERT_TRUE(Report("w1", running, quarry::v1::EXECUTION_STATUS_DONE).ok());
   Step();
   EXPECT_THAT(clients_.worker("w1")->TakeStarts(), SizeIs(0));
-  EXPECT_EQ((*store_.ListWorkers())[0].status(), quarry::v1::WORKER_STATUS_DRAINING);
+  EXPECT_EQ((*store_.ListWorkers())[0].status(),
+            quarry::v1::WORKER_STATUS_DRAINING);
   ASSERT_TRUE(controller_->OnDeregisterWorker("w1").ok());
   Step();
   EXPECT_THAT(*store_.ListWorkers(), SizeIs(0));
@@ -438,6 +450,33 @@ TEST_F(ControllerTest, StatsFollowJobsTasksSlotsAndAttempts) {
   EXPECT_EQ(stats.jobs[quarry::v1::JOB_STATE_RUNNING], 0);
   EXPECT_EQ(stats.tasks[quarry::v1::EXECUTION_STATUS_CANCELLED], 0);  // Gone.
   EXPECT_EQ(stats.counts.jobs_finished[quarry::v1::JOB_STATE_CANCELLED], 1);
+}
+
+TEST_F(ControllerTest, AJobWaitsWithAReasonUntilAWorkerRunsItsKind) {
+  Register("w-plain", 2);  // Reports no kinds: the built-in ones.
+  quarry::v1::JobSpec spec;
+  spec.set_kind("exec");
+  spec.add_command("true");
+  (*spec.mutable_settings())["tasks"] = "3";
+  auto submitted = manager_->Submit(spec);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  const std::string id = submitted->job_id();
+  Step();
+  EXPECT_TRUE(clients_.worker("w-plain")->TakeStarts().empty());
+  EXPECT_EQ(StoredJob(id).state(), quarry::v1::JOB_STATE_PENDING);
+  EXPECT_EQ(StoredJob(id).waiting_reason(),
+            "waiting: no ALIVE worker offers kind exec");
+
+  quarry::v1::RegisterWorkerRequest request;
+  request.set_worker_id("w-exec");
+  request.set_address("127.0.0.1:2");
+  request.set_slots(4);
+  request.add_kinds("exec");
+  ASSERT_TRUE(controller_->OnRegisterWorker(request).ok());
+  Step();
+  EXPECT_EQ(AcceptStarts("w-exec").size(), 3u);
+  EXPECT_TRUE(clients_.worker("w-plain")->TakeStarts().empty());
+  EXPECT_EQ(StoredJob(id).waiting_reason(), "");
 }
 
 }  // namespace

@@ -46,10 +46,11 @@ std::vector<Placed> Assignments(const StartBatch& batch) {
 
 class DispatcherTest : public ::testing::Test {
  protected:
-  JobRuntime& AddJob(int64_t sequence, int32_t maps) {
+  JobRuntime& AddJob(int64_t sequence, int32_t maps,
+                     const std::string& kind = "noop") {
     quarry::v1::Job job;
     job.set_id(FormatJobId(sequence));
-    job.mutable_spec()->set_kind("noop");
+    job.mutable_spec()->set_kind(kind);
     job.mutable_spec()->set_max_attempts(3);
     job.set_task_count(maps);
     job.mutable_task_counts()->set_pending(maps);
@@ -58,11 +59,13 @@ class DispatcherTest : public ::testing::Test {
     return jobs_.Add(std::make_unique<JobRuntime>(job, plan));
   }
 
-  WorkerRuntime* AddWorker(const std::string& id, int slots, int queue = 0) {
+  WorkerRuntime* AddWorker(const std::string& id, int slots, int queue = 0,
+                           const std::vector<std::string>& kinds = {}) {
     quarry::v1::RegisterWorkerRequest request;
     request.set_worker_id(id);
     request.set_slots(slots);
     request.set_queue(queue);
+    for (const std::string& kind : kinds) request.add_kinds(kind);
     return workers()
         .Register(WorkerRuntime::FromRegistration(request, nullptr, kT0), 0)
         .worker;
@@ -225,6 +228,39 @@ TEST_F(DispatcherTest, MaxWorkersPerStepLeavesWorkForNextStep) {
   EXPECT_FALSE(Rebalance());  // b alone is schedulable now.
   ASSERT_EQ(starts_.size(), 1u);
   EXPECT_EQ(starts_[0].request.worker_id(), "b");
+}
+
+TEST_F(DispatcherTest, TasksGoOnlyToWorkersThatRunTheirKind) {
+  WorkerRuntime* plain = AddWorker("a-plain", 4);  // Built-in kinds only.
+  WorkerRuntime* exec = AddWorker("b-exec", 2, 0, {"exec", "noop"});
+  EXPECT_FALSE(plain->Offers("exec"));
+  AddJob(1, 5, "exec");
+  AddJob(2, 2, "noop");
+
+  // The exec job fills the exec worker; the noop job takes the rest.
+  EXPECT_FALSE(Rebalance());
+  ASSERT_EQ(starts_.size(), 2u);
+  EXPECT_EQ(starts_[0].request.worker_id(), "a-plain");
+  EXPECT_THAT(Assignments(starts_[0]), ElementsAre(Placed{"job-000002", 0, 0},
+                                                   Placed{"job-000002", 1, 1}));
+  EXPECT_EQ(starts_[1].request.worker_id(), "b-exec");
+  EXPECT_THAT(Assignments(starts_[1]), ElementsAre(Placed{"job-000001", 0, 0},
+                                                   Placed{"job-000001", 1, 1}));
+  EXPECT_EQ(exec->free_slots, 0);
+
+  // Three exec tasks wait, but only workers that cannot run them have
+  // room: nothing is placed and no step is asked for.
+  EXPECT_FALSE(Rebalance());
+  EXPECT_THAT(starts_, IsEmpty());
+  EXPECT_EQ(plain->free_slots, 2);
+}
+
+TEST_F(DispatcherTest, AJobNoWorkerRunsDoesNotBusyLoopTheController) {
+  options_.max_starts_per_step = 2;
+  AddWorker("a", 4);
+  AddJob(1, 10, "exec");  // No worker runs exec.
+  EXPECT_FALSE(Rebalance());
+  EXPECT_THAT(starts_, IsEmpty());
 }
 
 }  // namespace

@@ -225,15 +225,12 @@ TEST(JobTableTest, CommitRefusalExplainsWhy) {
             "job job-000001 has ended");
 }
 
-TEST(JobTableTest, RunnableQueueableAndTimeouts) {
+TEST(JobTableTest, RunnableAndTimeouts) {
   JobTable table;
   JobRuntime& slow = table.Add(MakeJob(1, 3));
   JobRuntime& quick = table.Add(MakeJob(2, 2));
   quick.typical_run = absl::Milliseconds(10);
   EXPECT_EQ(table.Runnable(), 5);
-  EXPECT_EQ(table.QueueableRunnable(absl::Milliseconds(50)), 2);
-  EXPECT_EQ(table.QueueableRunnable(absl::Milliseconds(10)), 0);  // Strict.
-  EXPECT_EQ(table.QueueableRunnable(absl::InfiniteDuration()), 2);
   EXPECT_FALSE(table.AnyTaskTimeout());
 
   slow.task_timeout = absl::Seconds(30);
