@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -14,6 +15,9 @@ namespace {
 constexpr int64_t kMaxSyntheticTasks = 10'000'000;
 constexpr int64_t kMaxSleepMs = 24LL * 3600 * 1000;
 constexpr int64_t kMaxExecArrayTasks = 1'000'000;
+constexpr int64_t kMiB = int64_t{1} << 20;
+constexpr int64_t kTiB = int64_t{1} << 40;
+constexpr int64_t kMaxCpuTimeMs = 30LL * 24 * 3600 * 1000;  // 720h.
 
 // Accepted by every kind: the attempt waits this long before it works, so
 // tests and chaos runs can make tasks slow.
@@ -45,7 +49,15 @@ std::vector<KindSpec> BuildCatalog() {
          "has no inputs"},
         {"kill_grace", SettingType::kDuration, false, 0, 3600 * 1000,
          "time between SIGTERM and SIGKILL when an attempt is stopped "
-         "(default 5s)"}}},
+         "(default 5s)"},
+        {"memory", SettingType::kBytes, false, 16 * kMiB, 16 * kTiB,
+         "address space of each process the command runs (RLIMIT_AS), "
+         "e.g. 512M"},
+        {"cpu_time", SettingType::kDuration, false, 1000, kMaxCpuTimeMs,
+         "CPU time of each process the command runs (RLIMIT_CPU), e.g. 10m"},
+        {"max_output", SettingType::kBytes, false, 1024, 16 * kTiB,
+         "largest file a process of the command may write (RLIMIT_FSIZE) "
+         "and most stdout kept as the output, e.g. 1G"}}},
       {"grep",
        "lines matching settings.pattern (RE2), as path:line:text",
        true,
@@ -183,9 +195,74 @@ absl::Status ValidateSettings(
         }
         break;
       }
+      case SettingType::kBytes: {
+        int64_t bytes = 0;
+        if (!ParseByteSize(value, &bytes) || bytes < spec.min_value ||
+            bytes > spec.max_value) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "settings.", spec.name, " must be a size such as 512M in [",
+              FormatByteSize(spec.min_value), ", ",
+              FormatByteSize(spec.max_value), "], got \"", value, "\""));
+        }
+        break;
+      }
     }
   }
   return absl::OkStatus();
+}
+
+bool ParseByteSize(absl::string_view text, int64_t* bytes) {
+  int shift = 0;
+  if (!text.empty()) {
+    switch (absl::ascii_toupper(text.back())) {
+      case 'K':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      case 'T':
+        shift = 40;
+        break;
+    }
+  }
+  if (shift != 0) text.remove_suffix(1);
+  if (text.empty() ||
+      !std::all_of(text.begin(), text.end(), absl::ascii_isdigit)) {
+    return false;
+  }
+  uint64_t number = 0;
+  if (!absl::SimpleAtoi(text, &number) ||
+      number > (static_cast<uint64_t>(INT64_MAX) >> shift)) {
+    return false;
+  }
+  *bytes = static_cast<int64_t>(number << shift);
+  return true;
+}
+
+std::string FormatByteSize(int64_t bytes) {
+  static constexpr char kSuffixes[] = "KMGT";
+  int used = 0;
+  while (used < 4 && bytes != 0 && bytes % 1024 == 0) {
+    bytes /= 1024;
+    ++used;
+  }
+  return used == 0 ? absl::StrCat(bytes)
+                   : absl::StrCat(bytes, std::string(1, kSuffixes[used - 1]));
+}
+
+int64_t BytesSetting(
+    const google::protobuf::Map<std::string, std::string>& settings,
+    absl::string_view key, int64_t fallback) {
+  auto it = settings.find(std::string(key));
+  int64_t value = 0;
+  if (it == settings.end() || !ParseByteSize(it->second, &value)) {
+    return fallback;
+  }
+  return value;
 }
 
 absl::Duration DurationSetting(

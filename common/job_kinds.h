@@ -17,9 +17,11 @@ namespace quarry {
 // (worker/kinds/) implements each entry. Immutable, thread-safe.
 
 enum class SettingType {
-  kInteger,  // A decimal integer in [min_value, max_value].
-  kRegex,    // An RE2 regular expression.
+  kInteger,   // A decimal integer in [min_value, max_value].
+  kRegex,     // An RE2 regular expression.
   kDuration,  // An absl duration ("5s", "250ms") in [min_value, max_value] ms.
+  kBytes,     // A size: digits with an optional K, M, G or T suffix (binary
+              // multiples, either case), in [min_value, max_value] bytes.
 };
 
 struct SettingSpec {
@@ -59,13 +61,26 @@ absl::Status ValidateSettings(
     const google::protobuf::Map<std::string, std::string>& settings);
 
 // The integer value of a validated setting, or `fallback` when absent.
-int64_t IntSetting(const google::protobuf::Map<std::string, std::string>& settings,
-                   absl::string_view key, int64_t fallback);
+int64_t IntSetting(
+    const google::protobuf::Map<std::string, std::string>& settings,
+    absl::string_view key, int64_t fallback);
 
 // The value of a validated duration setting, or `fallback` when absent.
 absl::Duration DurationSetting(
     const google::protobuf::Map<std::string, std::string>& settings,
     absl::string_view key, absl::Duration fallback);
+
+// The value of a validated size setting in bytes, or `fallback` when absent.
+int64_t BytesSetting(
+    const google::protobuf::Map<std::string, std::string>& settings,
+    absl::string_view key, int64_t fallback);
+
+// "512M" (1 << 29), "1G", "1000": digits with an optional K, M, G or T
+// suffix (either case) for binary multiples. False for anything else, a
+// negative number or one beyond int64.
+bool ParseByteSize(absl::string_view text, int64_t* bytes);
+// The shortest form ParseByteSize reads back: 536870912 -> "512M".
+std::string FormatByteSize(int64_t bytes);
 
 // The kind that runs the user's own program (JobSpec.command).
 inline constexpr absl::string_view kExecKind = "exec";

@@ -179,6 +179,24 @@ TEST_F(ExecTest, AFailingCommandFailsTheJobWithItsExitStatusAndStderr) {
   EXPECT_THAT(RunToFailure(spec), HasSubstr("/no/such/program"));
 }
 
+TEST_F(ExecTest, ACommandOverItsLimitsFailsTheJobNamingTheLimit) {
+  StartExecWorkers(1, 1);
+  JobSpec spec = Exec({"sh", "-c", "while :; do :; done"}, "", "");
+  (*spec.mutable_settings())["cpu_time"] = "1s";
+  (*spec.mutable_settings())["memory"] = "256M";
+  spec.set_max_attempts(1);
+  EXPECT_THAT(RunToFailure(spec),
+              HasSubstr("cpu_time limit of 1s exceeded (killed by SIGXCPU)"));
+
+  // When stdout is the output, max_output bounds it too.
+  spec = Exec({"yes"}, "", cluster_->dir() + "/out");
+  (*spec.mutable_settings())["max_output"] = "1K";
+  spec.set_max_attempts(1);
+  EXPECT_THAT(RunToFailure(spec),
+              HasSubstr("max_output limit of 1K exceeded (stdout; killed by "
+                        "SIGTERM)"));
+}
+
 TEST_F(ExecTest, ARootWorkerRunsCommandsAsNobody) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   StartExecWorkers(1, 1);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "common/command_template.h"
 #include "common/job_kinds.h"
+#include "worker/exec/exec_limits.h"
 #include "worker/exec/process_runner.h"
 
 namespace quarry::worker {
@@ -174,9 +175,13 @@ class ExecKind : public JobKind {
     spec.gid = options_.gid;
     spec.kill_grace =
         DurationSetting(assignment.settings(), "kill_grace", kDefaultKillGrace);
+    const ExecLimits limits = ExecLimitsFromSettings(assignment.settings());
+    ApplyExecLimits(limits, /*stdout_is_output=*/!writes_output, &spec);
     context.log->Append(absl::StrCat(
         "running ", program, " with ", spec.argv.size() - 1, " argument(s)",
-        options_.uid.has_value() ? absl::StrCat(" as ", options_.user) : ""));
+        options_.uid.has_value() ? absl::StrCat(" as ", options_.user) : "",
+        limits.any() ? absl::StrCat(" (limits: ", limits.ToString(), ")")
+                     : ""));
     LineLogger stdout_log(context.log, "stdout: ");
     LineLogger stderr_log(context.log, "stderr: ");
     absl::StatusOr<ProcessResult> result = RunProcess(
@@ -191,8 +196,10 @@ class ExecKind : public JobKind {
         [&](absl::string_view line) {
           context.log->Append(absl::StrCat("stderr: ", line));
         });
-    if (!result.ok()) return result.status();
-    if (!result->exited_ok()) return absl::AbortedError(result->Describe());
+    if (!result.ok()) return DescribeExecStartError(result.status(), limits);
+    if (!result->exited_ok()) {
+      return absl::AbortedError(DescribeExecFailure(*result, limits));
+    }
     return absl::OkStatus();
   }
 

@@ -47,7 +47,11 @@ absl::StatusOr<ExecOptions> MakeExecOptions(absl::string_view user,
 // success; otherwise the attempt fails with "exit status 3: <last stderr
 // lines>" or "killed by SIGSEGV: ...". Cancellation (cancel, task timeout,
 // drain) stops the process group: SIGTERM, then SIGKILL after
-// settings.kill_grace (default 5s). Thread-safe (no state but options).
+// settings.kill_grace (default 5s). settings.memory, cpu_time and
+// max_output limit each process of the run (worker/exec/exec_limits.h;
+// max_output also bounds captured stdout), and an end they explain fails
+// the attempt naming the limit ("cpu_time limit of 10m exceeded (killed by
+// SIGXCPU)"). Thread-safe (no state but options).
 std::unique_ptr<JobKind> NewExecKind(ExecOptions options);
 
 }  // namespace quarry::worker

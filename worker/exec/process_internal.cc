@@ -2,7 +2,12 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -51,6 +56,19 @@ absl::Status ValidateSpec(const ProcessSpec& spec) {
     return absl::InvalidArgumentError(
         absl::StrCat("stdout_fd ", spec.stdout_fd, " is not a descriptor"));
   }
+  for (const auto& [name, limit] :
+       {std::pair{"memory_bytes", spec.memory_bytes},
+        std::pair{"cpu_seconds", spec.cpu_seconds},
+        std::pair{"file_bytes", spec.file_bytes}}) {
+    if (limit.has_value() && (*limit == 0 || *limit >= RLIM_INFINITY - 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " ", *limit, " is not in [1, RLIM_INFINITY)"));
+    }
+  }
+  if (spec.max_stdout_bytes.has_value() && spec.stdout_fd >= 0) {
+    return absl::InvalidArgumentError(
+        "max_stdout_bytes is for captured stdout only (stdout_fd -1)");
+  }
   if (spec.kill_grace < absl::ZeroDuration() ||
       spec.kill_grace > kMaxKillGrace) {
     return absl::InvalidArgumentError(
@@ -88,7 +106,25 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   return pointers;
 }
 
-std::string StageText(int32_t stage, const ProcessSpec& spec,
+std::vector<ChildLimit> ChildLimits(const ProcessSpec& spec) {
+  std::vector<ChildLimit> limits;
+  for (const auto& [resource, value, extra] :
+       {std::tuple{RLIMIT_AS, spec.memory_bytes, rlim_t{0}},
+        std::tuple{RLIMIT_CPU, spec.cpu_seconds, rlim_t{1}},
+        std::tuple{RLIMIT_FSIZE, spec.file_bytes, rlim_t{0}}}) {
+    if (!value.has_value()) continue;
+    rlimit current;
+    if (getrlimit(resource, &current) != 0) current.rlim_max = RLIM_INFINITY;
+    ChildLimit limit;
+    limit.resource = resource;
+    limit.value.rlim_cur = std::min(*value, current.rlim_max);
+    limit.value.rlim_max = std::min(*value + extra, current.rlim_max);
+    limits.push_back(limit);
+  }
+  return limits;
+}
+
+std::string StageText(int32_t stage, int32_t detail, const ProcessSpec& spec,
                       const std::string& path_searched) {
   switch (stage) {
     case kStageFork:
@@ -105,6 +141,17 @@ std::string StageText(int32_t stage, const ProcessSpec& spec,
       return absl::StrCat("setuid(", spec.uid.value_or(0), ")");
     case kStageChdir:
       return absl::StrCat("working_dir ", Quoted(spec.working_dir));
+    case kStageSetrlimit: {
+      const std::vector<ChildLimit> limits = ChildLimits(spec);
+      if (detail < 0 || static_cast<size_t>(detail) >= limits.size()) {
+        return "setrlimit";
+      }
+      const ChildLimit& limit = limits[detail];
+      const char* name = limit.resource == RLIMIT_AS    ? "RLIMIT_AS"
+                         : limit.resource == RLIMIT_CPU ? "RLIMIT_CPU"
+                                                        : "RLIMIT_FSIZE";
+      return absl::StrCat("setrlimit(", name, ", ", limit.value.rlim_cur, ")");
+    }
     case kStageExec:
       return path_searched.empty()
                  ? "execve"
@@ -146,6 +193,35 @@ absl::string_view LastLines(absl::string_view text, size_t max_lines,
   if (text.size() > max_bytes) text.remove_prefix(text.size() - max_bytes);
   return text;
 }
+
+}  // namespace quarry::worker::exec_internal
+
+namespace quarry::worker {
+
+bool ProcessResult::exited_ok() const {
+  return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0 &&
+         !stdout_limit_exceeded;
+}
+
+std::string ProcessResult::StderrSuffix() const {
+  const absl::string_view last =
+      exec_internal::LastLines(stderr_tail, exec_internal::kDescribeLines,
+                               exec_internal::kDescribeBytes);
+  return last.empty() ? "" : absl::StrCat(": ", last);
+}
+
+std::string ProcessResult::Describe() const {
+  if (exited_ok()) return "";
+  std::string what = exec_internal::DescribeWaitStatus(wait_status);
+  if (stdout_limit_exceeded) {
+    what = absl::StrCat("stdout beyond the limit (", what, ")");
+  }
+  return absl::StrCat(what, StderrSuffix());
+}
+
+}  // namespace quarry::worker
+
+namespace quarry::worker::exec_internal {
 
 void StderrSink::Append(absl::string_view data) {
   tail_.append(data.data(), data.size());

@@ -2,9 +2,10 @@
 #define QUARRY_WORKER_EXEC_PROCESS_INTERNAL_H_
 
 // Internal to process_runner.cc: the pure parts of RunProcess (checking a
-// spec, the execve candidates, error and status texts, stderr's lines and
-// tail), apart so they stay small and testable. Stateless functions are
-// thread-safe; a StderrSink belongs to one RunProcess call.
+// spec, its limits, the execve candidates, error and status texts, stderr's
+// lines and tail, ProcessResult's methods), apart so they stay small and
+// testable. Stateless functions are thread-safe; a StderrSink belongs to one
+// RunProcess call.
 
 #include <cstddef>
 #include <cstdint>
@@ -15,12 +16,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "worker/exec/process_runner.h"
+#include "worker/exec/process_shim.h"
 
 namespace quarry::worker::exec_internal {
 
 inline constexpr size_t kStderrTailBytes = 2048;
 inline constexpr size_t kMaxStderrLineBytes = 4096;
 inline constexpr absl::Duration kMaxKillGrace = absl::Hours(1);
+// What ProcessResult::Describe keeps of stderr.
+inline constexpr size_t kDescribeLines = 3;
+inline constexpr size_t kDescribeBytes = 500;
 
 // `text` in double quotes, with C escapes.
 std::string Quoted(absl::string_view text);
@@ -38,8 +43,15 @@ std::vector<std::string> ExecPaths(const ProcessSpec& spec,
 // Pointers to the strings' characters, then nullptr (for execve).
 std::vector<char*> CStrings(const std::vector<std::string>& strings);
 
-// The failed step (StartStage) as said in "cannot start ...: <step>: ...".
-std::string StageText(int32_t stage, const ProcessSpec& spec,
+// The limits to set in the program, in this order: memory_bytes
+// (RLIMIT_AS), cpu_seconds (RLIMIT_CPU, hard limit one second more),
+// file_bytes (RLIMIT_FSIZE); each lowered to the worker's hard limit of
+// that resource (read with getrlimit) where that is lower.
+std::vector<ChildLimit> ChildLimits(const ProcessSpec& spec);
+
+// The failed step (StartStage) as said in "cannot start ...: <step>: ...";
+// `detail` as in ShimReport.
+std::string StageText(int32_t stage, int32_t detail, const ProcessSpec& spec,
                       const std::string& path_searched);
 
 // "exit status 3", "killed by SIGSEGV", or "wait status N".

@@ -32,8 +32,6 @@ using exec_internal::StageText;
 using exec_internal::StderrSink;
 
 constexpr size_t kReadChunkBytes = 64 * 1024;
-constexpr size_t kDescribeLines = 3;
-constexpr size_t kDescribeBytes = 500;
 // How often the loop looks at `cancel` (CancelFlag has no descriptor).
 constexpr absl::Duration kPollInterval = absl::Milliseconds(50);
 // How long the shim waits for SIGKILLed descendants to be reaped.
@@ -92,22 +90,6 @@ absl::Status MakePipe(absl::string_view what, Fd* read_end, Fd* write_end) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
-
-bool ProcessResult::exited_ok() const {
-  return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
-}
-
-std::string ProcessResult::Describe() const {
-  if (exited_ok()) return "";
-  const std::string what = DescribeWaitStatus(wait_status);
-  const absl::string_view last =
-      exec_internal::LastLines(stderr_tail, kDescribeLines, kDescribeBytes);
-  return last.empty() ? what : absl::StrCat(what, ": ", last);
-}
-
-namespace {
 
 // Watches one started shim: reads the program's stdout and stderr and the
 // shim's reports, forwards cancellation (SIGTERM to the shim, which signals
@@ -191,7 +173,8 @@ class Supervision {
       const int error = start_failure_->value;
       const std::string message =
           absl::StrCat("cannot start ", program, ": ",
-                       StageText(start_failure_->stage, spec_, path_searched));
+                       StageText(start_failure_->stage, start_failure_->detail,
+                                 spec_, path_searched));
       if (error == ENOEXEC || error == E2BIG) {  // Not the worker's fault.
         return absl::FailedPreconditionError(
             absl::StrCat(message, ": ", strerror(error)));
@@ -212,6 +195,8 @@ class Supervision {
     ProcessResult result;
     result.wait_status = *exit_status_;
     result.stderr_tail = stderr_sink_.Tail();
+    result.cpu_time = cpu_time_;
+    result.stdout_limit_exceeded = stdout_limit_exceeded_;
     return result;
   }
 
@@ -225,8 +210,17 @@ class Supervision {
   }
 
   void OnStdout(absl::string_view data, absl::Time now) {
-    if (cancelled_ || !stdout_error_.ok()) return;  // Drained and dropped.
-    absl::Status status = on_stdout_(data);
+    if (cancelled_ || !stdout_error_.ok() || stdout_limit_exceeded_) {
+      return;  // Drained and dropped.
+    }
+    if (spec_.max_stdout_bytes.has_value() &&
+        data.size() > *spec_.max_stdout_bytes - stdout_bytes_) {
+      data = data.substr(0, *spec_.max_stdout_bytes - stdout_bytes_);
+      stdout_limit_exceeded_ = true;
+      RequestStop(now);
+    }
+    stdout_bytes_ += data.size();
+    absl::Status status = data.empty() ? absl::OkStatus() : on_stdout_(data);
     if (!status.ok()) {
       stdout_error_ = std::move(status);
       RequestStop(now);
@@ -244,6 +238,7 @@ class Supervision {
         if (!start_failure_.has_value()) start_failure_ = report;
       } else if (report.type == exec_internal::kReportExited) {
         exit_status_ = report.value;
+        cpu_time_ = absl::Nanoseconds(report.cpu_ns);
         shim_deadline_ =
             std::min(shim_deadline_, now + kReapTimeout + kShimSlack);
       }
@@ -285,6 +280,9 @@ class Supervision {
   absl::Status internal_error_;
   std::optional<ShimReport> start_failure_;
   std::optional<int> exit_status_;
+  absl::Duration cpu_time_;
+  uint64_t stdout_bytes_ = 0;  // Passed to on_stdout.
+  bool stdout_limit_exceeded_ = false;
   int shim_status_ = 0;
 };
 
@@ -353,6 +351,13 @@ absl::StatusOr<ProcessResult> RunProcess(
   plan.set_ids = spec.uid.has_value();
   plan.uid = spec.uid.value_or(0);
   plan.gid = spec.gid.value_or(0);
+  const std::vector<exec_internal::ChildLimit> limits =
+      exec_internal::ChildLimits(spec);
+  for (const exec_internal::ChildLimit& limit : limits) {
+    if (plan.limit_count < exec_internal::kMaxChildLimits) {
+      plan.limits[plan.limit_count++] = limit;
+    }
+  }
   plan.kill_grace_ns = absl::ToInt64Nanoseconds(spec.kill_grace);
   plan.reap_timeout_ns = absl::ToInt64Nanoseconds(kReapTimeout);
 

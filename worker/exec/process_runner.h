@@ -1,8 +1,10 @@
 #ifndef QUARRY_WORKER_EXEC_PROCESS_RUNNER_H_
 #define QUARRY_WORKER_EXEC_PROCESS_RUNNER_H_
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +43,28 @@ struct ProcessSpec {
   // On cancel (or an error from on_stdout): SIGTERM to the process group,
   // SIGKILL after this. In [0, 1h].
   absl::Duration kill_grace = absl::Seconds(5);
+
+  // Resource limits of the program, set (soft and hard) after fork, before
+  // execve, in the program's process only (never the supervisor's); unset:
+  // the worker's own. Each is lowered to the worker's hard limit where that
+  // is lower. They are per process: the program's children inherit them,
+  // each with a count of its own. In [1, RLIM_INFINITY).
+  // RLIMIT_AS, bytes of address space: beyond it allocations fail (malloc
+  // returns null, mmap ENOMEM), which programs show as an error exit or a
+  // crash.
+  std::optional<rlim_t> memory_bytes;
+  // RLIMIT_CPU, seconds of CPU: SIGXCPU when used up, SIGKILL one CPU
+  // second later (hard limit cpu_seconds + 1) if it is caught or ignored.
+  std::optional<rlim_t> cpu_seconds;
+  // RLIMIT_FSIZE, bytes: the largest file the program may write (the write
+  // beyond it raises SIGXFSZ, or fails with EFBIG when that is ignored).
+  // Pipes are not files: captured stdout has max_stdout_bytes instead.
+  std::optional<rlim_t> file_bytes;
+  // Captured stdout only (stdout_fd -1): once the program wrote more than
+  // this, on_stdout has had exactly the first max_stdout_bytes, the program
+  // is stopped as on cancel (SIGTERM, SIGKILL after kill_grace) and the
+  // result has stdout_limit_exceeded.
+  std::optional<uint64_t> max_stdout_bytes;
 };
 
 // How a program that started ended.
@@ -49,13 +73,23 @@ struct ProcessResult {
   int wait_status = 0;
   // The last ~2 KiB of stderr (whole lines where possible).
   std::string stderr_tail;
+  // CPU time (user and system) of the program and of the descendants it
+  // waited for, as wait4 reports it.
+  absl::Duration cpu_time;
+  // The program was stopped for writing more than max_stdout_bytes.
+  bool stdout_limit_exceeded = false;
 
-  // Exited with status 0.
+  // Exited with status 0 (and not stopped for its stdout).
   bool exited_ok() const;
   // "exit status 3: <stderr tail's last lines>", "killed by SIGSEGV: <...>"
-  // (no ": ..." when stderr was empty); "" when it exited 0. At most the
-  // last 3 lines and ~500 bytes of stderr, trailing whitespace dropped.
+  // (no ": ..." when stderr was empty); "stdout beyond the limit (killed by
+  // SIGTERM): ..." when stopped for its stdout; "" when it exited 0. At
+  // most the last 3 lines and ~500 bytes of stderr, trailing whitespace
+  // dropped. Which resource limit an end means is for the caller, who
+  // named the limits (worker/exec/exec_limits.h).
   std::string Describe() const;
+  // Describe()'s stderr part: "" or ": <last lines>".
+  std::string StderrSuffix() const;
 };
 
 // Runs the program to its end on the calling thread (any thread; several

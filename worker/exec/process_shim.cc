@@ -44,20 +44,27 @@ timespec ToTimespec(int64_t ns) {
   return result;
 }
 
-void Report(int fd, ReportType type, int32_t stage, int32_t value) {
+int64_t CpuNs(const timeval& time) {
+  return int64_t{time.tv_sec} * kNsPerSecond + int64_t{time.tv_usec} * 1000;
+}
+
+void Report(int fd, ReportType type, int32_t stage, int32_t value,
+            int32_t detail = 0, int64_t cpu_ns = 0) {
   ShimReport report;
   report.type = type;
   report.stage = stage;
   report.value = value;
+  report.detail = detail;
+  report.cpu_ns = cpu_ns;
   for (int attempt = 0; attempt < 8; ++attempt) {  // Retries EINTR only.
     if (write(fd, &report, sizeof(report)) >= 0 || errno != EINTR) return;
   }
 }
 
 // Runs in the program's process: reports why it cannot start and exits.
-[[noreturn]] void FailStart(const ChildPlan& plan, StartStage stage,
-                            int error) {
-  Report(plan.report_fd, kReportStartFailed, stage, error);
+[[noreturn]] void FailStart(const ChildPlan& plan, StartStage stage, int error,
+                            int32_t detail = 0) {
+  Report(plan.report_fd, kReportStartFailed, stage, error, detail);
   _exit(127);
 }
 
@@ -116,6 +123,13 @@ void CloseAllExcept(const int* keep, int count) {
   }
   // After setuid, so the user's own permissions apply.
   if (chdir(plan.working_dir) != 0) FailStart(plan, kStageChdir, errno);
+  // Only here, in the program's process: the shim stays unlimited. The
+  // program allocates and writes nothing more before execve.
+  for (int i = 0; i < plan.limit_count && i < kMaxChildLimits; ++i) {
+    if (setrlimit(plan.limits[i].resource, &plan.limits[i].value) != 0) {
+      FailStart(plan, kStageSetrlimit, errno, i);
+    }
+  }
   // After the id changes, which clear it. If the shim dies, so does the
   // program (its own descendants are the documented limit).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -265,11 +279,14 @@ void RunShim(const ChildPlan& plan) {
   for (;;) {
     for (int round = 0; round < kMaxReapsPerRound; ++round) {
       int status = 0;
-      const pid_t pid = waitpid(-1, &status, WNOHANG);
+      rusage usage;
+      memset(&usage, 0, sizeof(usage));
+      const pid_t pid = wait4(-1, &status, WNOHANG, &usage);
       if (pid < 0 && errno == ECHILD) _exit(kShimExitClean);
       if (pid <= 0) break;
       if (pid == program) {
-        Report(plan.report_fd, kReportExited, 0, status);
+        Report(plan.report_fd, kReportExited, 0, status, 0,
+               CpuNs(usage.ru_utime) + CpuNs(usage.ru_stime));
       }
     }
     const int64_t now = MonotonicNs();

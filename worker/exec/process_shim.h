@@ -6,6 +6,7 @@
 // runs after fork() of a multithreaded worker, so it only makes
 // async-signal-safe system calls: no allocation, no locks, no logging.
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -19,7 +20,9 @@ struct ShimReport {
   int32_t type = 0;   // ReportType.
   int32_t stage = 0;  // StartStage, for kReportStartFailed.
   int32_t value = 0;  // errno (kReportStartFailed) or wait status (kExited).
-  int32_t unused = 0;
+  // kStageSetrlimit: the index in ChildPlan::limits of the failed one.
+  int32_t detail = 0;
+  int64_t cpu_ns = 0;  // kReportExited: the program's CPU time (wait4).
 };
 
 enum ReportType : int32_t {
@@ -38,8 +41,16 @@ enum StartStage : int32_t {
   kStageSetgid,
   kStageSetuid,
   kStageChdir,
+  kStageSetrlimit,
   kStageExec,
 };
+
+// One resource limit to set in the program (setrlimit).
+struct ChildLimit {
+  int resource = 0;  // RLIMIT_AS, ...
+  rlimit value = {};
+};
+inline constexpr int kMaxChildLimits = 3;
 
 // How the shim exits (its own exit status, read by the worker).
 enum ShimExit : int {
@@ -69,6 +80,9 @@ struct ChildPlan {
   bool set_ids = false;  // Then setgroups({gid}), setgid(gid), setuid(uid).
   uid_t uid = 0;
   gid_t gid = 0;
+  // Set in the program, in order, after chdir (before execve).
+  ChildLimit limits[kMaxChildLimits];
+  int limit_count = 0;
   int64_t kill_grace_ns = 0;    // SIGTERM, then SIGKILL after this.
   int64_t reap_timeout_ns = 0;  // How long the shim waits for descendants.
 };
@@ -79,17 +93,17 @@ struct ChildPlan {
 //     asks for SIGHUP when the worker dies (PR_SET_PDEATHSIG) and becomes a
 //     child subreaper, so orphaned descendants are re-parented to it;
 //  2. forks the program into a new process group of its own, which sets up
-//     its descriptors, ids, directory, parent-death SIGKILL and signals,
-//     and execs (or reports why not, kReportStartFailed);
+//     its descriptors, ids, directory, resource limits, parent-death
+//     SIGKILL and signals, and execs (or reports why not, kReportStartFailed);
 //  3. waits (sigtimedwait) for: the program's end; SIGTERM (from the
 //     worker on cancel: SIGTERM to the program's group, SIGKILL after
 //     kill_grace); the worker's death (SIGHUP or getppid() changed:
 //     SIGKILL at once);
-//  4. SIGKILLs the program's group, reports the program's wait status
-//     (kReportExited), then SIGKILLs and reaps every remaining descendant
-//     re-parented to it (read from /proc/self/task/<pid>/children, which
-//     also reaches those that left the group) until it has no child left or
-//     reap_timeout passes, and exits (ShimExit).
+//  4. SIGKILLs the program's group, reports the program's wait status and
+//     CPU time (kReportExited), then SIGKILLs and reaps every remaining
+//     descendant re-parented to it (read from /proc/self/task/<pid>/children,
+//     which also reaches those that left the group) until it has no child left
+//     or reap_timeout passes, and exits (ShimExit).
 [[noreturn]] void RunShim(const ChildPlan& plan);
 
 }  // namespace quarry::worker::exec_internal

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "common/job_kinds.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/temp_dir.h"
@@ -262,6 +264,67 @@ TEST_F(JobPlannerTest, ExecCommandAndEnvAreCheckedNamingTheField) {
   grep.add_command("rm");
   EXPECT_THAT(Error(grep).message(),
               HasSubstr("command is for kind exec only; kind grep"));
+}
+
+TEST_F(JobPlannerTest, ExecLimitsAreCheckedNamingTheField) {
+  quarry::v1::JobSpec spec = Spec("exec");
+  spec.add_command("true");
+  auto& settings = *spec.mutable_settings();
+  for (const char* size : {"lots", "512X", "-1M", "1.5G", " 1M", "15M", "17T",
+                           "99999999999999999999G", "9999999999T", ""}) {
+    settings["memory"] = size;
+    EXPECT_THAT(Error(spec).message(),
+                HasSubstr(absl::StrCat("settings.memory must be a size such "
+                                       "as 512M in [16M, 16T], got \"",
+                                       size, "\"")));
+  }
+  for (const char* size : {"512M", "512m", "1g", "16384K", "16T"}) {
+    settings["memory"] = size;
+    EXPECT_TRUE(PlanJob(spec).ok()) << size;
+  }
+  settings["max_output"] = "1P";
+  EXPECT_THAT(Error(spec).message(),
+              HasSubstr("settings.max_output must be a size such as 512M in "
+                        "[1K, 16T], got \"1P\""));
+  settings["max_output"] = "1000";
+  EXPECT_THAT(Error(spec).message(), HasSubstr("settings.max_output"));
+  settings["max_output"] = "1024";
+  EXPECT_TRUE(PlanJob(spec).ok());
+  for (const char* duration : {"10", "500ms", "721h", "soon", "-1m"}) {
+    settings["cpu_time"] = duration;
+    EXPECT_THAT(Error(spec).message(),
+                HasSubstr(absl::StrCat("settings.cpu_time must be a duration "
+                                       "in [1s, 720h] such as 5s, got \"",
+                                       duration, "\"")));
+  }
+  settings["cpu_time"] = "10m";
+  EXPECT_TRUE(PlanJob(spec).ok());
+
+  // Other kinds do not take them.
+  quarry::v1::JobSpec noop = Spec("noop");
+  (*noop.mutable_settings())["memory"] = "512M";
+  EXPECT_THAT(Error(noop).message(),
+              HasSubstr("settings.memory: unknown setting for kind noop"));
+}
+
+TEST_F(JobPlannerTest, ByteSizesParseAndFormat) {
+  int64_t bytes = 0;
+  ASSERT_TRUE(ParseByteSize("512M", &bytes));
+  EXPECT_EQ(bytes, int64_t{512} << 20);
+  ASSERT_TRUE(ParseByteSize("7", &bytes));
+  EXPECT_EQ(bytes, 7);
+  ASSERT_TRUE(ParseByteSize("2t", &bytes));
+  EXPECT_EQ(bytes, int64_t{2} << 40);
+  ASSERT_TRUE(ParseByteSize("8388607T", &bytes));  // The largest in T.
+  EXPECT_FALSE(ParseByteSize("8388608T", &bytes));
+  EXPECT_FALSE(ParseByteSize("M", &bytes));
+  EXPECT_FALSE(ParseByteSize("+5", &bytes));
+  EXPECT_FALSE(ParseByteSize("5MB", &bytes));
+  EXPECT_EQ(FormatByteSize(int64_t{512} << 20), "512M");
+  EXPECT_EQ(FormatByteSize(1536), "1536");  // 1.5K: not a whole multiple.
+  EXPECT_EQ(FormatByteSize(1000), "1000");
+  EXPECT_EQ(FormatByteSize(int64_t{1} << 50), "1024T");
+  EXPECT_EQ(FormatByteSize(0), "0");
 }
 
 }  // namespace
