@@ -50,10 +50,12 @@ absl::StatusOr<std::unique_ptr<BenchCluster>> BenchCluster::Start(
   std::unique_ptr<BenchCluster> cluster(new BenchCluster(options));
   if (absl::Status status = cluster->StartLeader(); !status.ok()) return status;
   for (int i = 0; i < workers; ++i) {
-    absl::Status status = cluster->StartWorker(absl::StrCat("bench-w", i), slots);
+    absl::Status status =
+        cluster->StartWorker(absl::StrCat("bench-w", i), slots);
     if (!status.ok()) return status;
   }
-  if (absl::Status status = cluster->WaitForAliveWorkers(workers, kStartTimeout);
+  if (absl::Status status =
+          cluster->WaitForAliveWorkers(workers, kStartTimeout);
       !status.ok()) {
     return status;
   }
@@ -97,7 +99,8 @@ absl::Status BenchCluster::StartLeader(const std::vector<std::string>& flags) {
   while (port <= 0) {
     std::ifstream in(port_file);
     if (in >> port && port > 0) break;
-    if (absl::StatusOr<int> code = leader_.Wait(absl::Milliseconds(10)); code.ok()) {
+    if (absl::StatusOr<int> code = leader_.Wait(absl::Milliseconds(10));
+        code.ok()) {
       return absl::InternalError(absl::StrCat("quarry-leader exited with code ",
                                               *code, "\n", LogTails()));
     }
@@ -107,19 +110,22 @@ absl::Status BenchCluster::StartLeader(const std::vector<std::string>& flags) {
     }
   }
   leader_address_ = absl::StrCat("127.0.0.1:", port);
-  auto channel = grpc::CreateChannel(leader_address_,
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(leader_address_, grpc::InsecureChannelCredentials());
   jobs_ = quarry::v1::JobService::NewStub(channel);
   cluster_ = quarry::v1::ClusterService::NewStub(channel);
   return absl::OkStatus();
 }
 
 absl::Status BenchCluster::StartWorker(const std::string& id, int slots) {
+  std::vector<std::string> argv = {
+      options_.worker_binary, "--leader=" + leader_address_,
+      "--listen=127.0.0.1:0", absl::StrCat("--slots=", slots),
+      "--id=" + id,           "--drain_grace=2s"};
+  argv.insert(argv.end(), options_.worker_flags.begin(),
+              options_.worker_flags.end());
   absl::StatusOr<testing::Subprocess> worker = testing::Subprocess::Start(
-      {options_.worker_binary, "--leader=" + leader_address_,
-       "--listen=127.0.0.1:0", absl::StrCat("--slots=", slots), "--id=" + id,
-       "--drain_grace=2s"},
-      absl::StrCat(options_.work_dir, "/worker-", id, ".log"));
+      argv, absl::StrCat(options_.work_dir, "/worker-", id, ".log"));
   if (!worker.ok()) return worker.status();
   workers_.insert_or_assign(id, std::move(*worker));
   return absl::OkStatus();
@@ -166,10 +172,12 @@ absl::Status BenchCluster::StopLeader() {
 
 absl::Status BenchCluster::Shutdown() {
   std::string failures;
-  auto stop = [&failures](const std::string& name, testing::Subprocess& process) {
+  auto stop = [&failures](const std::string& name,
+                          testing::Subprocess& process) {
     if (!process.running()) return;
     const int code = process.Stop(kStopGrace);
-    if (code != 0) absl::StrAppend(&failures, name, " exited with ", code, "; ");
+    if (code != 0)
+      absl::StrAppend(&failures, name, " exited with ", code, "; ");
   };
   for (auto& [id, worker] : workers_) stop("worker " + id, worker);
   stop("leader", leader_);

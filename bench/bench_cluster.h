@@ -1,19 +1,19 @@
 #ifndef QUARRY_BENCH_BENCH_CLUSTER_H_
 #define QUARRY_BENCH_BENCH_CLUSTER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "tests/testing/rpc.h"
-#include "tests/testing/subprocess.h"
 #include "quarry/v1/cluster_service.grpc.pb.h"
 #include "quarry/v1/job_service.grpc.pb.h"
+#include "tests/testing/rpc.h"
+#include "tests/testing/subprocess.h"
 
 namespace quarry::bench {
 
@@ -24,6 +24,8 @@ struct ClusterOptions {
   std::string sim_workers_binary;  // quarry-sim-workers.
   // A scratch directory for logs and the port file; must exist.
   std::string work_dir;
+  // Extra flags for every quarry-worker, e.g. {"--allow_exec"}.
+  std::vector<std::string> worker_flags;
 };
 
 // A real cluster on loopback for one benchmark scenario: one quarry-leader
@@ -69,7 +71,8 @@ class BenchCluster {
   std::string LogTails() const;
 
  private:
-  explicit BenchCluster(ClusterOptions options) : options_(std::move(options)) {}
+  explicit BenchCluster(ClusterOptions options)
+      : options_(std::move(options)) {}
   absl::Status StartLeader(const std::vector<std::string>& flags = {});
   absl::Status StartWorker(const std::string& id, int slots);
   absl::Status StartSimulatedWorkers(int workers, int slots);
@@ -84,7 +87,6 @@ class BenchCluster {
 };
 
 using testing::ContextWithDeadline;
-
 
 // CPU time (user + system) process `pid` has used so far; 0 if unknown.
 double ProcessCpuSeconds(pid_t pid);

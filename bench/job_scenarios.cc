@@ -16,9 +16,11 @@ namespace quarry::bench {
 namespace internal {
 
 absl::StatusOr<std::unique_ptr<BenchCluster>> StartScenarioCluster(
-    const BenchConfig& config, const std::string& name, int workers, int slots) {
+    const BenchConfig& config, const std::string& name, int workers, int slots,
+    const std::vector<std::string>& worker_flags) {
   ClusterOptions options = config.cluster;
   options.work_dir = absl::StrCat(config.cluster.work_dir, "/", name);
+  options.worker_flags = worker_flags;
   std::error_code error;
   std::filesystem::create_directories(options.work_dir, error);
   if (error) return absl::InternalError(error.message());
@@ -27,9 +29,11 @@ absl::StatusOr<std::unique_ptr<BenchCluster>> StartScenarioCluster(
 
 absl::StatusOr<double> RunJobToDone(BenchCluster& cluster,
                                     const quarry::v1::JobSpec& spec,
-                                    absl::Duration timeout, std::string* job_id) {
+                                    absl::Duration timeout,
+                                    std::string* job_id) {
   const double start = NowSeconds();
-  absl::StatusOr<quarry::v1::SubmitJobResponse> submitted = cluster.Submit(spec);
+  absl::StatusOr<quarry::v1::SubmitJobResponse> submitted =
+      cluster.Submit(spec);
   if (!submitted.ok()) return submitted.status();
   absl::StatusOr<quarry::v1::Job> job =
       cluster.WaitForJob(submitted->job_id(), timeout);
@@ -67,7 +71,7 @@ constexpr int kSlots = 4;
 constexpr double kThroughputTarget = 20'000;  // tasks/s
 constexpr double kMedianTargetMs = 1;
 constexpr double kP99TargetMs = 5;
-constexpr double kReadsTarget = 20'000;     // GetJob/s
+constexpr double kReadsTarget = 20'000;  // GetJob/s
 constexpr double kSlowdownTargetPct = 20;
 constexpr int kReaderThreads = 8;
 
@@ -179,7 +183,8 @@ class GetJobReaders {
         request.set_job_id(job_id);
         quarry::v1::GetJobResponse response;
         int64_t mine = 0, failed = 0;
-        while (!stop_.load(std::memory_order_relaxed) && absl::Now() < give_up) {
+        while (!stop_.load(std::memory_order_relaxed) &&
+               absl::Now() < give_up) {
           grpc::Status status = stub->GetJob(
               ContextWithDeadline(absl::Seconds(2)).get(), request, &response);
           ++(status.ok() ? mine : failed);
@@ -227,8 +232,8 @@ absl::StatusOr<double> RunJobUnderReads(BenchCluster& cluster, int tasks,
   stats = readers.Stop();
   if (!job.ok()) return job.status();
   if (job->state() != quarry::v1::JOB_STATE_DONE) {
-    return absl::InternalError(absl::StrCat("job ", job->id(), " ended ",
-                                            quarry::v1::JobState_Name(job->state())));
+    return absl::InternalError(absl::StrCat(
+        "job ", job->id(), " ended ", quarry::v1::JobState_Name(job->state())));
   }
   return end - start;
 }
@@ -242,16 +247,16 @@ absl::Status RunReads(const BenchConfig& config, Report& report) {
   const int tasks = config.smoke ? 1'000 : 20'000;
   // The job alone, before and after the loaded run (their mean is the
   // reference), so that warm-up or a growing store does not bias it.
-  absl::StatusOr<double> before = RunJobToDone(**cluster, NoopSpec(tasks),
-                                               NoopTimeout(tasks));
+  absl::StatusOr<double> before =
+      RunJobToDone(**cluster, NoopSpec(tasks), NoopTimeout(tasks));
   if (!before.ok()) return before.status();
   ReadStats stats;
   absl::StatusOr<double> loaded =
       RunJobUnderReads(**cluster, tasks, kReaderThreads, stats);
   if (!loaded.ok()) return loaded.status();
   std::string after_id;
-  absl::StatusOr<double> after = RunJobToDone(**cluster, NoopSpec(tasks),
-                                              NoopTimeout(tasks), &after_id);
+  absl::StatusOr<double> after =
+      RunJobToDone(**cluster, NoopSpec(tasks), NoopTimeout(tasks), &after_id);
   if (!after.ok()) return after.status();
   // The same readers on a finished job, nothing else running: what GetJob
   // costs alone on this machine.

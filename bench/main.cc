@@ -2,10 +2,9 @@
 // benchmark scenarios through the gRPC API and prints one JSON line per
 // figure on stdout, and a table against the targets on stderr.
 //
-//   quarry-bench [--scenarios=throughput,latency,wordcount,reads,scale]
-//   [--smoke]
-//                [--cache_dir=/tmp/quarry-bench-cache] [--keep_logs]
-//                [--throughput_tasks=10000,100000]
+//   quarry-bench [--scenarios=throughput,latency,wordcount,reads,scale,exec]
+//                [--smoke] [--cache_dir=/tmp/quarry-bench-cache] [--keep_logs]
+//                [--throughput_tasks=10000,100000] [--exec_tasks=10000]
 //                [--leader_binary=PATH] [--worker_binary=PATH]
 //
 // Exit code 0 when every scenario ran and its results were correct (a
@@ -29,7 +28,8 @@
 #include "bench/scenarios.h"
 #include "tests/testing/subprocess.h"
 
-ABSL_FLAG(std::string, scenarios, "throughput,latency,wordcount,reads,scale",
+ABSL_FLAG(std::string, scenarios,
+          "throughput,latency,wordcount,reads,scale,exec",
           "comma-separated scenarios to run, in this order");
 ABSL_FLAG(bool, smoke, false,
           "tiny sizes: only check that every scenario works (a few seconds)");
@@ -54,6 +54,9 @@ ABSL_FLAG(int64_t, wordcount_bytes_per_task, 8 << 20,
           "JobSpec.bytes_per_task of the wordcount job: its 1 MiB files are "
           "packed into tasks of up to this many bytes; 0: one task per "
           "file (with --smoke: 192 KiB)");
+ABSL_FLAG(int, exec_tasks, 10'000,
+          "input files of the exec scenario, one /bin/true each (20 with "
+          "--smoke)");
 ABSL_FLAG(bool, keep_logs, false,
           "keep the scratch directory with the process logs");
 
@@ -69,6 +72,7 @@ const std::map<std::string, Scenario>& Scenarios() {
       {"wordcount", quarry::bench::RunWordcount},
       {"reads", quarry::bench::RunReads},
       {"scale", quarry::bench::RunScale},
+      {"exec", quarry::bench::RunExec},
   };
   return *scenarios;
 }
@@ -78,7 +82,7 @@ const std::map<std::string, Scenario>& Scenarios() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Benchmarks a local Quarry cluster. --scenarios=throughput,latency,"
-      "wordcount,reads --smoke --cache_dir=DIR");
+      "wordcount,reads,scale,exec --smoke --cache_dir=DIR");
   absl::ParseCommandLine(argc, argv);
   quarry::testing::InstallCleanupHandlers();
 
@@ -127,6 +131,12 @@ int main(int argc, char** argv) {
   if (config.scale_workers < 0 || config.scale_tasks < 0) {
     std::fprintf(stderr,
                  "--scale_workers and --scale_tasks must not be negative\n");
+    return 2;
+  }
+
+  config.exec_tasks = absl::GetFlag(FLAGS_exec_tasks);
+  if (config.exec_tasks < 1) {
+    std::fprintf(stderr, "--exec_tasks must be >= 1\n");
     return 2;
   }
 

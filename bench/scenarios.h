@@ -26,6 +26,8 @@ struct BenchConfig {
   int scale_tasks = 0;
   // JobSpec.bytes_per_task of the wordcount job (0: one task per file).
   int64_t wordcount_bytes_per_task = 0;
+  // Input files of the exec scenario.
+  int exec_tasks = 10'000;
 };
 
 // Each scenario starts its own cluster, emits its figures into `report` and
@@ -43,6 +45,10 @@ absl::Status RunReads(const BenchConfig& config, Report& report);
 // One job of 1,000,000 no-op tasks on 1,000 simulated workers x 8 slots:
 // SubmitJob time, leader peak RSS, controller tick durations, tasks/s.
 absl::Status RunScale(const BenchConfig& config, Report& report);
+// `exec` of /bin/true {input} over 10,000 empty files on 2 workers x 4
+// slots, next to `xargs -P8 -n1 /bin/true` and GNU `parallel -j8 /bin/true`
+// over the same files.
+absl::Status RunExec(const BenchConfig& config, Report& report);
 
 // Scenario helpers shared by the scenario files.
 namespace internal {
@@ -54,9 +60,11 @@ inline double NowSeconds() {
       .count();
 }
 
-// Creates <work_dir>/<name> and starts a cluster logging there.
+// Creates <work_dir>/<name> and starts a cluster logging there, its
+// workers with `worker_flags` besides the usual ones.
 absl::StatusOr<std::unique_ptr<BenchCluster>> StartScenarioCluster(
-    const BenchConfig& config, const std::string& name, int workers, int slots);
+    const BenchConfig& config, const std::string& name, int workers, int slots,
+    const std::vector<std::string>& worker_flags = {});
 
 // Submits `spec`, follows it to the end and checks it is DONE with every
 // task done. Returns the seconds from before SubmitJob to the DONE event.
