@@ -20,23 +20,35 @@ constexpr absl::Duration kStopGrace = absl::Seconds(5);
 
 }  // namespace
 
-double ProcessCpuSeconds(pid_t pid) {
+namespace {
+
+// Two adjacent clock-tick fields of /proc/<pid>/stat, counted from 1 as in
+// proc(5), summed in seconds; 0 if unknown.
+double StatCpuSeconds(pid_t pid, int first_field) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
   std::string stat((std::istreambuf_iterator<char>(in)),
                    std::istreambuf_iterator<char>());
-  // Fields after the command name (which may hold spaces) in parentheses:
-  // state is field 3, utime 14, stime 15.
+  // Fields after the command name (which may hold spaces) in parentheses,
+  // which start with field 3 (state).
   const size_t close = stat.rfind(')');
   if (close == std::string::npos) return 0;
   std::vector<std::string> fields =
       absl::StrSplit(stat.substr(close + 2), ' ', absl::SkipEmpty());
-  double utime = 0, stime = 0;
-  if (fields.size() < 13 || !absl::SimpleAtod(fields[11], &utime) ||
-      !absl::SimpleAtod(fields[12], &stime)) {
+  const size_t index = first_field - 3;
+  double first = 0, second = 0;
+  if (fields.size() < index + 2 || !absl::SimpleAtod(fields[index], &first) ||
+      !absl::SimpleAtod(fields[index + 1], &second)) {
     return 0;
   }
-  return (utime + stime) / sysconf(_SC_CLK_TCK);
+  return (first + second) / sysconf(_SC_CLK_TCK);
 }
+
+}  // namespace
+
+// utime is field 14, stime 15; cutime 16, cstime 17.
+double ProcessCpuSeconds(pid_t pid) { return StatCpuSeconds(pid, 14); }
+
+double ReapedChildrenCpuSeconds(pid_t pid) { return StatCpuSeconds(pid, 16); }
 
 std::shared_ptr<grpc::Channel> NewPrivateChannel(const std::string& address) {
   grpc::ChannelArguments args;
@@ -231,6 +243,14 @@ double BenchCluster::WorkersCpuSeconds() const {
   double seconds = 0;
   for (const auto& [id, worker] : workers_) {
     if (worker.running()) seconds += ProcessCpuSeconds(worker.pid());
+  }
+  return seconds;
+}
+
+double BenchCluster::WorkersChildrenCpuSeconds() const {
+  double seconds = 0;
+  for (const auto& [id, worker] : workers_) {
+    if (worker.running()) seconds += ReapedChildrenCpuSeconds(worker.pid());
   }
   return seconds;
 }

@@ -64,6 +64,9 @@ class BenchCluster {
   pid_t leader_pid() const { return leader_.pid(); }
   // CPU time (user + system) the worker processes have used so far.
   double WorkersCpuSeconds() const;
+  // CPU time of the workers' children that they have reaped (the processes
+  // of exec attempts).
+  double WorkersChildrenCpuSeconds() const;
   // The same for the leader, the workers and this driver together.
   double ClusterCpuSeconds() const;
   std::string leader_log() const { return options_.work_dir + "/leader.log"; }
@@ -90,6 +93,9 @@ using testing::ContextWithDeadline;
 
 // CPU time (user + system) process `pid` has used so far; 0 if unknown.
 double ProcessCpuSeconds(pid_t pid);
+// CPU time of the children of process `pid` that it has waited for (and of
+// their waited-for descendants); 0 if unknown.
+double ReapedChildrenCpuSeconds(pid_t pid);
 
 // A channel to `address` with its own TCP connection (not shared with other
 // channels to the same address), for client threads.

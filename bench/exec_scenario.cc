@@ -2,6 +2,7 @@
 // the cluster (the `exec` kind) and, over the same files in the same run,
 // through `xargs -P8` and GNU `parallel -j8`.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -80,23 +81,41 @@ absl::StatusOr<int> RunWithStdin(const std::string& list,
   return testing::RunCommand(argv, output, timeout);
 }
 
-// Runs `command` over the list of inputs; returns its wall time in seconds,
-// an error unless it exited 0.
-absl::StatusOr<double> TimeTool(const std::string& list,
-                                const std::string& home,
-                                const std::vector<std::string>& command,
-                                int tasks) {
+// CPU time of this process's children that it has waited for.
+double ChildrenCpuSeconds() {
+  struct rusage usage;
+  if (getrusage(RUSAGE_CHILDREN, &usage) != 0) return kNone;
+  auto seconds = [](const struct timeval& time) {
+    return time.tv_sec + time.tv_usec / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+struct ToolRun {
+  double seconds = kNone;
+  double cpu_seconds = kNone;  // The tool's and its children's.
+};
+
+// Runs `command` over the list of inputs and times it; an error unless it
+// exited 0.
+absl::StatusOr<ToolRun> TimeTool(const std::string& list,
+                                 const std::string& home,
+                                 const std::vector<std::string>& command,
+                                 int tasks) {
   std::string output;
+  const double cpu_start = ChildrenCpuSeconds();
   const double start = internal::NowSeconds();
   absl::StatusOr<int> code =
       RunWithStdin(list, home, command, ExecTimeout(tasks), &output);
-  const double seconds = internal::NowSeconds() - start;
+  ToolRun run;
+  run.seconds = internal::NowSeconds() - start;
+  run.cpu_seconds = ChildrenCpuSeconds() - cpu_start;
   if (!code.ok()) return code.status();
   if (*code != 0) {
     return absl::InternalError(absl::StrCat(command[0], " exited with ", *code,
                                             ": ", output.substr(0, 2000)));
   }
-  return seconds;
+  return run;
 }
 
 // The first line of `parallel --version` if `parallel` is GNU parallel
@@ -136,16 +155,16 @@ absl::Status RunExec(const BenchConfig& config, Report& report) {
   const double load_before = LoadAverage();
   // The baselines first, with no cluster running.
   const std::string p = absl::StrCat(kParallelism);
-  absl::StatusOr<double> xargs = TimeTool(
+  absl::StatusOr<ToolRun> xargs = TimeTool(
       list, home, {"xargs", "-d", "\n", "-P", p, "-n1", kProgram}, tasks);
   if (!xargs.ok()) return xargs.status();
   const std::string parallel_version = GnuParallelVersion(home);
-  double parallel_seconds = kNone;
+  ToolRun parallel;
   if (!parallel_version.empty()) {
-    absl::StatusOr<double> seconds = TimeTool(
+    absl::StatusOr<ToolRun> run = TimeTool(
         list, home, {"parallel", "--will-cite", "-j", p, kProgram}, tasks);
-    if (!seconds.ok()) return seconds.status();
-    parallel_seconds = *seconds;
+    if (!run.ok()) return run.status();
+    parallel = *run;
   }
 
   absl::StatusOr<std::unique_ptr<BenchCluster>> cluster =
@@ -157,43 +176,60 @@ absl::Status RunExec(const BenchConfig& config, Report& report) {
   spec.add_command(kProgram);
   spec.add_command("{input}");
   spec.add_inputs(inputs);  // The directory: one task per file.
-  const double cpu_start = (*cluster)->ClusterCpuSeconds();
+  BenchCluster& c = **cluster;
+  const double cpu_start = c.ClusterCpuSeconds();
+  const double leader_start = ProcessCpuSeconds(c.leader_pid());
+  const double workers_start = c.WorkersCpuSeconds();
+  const double children_start = c.WorkersChildrenCpuSeconds();
   absl::StatusOr<double> seconds =
-      internal::RunJobToDone(**cluster, spec, ExecTimeout(tasks));
+      internal::RunJobToDone(c, spec, ExecTimeout(tasks));
   if (!seconds.ok()) return seconds.status();
-  const double cpu = (*cluster)->ClusterCpuSeconds() - cpu_start;
+  const double cpu = c.ClusterCpuSeconds() - cpu_start;
+  const double leader_cpu = ProcessCpuSeconds(c.leader_pid()) - leader_start;
+  const double workers_cpu = c.WorkersCpuSeconds() - workers_start;
+  // The attempts' processes (shim and program), reaped by the workers.
+  const double commands_cpu = c.WorkersChildrenCpuSeconds() - children_start;
   if (absl::Status status = (*cluster)->Shutdown(); !status.ok()) return status;
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const double rate = tasks / *seconds;
-  const double xargs_rate = tasks / *xargs;
-  const double parallel_rate = tasks / parallel_seconds;  // NaN if absent.
+  const double xargs_rate = tasks / xargs->seconds;
+  const double parallel_rate = tasks / parallel.seconds;  // NaN if absent.
+  auto ms_per_task = [tasks](double seconds) { return seconds / tasks * 1e3; };
   const double xargs_ratio = xargs_rate / rate;
-  report.Emit(Figure("exec")
-                  .Add("tasks", tasks)
-                  .Add("command", absl::StrCat(kProgram, " {input}"))
-                  .Add("workers", kWorkers)
-                  .Add("slots", kSlots)
-                  .Add("seconds", *seconds)
-                  .Add("tasks_per_s", rate)
-                  .Add("slot_ms_per_task", SlotMsPerTask(*seconds, tasks))
-                  .Add("cluster_cpu_s", cpu)
-                  .Add("cpu_us_per_task", cpu / tasks * 1e6)
-                  .Add("machine_share", cpu / (*seconds * cores))
-                  .Add("xargs_seconds", *xargs)
-                  .Add("xargs_tasks_per_s", xargs_rate)
-                  .Add("xargs_slot_ms_per_task", SlotMsPerTask(*xargs, tasks))
-                  .Add("xargs_over_quarry", xargs_ratio)
-                  .Add("parallel", parallel_version.empty()
-                                       ? std::string("not installed")
-                                       : parallel_version)
-                  .Add("parallel_seconds", parallel_seconds)
-                  .Add("parallel_tasks_per_s", parallel_rate)
-                  .Add("parallel_slot_ms_per_task",
-                       SlotMsPerTask(parallel_seconds, tasks))
-                  .Add("quarry_over_parallel", rate / parallel_rate)
-                  .Add("loadavg_before", load_before)
-                  .Add("loadavg_after", LoadAverage()));
+  report.Emit(
+      Figure("exec")
+          .Add("tasks", tasks)
+          .Add("command", absl::StrCat(kProgram, " {input}"))
+          .Add("workers", kWorkers)
+          .Add("slots", kSlots)
+          .Add("seconds", *seconds)
+          .Add("tasks_per_s", rate)
+          .Add("slot_ms_per_task", SlotMsPerTask(*seconds, tasks))
+          .Add("cluster_cpu_s", cpu)
+          .Add("cpu_us_per_task", cpu / tasks * 1e6)
+          .Add("machine_share", cpu / (*seconds * cores))
+          .Add("leader_cpu_ms_per_task", ms_per_task(leader_cpu))
+          .Add("workers_cpu_ms_per_task", ms_per_task(workers_cpu))
+          .Add("commands_cpu_ms_per_task", ms_per_task(commands_cpu))
+          .Add("total_cpu_ms_per_task",
+               ms_per_task(leader_cpu + workers_cpu + commands_cpu))
+          .Add("xargs_seconds", xargs->seconds)
+          .Add("xargs_tasks_per_s", xargs_rate)
+          .Add("xargs_slot_ms_per_task", SlotMsPerTask(xargs->seconds, tasks))
+          .Add("xargs_cpu_ms_per_task", ms_per_task(xargs->cpu_seconds))
+          .Add("xargs_over_quarry", xargs_ratio)
+          .Add("parallel", parallel_version.empty()
+                               ? std::string("not installed")
+                               : parallel_version)
+          .Add("parallel_seconds", parallel.seconds)
+          .Add("parallel_tasks_per_s", parallel_rate)
+          .Add("parallel_slot_ms_per_task",
+               SlotMsPerTask(parallel.seconds, tasks))
+          .Add("parallel_cpu_ms_per_task", ms_per_task(parallel.cpu_seconds))
+          .Add("quarry_over_parallel", rate / parallel_rate)
+          .Add("loadavg_before", load_before)
+          .Add("loadavg_after", LoadAverage()));
   report.AddRow("exec",
                 absl::StrCat(tasks, " x /bin/true {input}, quarry tasks/s"),
                 absl::StrFormat("%.0f", rate), "", "");
