@@ -179,7 +179,45 @@ std::vector<std::string> Restored(std::vector<std::string> words) {
 struct Words {
   std::vector<std::string> head;  // Before "--", for CLI11.
   std::vector<std::string> tail;  // After it: positional, verbatim.
+  std::string command;            // The command's name; "" if none.
 };
+
+// Whether every option called `name` takes a value (not so for "tasks":
+// submit --tasks N, status --tasks).
+bool AlwaysTakesValue(absl::string_view name) {
+  bool any = false;
+  for (const OptionSpec& option : AllOptions()) {
+    if (option.name != name) continue;
+    if (option.value_name.empty()) return false;
+    any = true;
+  }
+  return any;
+}
+
+// The command the line names ("submit", "worker drain"), or "": the first
+// word before "--" that is no option or option value, if it names a
+// command alone or with the next word. An option that is a flag somewhere
+// is read as one here.
+std::string CommandOnLine(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size() && args[i] != "--"; ++i) {
+    const std::string& arg = args[i];
+    if (absl::StartsWith(arg, "-") && arg.size() > 1) {
+      const size_t eq = arg.find('=');
+      if (eq == std::string::npos && absl::StartsWith(arg, "--") &&
+          AlwaysTakesValue(arg.substr(2))) {
+        ++i;
+      }
+      continue;
+    }
+    if (FindCommand(arg) != nullptr) return arg;
+    if (i + 1 < args.size()) {
+      std::string pair = absl::StrCat(arg, " ", args[i + 1]);
+      if (FindCommand(pair) != nullptr) return pair;
+    }
+    return "";
+  }
+  return "";
+}
 
 // Today's rules for the words before the first "--", which CLI11 does not
 // have, applied before it parses: every word that starts with "-" (but "-"
@@ -191,6 +229,7 @@ struct Words {
 // "++" is a word like any other (see PlusPlus()).
 absl::StatusOr<Words> SplitWords(const std::vector<std::string>& args) {
   Words words;
+  words.command = CommandOnLine(args);
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--") {
@@ -205,7 +244,7 @@ absl::StatusOr<Words> SplitWords(const std::vector<std::string>& args) {
     const size_t eq = arg.find('=');
     const std::string name =
         absl::StartsWith(arg, "--") ? arg.substr(2, eq - 2) : "";
-    const OptionSpec* option = FindOption(name);
+    const OptionSpec* option = FindOption(name, words.command);
     if (option == nullptr || option->store == nullptr) {  // Or --help=...
       return UsageError(absl::StrCat("unknown option '", arg.substr(0, eq),
                                      "'; run 'quarry help' for usage"));
@@ -247,7 +286,8 @@ class Parser {
                   },
                   [this](const OptionSpec& option, const std::string& value) {
                     ThrowIfError(ApplyOption(option, value));
-                  }});
+                  }},
+                 words->command);
     std::vector<std::string> reversed(words->head.rbegin(), words->head.rend());
     bool help = false;
     try {

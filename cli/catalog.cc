@@ -190,6 +190,21 @@ const std::vector<OptionSpec>& AllOptions() {
       {"wait-timeout", "SECONDS", "submit", false,
        "With --wait: give up (exit 4) after this long (default 86400)",
        [](V v, C c) { return Set(ParseSeconds(v), c.wait_timeout); }},
+      {"tasks", "N", "submit", false,
+       "exec without --input: a job array of N tasks, {index} = 0..N-1 "
+       "(1..1000000)",
+       [](V v, C c) {
+         return Then(ParseInt(v, 1), [&c](int n) {
+           (*c.spec.mutable_settings())["tasks"] = absl::StrCat(n);
+         });
+       }},
+      {"reduce", "SHELL_COMMAND", "submit", false,
+       "exec: run once after every task is DONE via /bin/sh -c; {parts} "
+       "(the part files, quoted) and {output} (the result file)",
+       [](V v, C c) {
+         c.spec.set_reduce(std::string(v.text));
+         return absl::OkStatus();
+       }},
       {"tasks", "", "status", false, "Also show every task",
        [](V, C c) { return SetTrue(c.include_tasks); }},
       {"attempts", "", "status", false,
@@ -239,11 +254,20 @@ const CommandSpec* FindCommand(absl::string_view name) {
   return nullptr;
 }
 
-const OptionSpec* FindOption(absl::string_view name) {
+const OptionSpec* FindOption(absl::string_view name,
+                             absl::string_view command) {
+  const OptionSpec* fallback = nullptr;
   for (const OptionSpec& spec : AllOptions()) {
-    if (spec.name == name) return &spec;
+    if (spec.name != name) continue;
+    if (!command.empty() && Accepts(spec, command)) return &spec;
+    // A command none accepts gets the flag, so the error is that the
+    // option does not apply rather than that it needs a value.
+    if (fallback == nullptr ||
+        (!command.empty() && spec.value_name.empty())) {
+      fallback = &spec;
+    }
   }
-  return nullptr;
+  return fallback;
 }
 
 bool Accepts(const OptionSpec& option, absl::string_view command) {
@@ -254,7 +278,8 @@ bool Accepts(const OptionSpec& option, absl::string_view command) {
   return false;
 }
 
-std::unique_ptr<CLI::App> BuildApp(const AppHooks& hooks) {
+std::unique_ptr<CLI::App> BuildApp(const AppHooks& hooks,
+                                   absl::string_view command_name) {
   auto top = std::make_unique<CLI::App>(std::string(kToolHelp), "quarry");
   // Set before the subcommands are added: they inherit these.
   top->formatter(MakeUsageFormatter());
@@ -267,7 +292,8 @@ std::unique_ptr<CLI::App> BuildApp(const AppHooks& hooks) {
   for (const OptionSpec& option : AllOptions()) {
     if (option.store == nullptr) {
       top->set_help_flag("-h,--help", std::string(option.help));
-    } else {
+    } else if (FindOption(option.name, command_name) == &option) {
+      // One twin per name: the spelling of the command on the line.
       CLI::Option* added = AddOption(*top, option, hooks);
       if (!option.commands.empty()) added->group("");  // A hidden twin.
     }

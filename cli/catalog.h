@@ -41,7 +41,11 @@ struct AppHooks {
 // from the commands, and hidden twins of the others, so that an option
 // before the command name, or one the command does not have, reaches
 // on_option too (ParseArgs decides). Help is written by UsageFormatter.
-std::unique_ptr<CLI::App> BuildApp(const AppHooks& hooks);
+// `command_name` ("submit", "worker drain"; empty if unknown) picks, for
+// an option name two commands spell differently (submit --tasks N, status
+// --tasks), the top App's twin.
+std::unique_ptr<CLI::App> BuildApp(const AppHooks& hooks,
+                                   absl::string_view command_name = "");
 
 // The words ARGS collected on `app` (a command's or a group's App).
 std::vector<std::string> ArgsOf(const CLI::App& app);
@@ -49,9 +53,14 @@ std::vector<std::string> ArgsOf(const CLI::App& app);
 // The App of `command` in the App BuildApp made.
 const CLI::App& CommandApp(const CLI::App& top, const CommandSpec& command);
 
-// The command or option of that name, or null.
+// The command of that name, or null.
 const CommandSpec* FindCommand(absl::string_view name);
-const OptionSpec* FindOption(absl::string_view name);
+// The option of that name `command` accepts, else (command unknown) the
+// first of that name or (command known) its flag form: an option name may
+// be a flag of one command and take a value in another (status --tasks,
+// submit --tasks N). Null if there is none.
+const OptionSpec* FindOption(absl::string_view name,
+                             absl::string_view command = "");
 
 // Whether `command` ("worker drain") takes `option` (global options: all).
 bool Accepts(const OptionSpec& option, absl::string_view command);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/functional/function_ref.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace quarry {
@@ -10,6 +11,7 @@ namespace {
 
 constexpr absl::string_view kKnown =
     "{input}, {output}, {name}, {index}, {job}, {attempt}";
+constexpr absl::string_view kKnownInReduce = "{parts}, {output}, {job}";
 
 // The value of placeholder `name`, or null if there is no such placeholder.
 const std::string* ValueOf(absl::string_view name,
@@ -29,7 +31,8 @@ const std::string* ValueOf(absl::string_view name,
 absl::Status Expand(
     absl::string_view argument,
     absl::FunctionRef<const std::string*(absl::string_view)> value_of,
-    absl::string_view field, std::string* out) {
+    absl::string_view field, std::string* out,
+    absl::string_view known = kKnown) {
   for (size_t i = 0; i < argument.size(); ++i) {
     const char c = argument[i];
     if ((c == '{' || c == '}') && i + 1 < argument.size() &&
@@ -56,13 +59,27 @@ absl::Status Expand(
     if (value == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": unknown placeholder {", name,
-                       "} (known: ", kKnown, "; {{ and }} for braces)"));
+                       "} (known: ", known, "; {{ and }} for braces)"));
     }
     if (out != nullptr) out->append(*value);
     i = close;
   }
   return absl::OkStatus();
 }
+
+// The values of a reduce command's placeholders, already quoted.
+struct ReduceValues {
+  std::string parts;
+  std::string output;
+  std::string job;
+
+  const std::string* Find(absl::string_view name) const {
+    if (name == "parts") return &parts;
+    if (name == "output") return &output;
+    if (name == "job") return &job;
+    return nullptr;
+  }
+};
 
 }  // namespace
 
@@ -128,6 +145,70 @@ bool CommandUses(const google::protobuf::RepeatedPtrField<std::string>& command,
   for (const std::string& argument : command) {
     Expand(argument, value_of, "argument", nullptr).IgnoreError();
   }
+  return used;
+}
+
+std::string ShellQuote(absl::string_view text) {
+  std::string quoted = "'";
+  for (const char c : text) {
+    if (c == '\'') {
+      quoted.append("'\\''");
+    } else {
+      quoted.push_back(c);
+    }
+  }
+  quoted.push_back('\'');
+  return quoted;
+}
+
+absl::Status ValidateReduceCommand(absl::string_view reduce) {
+  if (absl::StripAsciiWhitespace(reduce).empty()) {
+    return absl::InvalidArgumentError("reduce is blank (a shell command)");
+  }
+  if (reduce.size() > kMaxCommandArgBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reduce is ", reduce.size(),
+                     " bytes, more than the limit of ", kMaxCommandArgBytes));
+  }
+  if (reduce.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("reduce holds a NUL byte");
+  }
+  const ReduceValues none;
+  auto value_of = [&none](absl::string_view name) { return none.Find(name); };
+  return Expand(reduce, value_of, "reduce", nullptr, kKnownInReduce);
+}
+
+absl::StatusOr<std::string> ExpandReduceCommand(
+    absl::string_view reduce,
+    const google::protobuf::RepeatedPtrField<std::string>& parts,
+    absl::string_view output, absl::string_view job) {
+  ReduceValues values;
+  for (const std::string& part : parts) {
+    if (!values.parts.empty()) values.parts.push_back(' ');
+    values.parts.append(ShellQuote(part));
+  }
+  values.output = ShellQuote(output);
+  values.job = ShellQuote(job);
+  std::string out;
+  auto value_of = [&values](absl::string_view name) {
+    return values.Find(name);
+  };
+  if (absl::Status expanded =
+          Expand(reduce, value_of, "reduce", &out, kKnownInReduce);
+      !expanded.ok()) {
+    return expanded;
+  }
+  return out;
+}
+
+bool ReduceUses(absl::string_view reduce, absl::string_view placeholder) {
+  const ReduceValues none;
+  bool used = false;
+  auto value_of = [&](absl::string_view name) {
+    used |= name == placeholder;
+    return none.Find(name);
+  };
+  Expand(reduce, value_of, "reduce", nullptr, kKnownInReduce).IgnoreError();
   return used;
 }
 

@@ -54,6 +54,31 @@ absl::StatusOr<std::string> ExpandArgument(absl::string_view argument,
 bool CommandUses(const google::protobuf::RepeatedPtrField<std::string>& command,
                  absl::string_view placeholder);
 
+// The reduce command of an `exec` job (JobSpec.reduce): one shell command
+// (run with /bin/sh -c) whose placeholders are
+//   {parts}   every committed part file, in index order, each shell-quoted,
+//             separated by single spaces
+//   {output}  the shell-quoted path of the job's result (its staging file);
+//             without it, the command's stdout is the result
+//   {job}     the job id, shell-quoted
+// with "{{" and "}}" for literal braces (awk '{{print $1}}').
+
+// Checks the reduce command: not empty, at most kMaxCommandArgBytes, no NUL,
+// only the placeholders above. INVALID_ARGUMENT naming "reduce".
+absl::Status ValidateReduceCommand(absl::string_view reduce);
+
+// The shell command with its placeholders replaced, every value quoted.
+absl::StatusOr<std::string> ExpandReduceCommand(
+    absl::string_view reduce,
+    const google::protobuf::RepeatedPtrField<std::string>& parts,
+    absl::string_view output, absl::string_view job);
+
+// Whether the reduce command holds `placeholder` ("output").
+bool ReduceUses(absl::string_view reduce, absl::string_view placeholder);
+
+// `text` as one POSIX shell word: single-quoted, each ' written '\''.
+std::string ShellQuote(absl::string_view text);
+
 }  // namespace quarry
 
 #endif  // QUARRY_COMMON_COMMAND_TEMPLATE_H_

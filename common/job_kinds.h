@@ -88,6 +88,9 @@ inline constexpr absl::string_view kExecKind = "exec";
 // Output naming shared by the leader (planning) and workers (committing).
 std::string PartFileName(int32_t task_index);  // "part-00007"
 inline constexpr absl::string_view kResultFileName = "result.tsv";
+// An exec job's reduce (JobSpec.reduce) writes this instead: its format is
+// the user's.
+inline constexpr absl::string_view kExecResultFileName = "result";
 // Attempts write here first, then rename into the output directory. The
 // leader removes it when the job ends, so a finished job shows only parts
 // and result.tsv.

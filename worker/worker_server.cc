@@ -125,6 +125,7 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
                  << (exec->user.empty() ? "" : absl::StrCat(" as ", exec->user))
                  << (exec->allow.empty() ? ", any program"
                                          : ", only those of --exec_allow");
+    worker->kinds_->Register(kExecKind, true, NewExecKind(*exec));
     worker->kinds_->Register(kExecKind, false, NewExecKind(*std::move(exec)));
   }
   absl::StatusOr<std::unique_ptr<AttemptLogStore>> logs =

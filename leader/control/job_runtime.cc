@@ -136,6 +136,9 @@ void JobRuntime::FillAssignment(int32_t index, const std::string& attempt_id,
   if (!job.spec().command().empty()) {
     *assignment->mutable_command() = job.spec().command();
     *assignment->mutable_env() = job.spec().env();
+    if (plan.is_reduce(index)) {
+      assignment->set_reduce_command(job.spec().reduce());
+    }
   }
   assignment->set_attempt_number(tasks[index].attempts);
 }

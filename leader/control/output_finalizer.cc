@@ -26,6 +26,7 @@ absl::Status StagingDirRemover::Finalize(const quarry::v1::Job& job) {
     std::filesystem::remove(dir / PartFileName(index), error);
   }
   std::filesystem::remove(dir / std::string(kResultFileName), error);
+  std::filesystem::remove(dir / std::string(kExecResultFileName), error);
   return absl::OkStatus();
 }
 

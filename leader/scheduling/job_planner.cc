@@ -136,15 +136,30 @@ absl::StatusOr<std::vector<int32_t>> PackFiles(
 // other kinds (they run their own code).
 absl::Status CheckCommand(const JobSpec& spec) {
   if (spec.kind() != kExecKind) {
-    if (!spec.command().empty() || !spec.env().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          spec.command().empty() ? "env" : "command", " is for kind ",
-          kExecKind, " only; kind ", spec.kind(), " runs its own code"));
+    if (!spec.command().empty() || !spec.env().empty() ||
+        !spec.reduce().empty()) {
+      const char* field = !spec.command().empty() ? "command"
+                          : !spec.env().empty()   ? "env"
+                                                  : "reduce";
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, " is for kind ", kExecKind, " only; kind ",
+                       spec.kind(), " runs its own code"));
     }
     return absl::OkStatus();
   }
   if (absl::Status valid = ValidateCommand(spec.command()); !valid.ok()) {
     return valid;
+  }
+  if (!spec.reduce().empty()) {
+    if (absl::Status valid = ValidateReduceCommand(spec.reduce());
+        !valid.ok()) {
+      return valid;
+    }
+    if (spec.output_dir().empty()) {
+      return absl::InvalidArgumentError(
+          "output_dir is required with reduce (it reads the part files and "
+          "writes <output_dir>/result)");
+    }
   }
   if (spec.env().size() > kMaxEnvEntries) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -288,7 +303,8 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
   tasks.map_inputs = std::move(files);
   tasks.map_starts = std::move(starts);
   tasks.output_dir = output_dir.string();
-  tasks.has_reduce = kind->has_reduce;
+  tasks.has_reduce = kind->has_reduce || !spec.reduce().empty();
+  if (!spec.reduce().empty()) tasks.result_name = std::string(kExecResultFileName);
   return plan;
 }
 
@@ -306,7 +322,7 @@ absl::Status PrepareOutputDir(const JobSpec& spec) {
   for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
     const std::string name = entry.path().filename().string();
     if (absl::StartsWith(name, "part-") || name == kResultFileName ||
-        name == kStagingDirName) {
+        name == kExecResultFileName || name == kStagingDirName) {
       fs::remove_all(entry.path(), error);
       if (error) {
         return absl::InternalError(absl::StrCat(

@@ -2,7 +2,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/job_kinds.h"
 
 namespace quarry {
 namespace {
@@ -16,7 +15,7 @@ std::string JoinPath(const std::string& dir, absl::string_view name) {
 
 std::string TaskPlan::OutputPath(int32_t index) const {
   if (output_dir.empty()) return "";
-  if (is_reduce(index)) return JoinPath(output_dir, kResultFileName);
+  if (is_reduce(index)) return JoinPath(output_dir, result_name);
   return JoinPath(output_dir, PartFileName(index));
 }
 
@@ -66,6 +65,10 @@ TaskPlan TaskPlan::FromTasks(const std::vector<quarry::v1::Task>& tasks,
   TaskPlan plan;
   plan.output_dir = output_dir;
   plan.has_reduce = !tasks.empty() && tasks.back().is_reduce();
+  if (plan.has_reduce && !tasks.back().output_path().empty()) {
+    const std::string& path = tasks.back().output_path();
+    plan.result_name = path.substr(path.rfind('/') + 1);
+  }
   plan.map_count =
       static_cast<int32_t>(tasks.size()) - (plan.has_reduce ? 1 : 0);
   bool any_input = false;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/job_kinds.h"
 #include "quarry/v1/types.pb.h"
 
 namespace quarry {
@@ -16,7 +17,7 @@ namespace quarry {
 // (JobSpec.bytes_per_task), map_inputs[map_starts[i] .. map_starts[i+1]);
 // it writes <output_dir>/part-NNNNN (nothing when output_dir is empty); the
 // reduce task, if any, comes last, reads every map output and writes
-// <output_dir>/result.tsv. Immutable once planned; a plain value, safe to
+// <output_dir>/<result_name> (result.tsv; an exec job's reduce: result). Immutable once planned; a plain value, safe to
 // read from any thread.
 struct TaskPlan {
   int32_t map_count = 0;
@@ -26,6 +27,7 @@ struct TaskPlan {
   std::vector<int32_t> map_starts;
   std::string output_dir;  // Empty: tasks write nothing.
   bool has_reduce = false;
+  std::string result_name = std::string(kResultFileName);
 
   int32_t task_count() const { return map_count + (has_reduce ? 1 : 0); }
   bool is_reduce(int32_t index) const {

@@ -183,6 +183,33 @@ TEST(ParseArgsTest, SubmitKeepsTheWordsAfterDoubleDashVerbatim) {
                    "unexpected argument '-x' for 'status'");
 }
 
+// submit --tasks N (a job array) and status --tasks (a flag) share a name.
+TEST(ParseArgsTest, TasksTakesACountInSubmitAndIsAFlagInStatus) {
+  absl::StatusOr<ParsedCommand> cmd =
+      Parse({"submit", "--kind", "exec", "--tasks", "1000", "--output", "o",
+             "--reduce", "cat {parts} > {output}", "--", "echo", "{index}"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_THAT(cmd->spec.settings(), ElementsAre(Pair("tasks", "1000")));
+  EXPECT_EQ(cmd->spec.reduce(), "cat {parts} > {output}");
+  EXPECT_THAT(cmd->spec.command(), ElementsAre("echo", "{index}"));
+  cmd = Parse({"--tasks=7", "submit", "--kind", "noop"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_THAT(cmd->spec.settings(), ElementsAre(Pair("tasks", "7")));
+  cmd = Parse({"--tasks", "7", "submit", "--kind", "noop"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_THAT(cmd->spec.settings(), ElementsAre(Pair("tasks", "7")));
+  ExpectUsageError({"submit", "--kind", "exec", "--tasks", "0", "--", "x"},
+                   "--tasks");
+  ExpectUsageError({"submit", "--kind", "exec", "--tasks", "--", "x"},
+                   "option --tasks needs a value (N)");
+  ExpectUsageError({"status", "--tasks=3", "job-1"},
+                   "option --tasks takes no value");
+  cmd = Parse({"status", "--tasks", "job-1"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_TRUE(cmd->include_tasks);
+  EXPECT_EQ(cmd->job_id, "job-1");
+}
+
 // Rules of today's parser that CLI11 alone does not have (args.cc keeps
 // them).
 TEST(ParseArgsTest, WordRules) {

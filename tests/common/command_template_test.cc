@@ -1,6 +1,7 @@
 #include "common/command_template.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -67,6 +68,45 @@ TEST(CommandTemplateTest, TellsWhetherTheCommandWritesOutput) {
   EXPECT_FALSE(CommandUses(Command({"cat", "{input}"}), "output"));
   EXPECT_FALSE(CommandUses(Command({"echo", "{{output}}"}), "output"));
   EXPECT_TRUE(CommandUses(Command({"sh", "-c", "x > {output}"}), "output"));
+}
+
+TEST(CommandTemplateTest, ShellQuoteMakesOneWordOfAnyText) {
+  EXPECT_EQ(ShellQuote("plain"), "'plain'");
+  EXPECT_EQ(ShellQuote(""), "''");
+  EXPECT_EQ(ShellQuote("it's $(rm -rf /) `x` \"y\""),
+            "'it'\\''s $(rm -rf /) `x` \"y\"'");
+}
+
+TEST(CommandTemplateTest, ValidatesAReduceCommandNamingTheField) {
+  EXPECT_TRUE(ValidateReduceCommand("cat {parts} > {output} # {job}").ok());
+  EXPECT_TRUE(ValidateReduceCommand("awk '{{s+=$1}}' {parts}").ok());
+  for (const auto& [reduce, text] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"", "reduce is blank"},
+           {"  \n", "reduce is blank"},
+           {"cat {input}", "reduce: unknown placeholder {input} (known: "
+                           "{parts}, {output}, {job}"},
+           {"awk '{s+=$1}'", "reduce: unknown placeholder {s+=$1}"},
+           {"cat {parts", "reduce: unmatched '{'"},
+           {std::string("a\0b", 3), "reduce holds a NUL byte"},
+           {std::string(kMaxCommandArgBytes + 1, 'x'), "more than the limit"},
+       }) {
+    const absl::Status status = ValidateReduceCommand(reduce);
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+    EXPECT_THAT(status.message(), HasSubstr(text));
+  }
+}
+
+TEST(CommandTemplateTest, ExpandsAReduceCommandQuotingEveryPath) {
+  const auto parts = Command({"/o/part-00000", "/o d/it's"});
+  EXPECT_EQ(*ExpandReduceCommand("cat {parts} > {output}; echo {job} {{x}}",
+                                 parts, "/o/.quarry-staging/r 1", "job-7"),
+            "cat '/o/part-00000' '/o d/it'\\''s' > "
+            "'/o/.quarry-staging/r 1'; echo 'job-7' {x}");
+  EXPECT_EQ(*ExpandReduceCommand("wc -l {parts}", Command({}), "/r", "j"),
+            "wc -l ");
+  EXPECT_TRUE(ReduceUses("sort {parts} > {output}", "output"));
+  EXPECT_FALSE(ReduceUses("sort {parts} # {{output}}", "output"));
 }
 
 }  // namespace

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/command_template.h"
@@ -24,6 +26,8 @@ namespace fs = std::filesystem;
 
 constexpr absl::string_view kPath = "/usr/local/bin:/usr/bin:/bin";
 constexpr absl::Duration kDefaultKillGrace = absl::Seconds(5);
+// A reduce script longer than this runs from a file, not `sh -c`.
+constexpr size_t kMaxInlineScript = 100 * 1024;
 
 // A directory of its own for one attempt, removed with this object.
 class ScratchDir {
@@ -102,6 +106,7 @@ class ExecKind : public JobKind {
 
   absl::StatusOr<std::string> Run(const KindContext& context) const override {
     const quarry::v1::Assignment& assignment = context.assignment;
+    if (assignment.is_reduce()) return RunReduce(context);
     if (absl::Status valid = ValidateCommand(assignment.command());
         !valid.ok()) {
       return valid;
@@ -109,13 +114,9 @@ class ExecKind : public JobKind {
     const bool writes_output = CommandUses(assignment.command(), "output");
     const std::string output_file =
         context.output_file.empty() ? "/dev/null" : context.output_file;
-    if (writes_output && !context.output_file.empty() &&
-        options_.uid.has_value() &&
-        chown(output_file.c_str(), *options_.uid, options_.gid.value_or(-1)) !=
-            0) {
-      return absl::InternalError(absl::StrCat("cannot hand ", output_file,
-                                              " to ", options_.user, ": ",
-                                              strerror(errno)));
+    if (absl::Status handed = HandOutput(context, writes_output);
+        !handed.ok()) {
+      return handed;
     }
     // One run per input file; a job array's task has none.
     std::vector<std::string> inputs(assignment.inputs().begin(),
@@ -130,7 +131,18 @@ class ExecKind : public JobKind {
       values.index = absl::StrCat(assignment.task_index());
       values.job = assignment.job_id();
       values.attempt = assignment.attempt_id();
-      absl::Status ran = RunOnce(context, values, writes_output);
+      absl::Status ran = RunOnce(
+          context, values, writes_output,
+          [&](const std::string&) -> absl::StatusOr<std::vector<std::string>> {
+            std::vector<std::string> argv;
+            for (const std::string& argument : assignment.command()) {
+              absl::StatusOr<std::string> expanded =
+                  ExpandArgument(argument, values);
+              if (!expanded.ok()) return expanded.status();
+              argv.push_back(*std::move(expanded));
+            }
+            return argv;
+          });
       if (!ran.ok()) {
         if (inputs.size() == 1 || absl::IsCancelled(ran)) return ran;
         return absl::Status(ran.code(),
@@ -142,23 +154,89 @@ class ExecKind : public JobKind {
   }
 
  private:
-  absl::Status RunOnce(const KindContext& context, const CommandValues& values,
-                       bool writes_output) const {
+  // The job's reduce command, once, through /bin/sh: the parts are the
+  // assignment's inputs, the result its output.
+  absl::StatusOr<std::string> RunReduce(const KindContext& context) const {
     const quarry::v1::Assignment& assignment = context.assignment;
-    ProcessSpec spec;
-    for (const std::string& argument : assignment.command()) {
-      absl::StatusOr<std::string> expanded = ExpandArgument(argument, values);
-      if (!expanded.ok()) return expanded.status();
-      spec.argv.push_back(*std::move(expanded));
+    const std::string& reduce = assignment.reduce_command();
+    if (absl::Status valid = ValidateReduceCommand(reduce); !valid.ok()) {
+      return valid;
     }
+    const bool writes_output = ReduceUses(reduce, "output");
+    if (absl::Status handed = HandOutput(context, writes_output);
+        !handed.ok()) {
+      return handed;
+    }
+    CommandValues values;
+    values.output =
+        context.output_file.empty() ? "/dev/null" : context.output_file;
+    values.index = absl::StrCat(assignment.task_index());
+    values.job = assignment.job_id();
+    values.attempt = assignment.attempt_id();
+    absl::Status ran = RunOnce(
+        context, values, writes_output,
+        [&](const std::string& scratch)
+            -> absl::StatusOr<std::vector<std::string>> {
+          absl::StatusOr<std::string> script = ExpandReduceCommand(
+              reduce, assignment.inputs(), values.output, values.job);
+          if (!script.ok()) return script.status();
+          if (script->size() < kMaxInlineScript) {
+            return std::vector<std::string>{"/bin/sh", "-c", *script, "sh"};
+          }
+          // Too long for one argument (Linux takes 128 KiB): a file.
+          const std::string path = absl::StrCat(scratch, "/.quarry-reduce.sh");
+          std::ofstream file(path, std::ios::binary | std::ios::trunc);
+          file << *script;
+          file.close();
+          if (!file) {
+            return absl::InternalError(
+                absl::StrCat("cannot write the reduce script ", path));
+          }
+          return std::vector<std::string>{"/bin/sh", path};
+        });
+    if (!ran.ok()) return ran;
+    return absl::StrCat("reduced ", assignment.inputs_size(), " parts");
+  }
+
+  // Gives the staging file to the user commands run as, when the command
+  // writes it itself ({output}).
+  absl::Status HandOutput(const KindContext& context,
+                          bool writes_output) const {
+    if (!writes_output || context.output_file.empty() ||
+        !options_.uid.has_value()) {
+      return absl::OkStatus();
+    }
+    if (chown(context.output_file.c_str(), *options_.uid,
+              options_.gid.value_or(-1)) != 0) {
+      return absl::InternalError(absl::StrCat("cannot hand ",
+                                              context.output_file, " to ",
+                                              options_.user, ": ",
+                                              strerror(errno)));
+    }
+    return absl::OkStatus();
+  }
+
+  // Runs one process: `make_argv` gives its argv, knowing the scratch
+  // directory it will run in.
+  absl::Status RunOnce(
+      const KindContext& context, const CommandValues& values,
+      bool writes_output,
+      absl::FunctionRef<absl::StatusOr<std::vector<std::string>>(
+          const std::string& scratch)>
+          make_argv) const {
+    const quarry::v1::Assignment& assignment = context.assignment;
+    absl::StatusOr<ScratchDir> scratch = ScratchDir::Make(options_);
+    if (!scratch.ok()) return scratch.status();
+    ProcessSpec spec;
+    absl::StatusOr<std::vector<std::string>> argv = make_argv(scratch->path());
+    if (!argv.ok()) return argv.status();
+    spec.argv = *std::move(argv);
     const std::string program = Resolve(spec.argv[0]);
     if (!Allowed(program)) {
       return absl::PermissionDeniedError(
           absl::StrCat("program ", program,
                        " is not allowed on this worker (--exec_allow)"));
     }
-    absl::StatusOr<ScratchDir> scratch = ScratchDir::Make(options_);
-    if (!scratch.ok()) return scratch.status();
     spec.working_dir = scratch->path();
     spec.env = {absl::StrCat("PATH=", kPath),
                 "LANG=C.UTF-8",

@@ -266,6 +266,36 @@ TEST_F(JobPlannerTest, ExecCommandAndEnvAreCheckedNamingTheField) {
               HasSubstr("command is for kind exec only; kind grep"));
 }
 
+TEST_F(JobPlannerTest, AnExecReduceIsTheLastTaskWritingResult) {
+  quarry::v1::JobSpec spec = Spec("exec");
+  spec.add_command("cat");
+  spec.add_command("{input}");
+  spec.set_reduce("cat {parts} > {output}");
+  absl::StatusOr<JobPlan> plan = PlanJob(spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->tasks.task_count(), 4);
+  EXPECT_TRUE(plan->tasks.is_reduce(3));
+  EXPECT_EQ(plan->tasks.OutputPath(3), dir_.path() + "/out/result");
+  // A job read back from the store keeps the name.
+  const TaskPlan adopted =
+      TaskPlan::FromTasks(plan->tasks.MakeTasks(), plan->tasks.output_dir);
+  EXPECT_EQ(adopted.OutputPath(3), dir_.path() + "/out/result");
+
+  spec.set_reduce("sort {input}");
+  EXPECT_THAT(Error(spec).message(),
+              HasSubstr("reduce: unknown placeholder {input}"));
+  spec.set_reduce("cat {parts}");
+  spec.clear_output_dir();
+  EXPECT_THAT(Error(spec).message(),
+              HasSubstr("output_dir is required with reduce"));
+
+  quarry::v1::JobSpec grep = Spec("grep");
+  (*grep.mutable_settings())["pattern"] = "x";
+  grep.set_reduce("cat {parts}");
+  EXPECT_THAT(Error(grep).message(),
+              HasSubstr("reduce is for kind exec only; kind grep"));
+}
+
 TEST_F(JobPlannerTest, ExecLimitsAreCheckedNamingTheField) {
   quarry::v1::JobSpec spec = Spec("exec");
   spec.add_command("true");
