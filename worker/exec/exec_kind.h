@@ -51,7 +51,10 @@ absl::StatusOr<ExecOptions> MakeExecOptions(absl::string_view user,
 // max_output limit each process of the run (worker/exec/exec_limits.h;
 // max_output also bounds captured stdout), and an end they explain fails
 // the attempt naming the limit ("cpu_time limit of 10m exceeded (killed by
-// SIGXCPU)"). Thread-safe (no state but options).
+// SIGXCPU)"). A reduce assignment runs the job's reduce command
+// (Assignment.reduce_command) once through /bin/sh -c, its {parts} the
+// assignment's inputs and {output} its result, all shell-quoted
+// (common/command_template.h). Thread-safe (no state but options).
 std::unique_ptr<JobKind> NewExecKind(ExecOptions options);
 
 }  // namespace quarry::worker
