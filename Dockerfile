@@ -47,4 +47,4 @@ USER quarry
 WORKDIR /var/lib/quarry
 # 7070: leader gRPC; 7100: worker gRPC; 9090/9100: metrics.
 EXPOSE 7070 7100 9090 9100
-CMD ["quarry-leader", "--listen=0.0.0.0:7070"]
+CMD ["quarry-leader", "--listen=0.0.0.0:7070", "--insecure"]

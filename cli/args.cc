@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "cli/catalog.h"
 #include "common/ids.h"
 
@@ -242,8 +243,10 @@ absl::StatusOr<Words> SplitWords(const std::vector<std::string>& args) {
       continue;
     }
     const size_t eq = arg.find('=');
-    const std::string name =
-        absl::StartsWith(arg, "--") ? arg.substr(2, eq - 2) : "";
+    // --max_attempts is --max-attempts: the daemons' spelling works too.
+    const std::string name = absl::StrReplaceAll(
+        absl::StartsWith(arg, "--") ? arg.substr(2, eq - 2) : "",
+        {{"_", "-"}});
     const OptionSpec* option = FindOption(name, words.command);
     if (option == nullptr || option->store == nullptr) {  // Or --help=...
       return UsageError(absl::StrCat("unknown option '", arg.substr(0, eq),
@@ -275,6 +278,8 @@ class Parser {
   explicit Parser(const ParseEnv& env) : env_(env) {
     cmd_.leader =
         env.leader_env.empty() ? std::string(kDefaultLeader) : env.leader_env;
+    cmd_.token_file = env.token_file_env;
+    cmd_.token_env = env.token_env;
   }
 
   absl::StatusOr<ParsedCommand> Parse(const std::vector<std::string>& args) {

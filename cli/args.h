@@ -47,6 +47,9 @@ struct ParseEnv {
   std::string cwd;
   // Ages (--since 2h) count back from here.
   absl::Time now = absl::Now();
+  // $QUARRY_TOKEN and $QUARRY_TOKEN_FILE, or empty.
+  std::string token_env;
+  std::string token_file_env;
 };
 
 // A fully parsed and checked command line.
@@ -55,6 +58,10 @@ struct ParsedCommand {
 
   // Global options.
   std::string leader;  // HOST:PORT.
+  // The bearer token for the leader: --token-file's content, else
+  // $QUARRY_TOKEN_FILE's, else $QUARRY_TOKEN; read when the command runs.
+  std::string token_file;  // --token-file or $QUARRY_TOKEN_FILE.
+  std::string token_env;   // $QUARRY_TOKEN.
   bool json = false;
   // --timeout; unset means the command's default (10 s, cluster --wait-for
   // 30 s).

@@ -122,6 +122,14 @@ const std::vector<OptionSpec>& AllOptions() {
                     ? v.Error("empty address")
                     : Set<std::string>(std::string(v.text), c.leader);
        }},
+      {"token-file", "PATH", "", false,
+       "Read the bearer token for the leader from PATH (mode 600; default: "
+       "$QUARRY_TOKEN_FILE, else $QUARRY_TOKEN)",
+       [](V v, C c) {
+         return v.text.empty()
+                    ? v.Error("empty path")
+                    : Set<std::string>(std::string(v.text), c.token_file);
+       }},
       {"json", "", "", false, "Print the leader's response as JSON",
        [](V, C c) { return SetTrue(c.json); }},
       {"timeout", "SECONDS", "", false,

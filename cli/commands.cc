@@ -234,6 +234,13 @@ int ExitCodeForStatus(const absl::Status& status) {
   return kExitRefused;
 }
 
+// The bearer token for the leader: the token file's (--token-file, else
+// $QUARRY_TOKEN_FILE), else $QUARRY_TOKEN, else none.
+absl::StatusOr<std::string> TokenOf(const ParsedCommand& cmd) {
+  if (cmd.token_file.empty()) return cmd.token_env;
+  return ReadTokenFile(cmd.token_file);
+}
+
 std::string ErrorLine(const absl::Status& status) {
   return absl::StrCat(
       "quarry: ", absl::StatusCodeToString(status.code()), ": ",
@@ -245,8 +252,13 @@ int RunCommand(const ParsedCommand& cmd, CommandContext& ctx) {
     *ctx.out << UsageText(cmd.help_topic);
     return kExitOk;
   }
-  LeaderClient leader(cmd.leader, cmd.EffectiveTimeout());
-  const absl::StatusOr<int> code = Dispatch(cmd, leader, ctx);
+  absl::StatusOr<int> code = 0;
+  if (absl::StatusOr<std::string> token = TokenOf(cmd); !token.ok()) {
+    code = token.status();
+  } else {
+    LeaderClient leader(cmd.leader, cmd.EffectiveTimeout(), *std::move(token));
+    code = Dispatch(cmd, leader, ctx);
+  }
   ctx.out->flush();
   if (code.ok()) return *code;
   *ctx.err << ErrorLine(code.status()) << "\n";

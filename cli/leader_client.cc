@@ -19,9 +19,11 @@ grpc::ChannelArguments ChannelArgs() {
 
 }  // namespace
 
-LeaderClient::LeaderClient(std::string address, absl::Duration timeout)
+LeaderClient::LeaderClient(std::string address, absl::Duration timeout,
+                           std::string token)
     : address_(std::move(address)),
       timeout_(timeout),
+      token_(std::move(token)),
       channel_(grpc::CreateCustomChannel(
           address_, grpc::InsecureChannelCredentials(), ChannelArgs())),
       jobs_(quarry::v1::JobService::NewStub(channel_)),

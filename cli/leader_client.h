@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/auth.h"
 #include "quarry/v1/cluster_service.grpc.pb.h"
 #include "quarry/v1/job_service.grpc.pb.h"
 
@@ -19,11 +20,14 @@ namespace quarry::cli {
 // stubs are), but the CLI uses it from one thread.
 class LeaderClient {
  public:
-  // `timeout` bounds every unary call.
-  LeaderClient(std::string address, absl::Duration timeout);
+  // `timeout` bounds every unary call; `token` (may be empty) goes with
+  // every call as "authorization: Bearer TOKEN".
+  LeaderClient(std::string address, absl::Duration timeout,
+               std::string token = "");
 
   const std::string& address() const { return address_; }
   absl::Duration timeout() const { return timeout_; }
+  const std::string& token() const { return token_; }
   quarry::v1::JobService::Stub& jobs() { return *jobs_; }
   quarry::v1::ClusterService::Stub& cluster() { return *cluster_; }
 
@@ -36,6 +40,7 @@ class LeaderClient {
     grpc::ClientContext context;
     context.set_deadline(
         absl::ToChronoTime(std::min(absl::Now() + timeout_, deadline)));
+    AddToken(token_, context);
     return Check(call(&context));
   }
 
@@ -46,6 +51,7 @@ class LeaderClient {
  private:
   std::string address_;
   absl::Duration timeout_;
+  std::string token_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<quarry::v1::JobService::Stub> jobs_;
   std::unique_ptr<quarry::v1::ClusterService::Stub> cluster_;

@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
   if (const char* leader = std::getenv("QUARRY_LEADER")) {
     env.leader_env = leader;
   }
+  if (const char* token = std::getenv("QUARRY_TOKEN")) env.token_env = token;
+  if (const char* file = std::getenv("QUARRY_TOKEN_FILE")) {
+    env.token_file_env = file;
+  }
   std::error_code error;
   env.cwd = std::filesystem::current_path(error).string();
 

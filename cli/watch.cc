@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "cli/format.h"
+#include "common/auth.h"
 
 namespace quarry::cli {
 namespace {
@@ -186,6 +187,7 @@ class JobFollower {
   absl::Status WatchOnce() {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(deadline_));
+    AddToken(leader_.token(), context);
     quarry::v1::WatchJobRequest request;
     request.set_job_id(job_id_);
     std::unique_ptr<grpc::ClientReader<quarry::v1::JobEvent>> reader =

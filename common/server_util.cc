@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <glog/logging.h>
@@ -13,7 +14,9 @@
 
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/env_flags.h"
@@ -112,9 +115,11 @@ std::vector<char*> InitProgram(int argc, char** argv, absl::string_view usage) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
-  // Block SIGINT/SIGTERM before any thread starts, so every thread inherits
-  // the mask and WaitForTerminationSignal receives them synchronously.
-  const sigset_t signals = TerminationSignals();
+  // Block SIGINT/SIGTERM (and SIGHUP) before any thread starts, so every
+  // thread inherits the mask and WaitForTerminationSignal (and
+  // WatchReloadSignal) receive them synchronously.
+  sigset_t signals = TerminationSignals();
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   return positional;
@@ -130,6 +135,28 @@ void WaitForTerminationSignal() {
   });
   waiter.detach();
   TerminationNotification()->WaitForNotification();
+}
+
+void WatchReloadSignal(std::function<void()> reload) {
+  std::thread watcher([reload = std::move(reload)] {
+    sigset_t hangup;
+    sigemptyset(&hangup);
+    sigaddset(&hangup, SIGHUP);
+    for (;;) {
+      int received = 0;
+      if (sigwait(&hangup, &received) == 0) reload();
+    }
+  });
+  watcher.detach();
+}
+
+bool IsLoopbackListen(absl::string_view listen) {
+  const size_t colon = listen.rfind(':');
+  absl::string_view host =
+      colon == absl::string_view::npos ? listen : listen.substr(0, colon);
+  if (absl::ConsumePrefix(&host, "[")) absl::ConsumeSuffix(&host, "]");
+  return host == "localhost" || host == "::1" ||
+         absl::StartsWith(host, "127.");
 }
 
 void RequestTermination() {

@@ -1,6 +1,7 @@
 #ifndef QUARRY_COMMON_SERVER_UTIL_H_
 #define QUARRY_COMMON_SERVER_UTIL_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,16 @@ std::vector<char*> InitProgram(int argc, char** argv, absl::string_view usage);
 // is called). Safe to call from one thread at a time.
 void WaitForTerminationSignal();
 void RequestTermination();
+
+// Calls `reload` (on a thread of its own) each time SIGHUP arrives; SIGHUP
+// is blocked in every thread by InitProgram, so without a watcher it does
+// nothing.
+void WatchReloadSignal(std::function<void()> reload);
+
+// Whether a listen address ("127.0.0.1:7070", "[::1]:0", "localhost:1")
+// only accepts connections from this machine. A wildcard or any other
+// host is not loopback.
+bool IsLoopbackListen(absl::string_view listen);
 
 }  // namespace quarry
 

@@ -47,7 +47,52 @@ LeaderServer::LeaderServer(LeaderConfig config)
 
 LeaderServer::~LeaderServer() { Shutdown(); }
 
+absl::Status LeaderServer::SetUpAuth() {
+  if (config_.auth_file.empty()) {
+    if (!IsLoopbackListen(config_.listen)) {
+      if (!config_.insecure) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--listen=", config_.listen,
+            " is not a loopback address and there is no --auth_file: anyone "
+            "who reaches it could run jobs, cancel them and register "
+            "workers. Give --auth_file (docs/security.md), or --insecure to "
+            "serve without auth anyway"));
+      }
+      LOG(WARNING) << "--insecure: serving " << config_.listen
+                   << " without authentication; anyone who reaches it may "
+                      "submit, cancel, drain and register workers";
+    }
+    callers_ = std::make_unique<CallerCheck>(nullptr);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<AuthTable> table = AuthTable::Load(config_.auth_file);
+  if (!table.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--auth_file: ", table.status().message()));
+  }
+  LOG(INFO) << "auth: " << table->size() << " principals from "
+            << config_.auth_file;
+  authenticator_ =
+      std::make_unique<Authenticator>(config_.auth_file, *std::move(table));
+  callers_ = std::make_unique<CallerCheck>(authenticator_.get());
+  return absl::OkStatus();
+}
+
+absl::Status LeaderServer::ReloadAuth() {
+  if (authenticator_ == nullptr) {
+    return absl::FailedPreconditionError("no --auth_file to reload");
+  }
+  absl::Status reloaded = authenticator_->Reload();
+  if (reloaded.ok()) {
+    LOG(INFO) << "auth: reloaded " << config_.auth_file;
+  } else {
+    LOG(ERROR) << "auth: kept the previous principals: " << reloaded;
+  }
+  return reloaded;
+}
+
 absl::Status LeaderServer::Start() {
+  if (absl::Status auth = SetUpAuth(); !auth.ok()) return auth;
   absl::StatusOr<std::unique_ptr<Store>> store =
       OpenStore(config_.store, config_.cluster_name);
   if (!store.ok()) return store.status();
@@ -78,9 +123,11 @@ absl::Status LeaderServer::Start() {
       config_.controller.worker_rpc_timeout);
   job_service_ = std::make_unique<TimedJobService>(
       &rpc_metrics_, job_manager_.get(), &readiness_, attempt_logs_.get(),
-      /*get_job_never_blocks=*/store_->NeverBlocks() && history_ == nullptr);
+      /*get_job_never_blocks=*/store_->NeverBlocks() && history_ == nullptr,
+      callers_.get());
   cluster_service_ = std::make_unique<TimedClusterService>(
-      &rpc_metrics_, controller_.get(), store_.get(), &clock_, &readiness_);
+      &rpc_metrics_, controller_.get(), store_.get(), &clock_, &readiness_,
+      callers_.get());
 
   if (!config_.metrics_listen.empty()) {
     if (absl::Status served = metrics_.Serve(config_.metrics_listen);

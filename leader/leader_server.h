@@ -17,6 +17,8 @@
 #include "leader/api/cluster_service.h"
 #include "leader/control/controller.h"
 #include "leader/api/job_manager.h"
+#include "common/auth.h"
+#include "leader/api/caller_check.h"
 #include "leader/api/job_service.h"
 #include "leader/leader_metrics.h"
 #include "leader/control/output_finalizer.h"
@@ -40,6 +42,10 @@ struct LeaderConfig {
   absl::Duration retention = absl::Hours(24);
   // Where to serve GET /metrics ("IP:PORT", port 0: any); empty: nowhere.
   std::string metrics_listen;
+  // NAME ROLE TOKEN per line (common/auth.h); empty: no auth, and then
+  // `listen` must be a loopback address unless `insecure`.
+  std::string auth_file;
+  bool insecure = false;
   ControllerOptions controller;
 };
 
@@ -67,8 +73,13 @@ class LeaderServer {
   int port() const { return port_; }
   // The port /metrics is served on (after Start); 0 when not served.
   int metrics_port() const { return metrics_.port(); }
+  // Reads --auth_file again (SIGHUP); on error the old one stays.
+  absl::Status ReloadAuth();
 
  private:
+  // Loads --auth_file, or checks that serving without auth is allowed.
+  absl::Status SetUpAuth();
+
   // The restore thread: Restore() until it works or Shutdown().
   void RestoreThenRun() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -89,6 +100,8 @@ class LeaderServer {
   std::unique_ptr<Controller> controller_;
   std::unique_ptr<JobManager> job_manager_;
   std::unique_ptr<AttemptLogFetcher> attempt_logs_;
+  std::unique_ptr<Authenticator> authenticator_;  // Null: no auth.
+  std::unique_ptr<CallerCheck> callers_;
   std::unique_ptr<JobServiceImpl> job_service_;
   std::unique_ptr<ClusterServiceImpl> cluster_service_;
   std::unique_ptr<grpc::Server> server_;

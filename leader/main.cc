@@ -7,6 +7,14 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
           "HOST:PORT to serve JobService and ClusterService on");
+ABSL_FLAG(std::string, auth_file, "",
+          "principals and their tokens, one 'NAME ROLE TOKEN' per line "
+          "(roles: admin, user, reader, worker; mode 600); every call then "
+          "needs 'authorization: Bearer TOKEN'. SIGHUP reloads it. Without "
+          "it the leader serves loopback only (see --insecure)");
+ABSL_FLAG(bool, insecure, false,
+          "serve a non-loopback --listen without --auth_file (anyone who "
+          "reaches the port may do anything)");
 ABSL_FLAG(std::string, port_file, "",
           "if set, write the port really listened on to this file (useful "
           "with --listen HOST:0)");
@@ -57,6 +65,8 @@ int main(int argc, char** argv) {
   quarry::LeaderConfig config;
   config.listen = absl::GetFlag(FLAGS_listen);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.auth_file = absl::GetFlag(FLAGS_auth_file);
+  config.insecure = absl::GetFlag(FLAGS_insecure);
   config.store = absl::GetFlag(FLAGS_store);
   config.cluster_name = absl::GetFlag(FLAGS_cluster_name);
   config.history = absl::GetFlag(FLAGS_history);
@@ -102,6 +112,9 @@ int main(int argc, char** argv) {
       !announced.ok()) {
     LOG(ERROR) << announced;
     return 1;
+  }
+  if (!config.auth_file.empty()) {
+    quarry::WatchReloadSignal([&server] { server.ReloadAuth().IgnoreError(); });
   }
   quarry::WaitForTerminationSignal();
   server.Shutdown();

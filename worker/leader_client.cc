@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/auth.h"
 #include "common/status_util.h"
 
 namespace quarry::worker {
@@ -16,9 +17,11 @@ constexpr int kMaxReconnectBackoffMs = 1000;
 // How often a RequestCommit call in flight checks its cancel flag.
 constexpr absl::Duration kCancelPollInterval = absl::Milliseconds(5);
 
-void PrepareContext(grpc::ClientContext& context, absl::Duration timeout) {
+void PrepareContext(grpc::ClientContext& context, absl::Duration timeout,
+                    absl::string_view token) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   context.set_wait_for_ready(true);
+  AddToken(token, context);
 }
 
 // Adds the leader's address to a failed call's message.
@@ -38,11 +41,13 @@ class GrpcCommandStream : public CommandStream {
  public:
   GrpcCommandStream(quarry::v1::ClusterService::Stub* stub,
                     quarry::v1::ConnectWorkerRequest request,
-                    absl::Duration timeout, const std::string& address)
+                    absl::Duration timeout, const std::string& address,
+                    absl::string_view token)
       : stub_(stub), request_(std::move(request)), address_(address) {
     // Fail fast while the leader is down: the caller reconnects with its
     // own backoff.
     context_.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    AddToken(token, context_);
   }
 
   bool Read(quarry::v1::WorkerCommand* command) override {
@@ -87,8 +92,9 @@ class GrpcLeaderClient::InFlight {
   grpc::ClientContext* const context_;
 };
 
-GrpcLeaderClient::GrpcLeaderClient(const std::string& address)
-    : address_(address) {
+GrpcLeaderClient::GrpcLeaderClient(const std::string& address,
+                                   std::string token)
+    : address_(address), token_(std::move(token)) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
@@ -104,7 +110,7 @@ absl::StatusOr<quarry::v1::RegisterWorkerResponse>
 GrpcLeaderClient::RegisterWorker(
     const quarry::v1::RegisterWorkerRequest& request, absl::Duration timeout) {
   grpc::ClientContext context;
-  PrepareContext(context, timeout);
+  PrepareContext(context, timeout, token_);
   quarry::v1::RegisterWorkerResponse response;
   const InFlight in_flight(this, &context);
   const grpc::Status status =
@@ -117,7 +123,7 @@ absl::Status GrpcLeaderClient::ReportWorkerState(
     const quarry::v1::ReportWorkerStateRequest& request,
     absl::Duration timeout) {
   grpc::ClientContext context;
-  PrepareContext(context, timeout);
+  PrepareContext(context, timeout, token_);
   quarry::v1::ReportWorkerStateResponse response;
   const InFlight in_flight(this, &context);
   return WithAddress(stub_->ReportWorkerState(&context, request, &response),
@@ -132,7 +138,7 @@ GrpcLeaderClient::RequestCommit(const quarry::v1::RequestCommitRequest& request,
     return absl::CancelledError("attempt cancelled");
   }
   grpc::ClientContext context;
-  PrepareContext(context, timeout);
+  PrepareContext(context, timeout, token_);
   quarry::v1::RequestCommitResponse response;
   const InFlight in_flight(this, &context);
   // The callback API, so the wait can watch `cancel` too.
@@ -160,6 +166,7 @@ absl::Status GrpcLeaderClient::DeregisterWorker(
     absl::Duration timeout) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  AddToken(token_, context);
   quarry::v1::DeregisterWorkerResponse response;
   const InFlight in_flight(this, &context);
   return WithAddress(stub_->DeregisterWorker(&context, request, &response),
@@ -169,7 +176,7 @@ absl::Status GrpcLeaderClient::DeregisterWorker(
 std::unique_ptr<CommandStream> GrpcLeaderClient::ConnectWorker(
     const quarry::v1::ConnectWorkerRequest& request, absl::Duration timeout) {
   return std::make_unique<GrpcCommandStream>(stub_.get(), request, timeout,
-                                             address_);
+                                             address_, token_);
 }
 
 void GrpcLeaderClient::CancelCallsInFlight() {

@@ -90,8 +90,10 @@ class LeaderClient {
 // in flight is guarded by mu_.
 class GrpcLeaderClient : public LeaderClient {
  public:
-  // `address` is "HOST:PORT" of the leader's ClusterService.
-  explicit GrpcLeaderClient(const std::string& address);
+  // `address` is "HOST:PORT" of the leader's ClusterService; `token` (may
+  // be empty: the leader runs without auth) goes with every call.
+  explicit GrpcLeaderClient(const std::string& address,
+                            std::string token = "");
 
   absl::StatusOr<quarry::v1::RegisterWorkerResponse> RegisterWorker(
       const quarry::v1::RegisterWorkerRequest& request,
@@ -115,6 +117,7 @@ class GrpcLeaderClient : public LeaderClient {
   class InFlight;
 
   const std::string address_;
+  const std::string token_;
   std::unique_ptr<quarry::v1::ClusterService::Stub> stub_;
   absl::Mutex mu_;
   absl::flat_hash_set<grpc::ClientContext*> in_flight_ ABSL_GUARDED_BY(mu_);

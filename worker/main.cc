@@ -69,6 +69,12 @@ ABSL_FLAG(std::string, exec_user, "",
           "with --allow_exec: the user commands run as; default: nobody "
           "when the worker runs as root (root only if named), else the "
           "worker's own user");
+ABSL_FLAG(std::string, token_file, "",
+          "a file (mode 600) holding this worker's token, role worker in the "
+          "leader's --auth_file, sent with every call to the leader");
+ABSL_FLAG(bool, insecure, false,
+          "serve a non-loopback --listen although the worker does not yet "
+          "authenticate its callers (use a network only the cluster reaches)");
 ABSL_FLAG(std::string, exec_scratch_dir, "/tmp",
           "where each exec attempt gets its scratch working directory");
 ABSL_FLAG(absl::Duration, attempt_log_max_age, absl::Hours(24),
@@ -125,6 +131,8 @@ int main(int argc, char** argv) {
   config.exec_allow = absl::GetFlag(FLAGS_exec_allow);
   config.exec_user = absl::GetFlag(FLAGS_exec_user);
   config.exec_scratch_dir = absl::GetFlag(FLAGS_exec_scratch_dir);
+  config.token_file = absl::GetFlag(FLAGS_token_file);
+  config.insecure = absl::GetFlag(FLAGS_insecure);
   if (absl::Status valid = quarry::worker::ValidateWorkerConfig(config);
       !valid.ok()) {
     return Fail(valid);

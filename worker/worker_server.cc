@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/auth.h"
 #include "common/ids.h"
 #include "common/job_kinds.h"
 #include "common/server_util.h"
@@ -75,6 +76,14 @@ absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
   if (absl::Status s = ValidateHostPort(config.listen, "--listen"); !s.ok()) {
     return s;
   }
+  if (!IsLoopbackListen(config.listen) && !config.insecure) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen=", config.listen,
+        " is not a loopback address: a worker's port does not yet check "
+        "who calls StartTasks, so anyone who reaches it could run tasks. "
+        "Give --insecure to serve it anyway, on a network only the cluster "
+        "reaches (docs/security.md)"));
+  }
   if (absl::Status s = ValidateHostPort(config.leader, "--leader"); !s.ok()) {
     return s;
   }
@@ -115,7 +124,20 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   WorkerServer* const self = worker.get();
   worker->leader_ = leader != nullptr
                         ? std::move(leader)
-                        : std::make_unique<GrpcLeaderClient>(config.leader);
+                        : nullptr;
+  if (worker->leader_ == nullptr) {
+    std::string token;
+    if (!config.token_file.empty()) {
+      absl::StatusOr<std::string> read = ReadTokenFile(config.token_file);
+      if (!read.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--token_file: ", read.status().message()));
+      }
+      token = *std::move(read);
+    }
+    worker->leader_ =
+        std::make_unique<GrpcLeaderClient>(config.leader, std::move(token));
+  }
   worker->kinds_ = NewBuiltInKindRegistry();
   if (config.allow_exec) {
     absl::StatusOr<ExecOptions> exec = MakeExecOptions(

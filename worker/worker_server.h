@@ -62,6 +62,12 @@ struct WorkerConfig {
   std::string exec_allow;
   std::string exec_user;
   std::string exec_scratch_dir = "/tmp";
+  // A file holding this worker's token (role worker) for its calls to the
+  // leader; empty: none (a leader without --auth_file).
+  std::string token_file;
+  // Serve a non-loopback `listen` although the worker's own port does not
+  // yet authenticate its caller (see docs/security.md).
+  bool insecure = false;
 };
 
 // Checks every field; errors name the flag ("--slots must be ...").

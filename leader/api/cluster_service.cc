@@ -15,6 +15,8 @@ constexpr int32_t kMaxSlots = 1024;
 constexpr int32_t kMaxQueue = 64 * kMaxSlots;
 constexpr int kMaxKinds = 256;
 constexpr size_t kMaxKindName = 128;
+// Anyone may do anything: the check of a leader without --auth_file.
+const CallerCheck kOpenCluster(nullptr);
 }  // namespace
 
 absl::Status ValidateRegistration(
@@ -56,18 +58,38 @@ absl::Status ValidateRegistration(
   return absl::OkStatus();
 }
 
+ClusterServiceImpl::ClusterServiceImpl(Controller* controller, Store* store,
+                                       const Clock* clock,
+                                       const Readiness* readiness,
+                                       const CallerCheck* callers)
+    : controller_(controller),
+      store_(store),
+      clock_(clock),
+      readiness_(readiness),
+      callers_(callers != nullptr ? callers : &kOpenCluster) {}
+
+absl::StatusOr<Principal> ClusterServiceImpl::Admit(
+    const grpc::ServerContextBase& context, Role need,
+    absl::string_view method) const {
+  absl::StatusOr<Principal> caller = callers_->Require(context, need, method);
+  if (!caller.ok()) return caller.status();
+  if (absl::Status ready = readiness_->Check(); !ready.ok()) return ready;
+  return caller;
+}
+
 grpc::Status ClusterServiceImpl::RegisterWorker(
-    grpc::ServerContext*, const quarry::v1::RegisterWorkerRequest* request,
+    grpc::ServerContext* context,
+    const quarry::v1::RegisterWorkerRequest* request,
     quarry::v1::RegisterWorkerResponse* response) {
-  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
-    return ready;
+  absl::StatusOr<Principal> caller =
+      Admit(*context, Role::kWorker, "RegisterWorker");
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::Status ok = ValidateRegistration(*request);
+  if (ok.ok()) ok = controller_->OnRegisterWorker(*request);
+  if (callers_->enabled()) {
+    CallerCheck::Audit(*caller, "RegisterWorker", request->worker_id(), ok);
   }
-  if (absl::Status ok = ValidateRegistration(*request); !ok.ok()) {
-    return ToGrpcStatus(ok);
-  }
-  if (absl::Status ok = controller_->OnRegisterWorker(*request); !ok.ok()) {
-    return ToGrpcStatus(ok);
-  }
+  if (!ok.ok()) return ToGrpcStatus(ok);
   response->set_heartbeat_interval_ms(static_cast<int32_t>(
       absl::ToInt64Milliseconds(controller_->heartbeat_interval())));
   return grpc::Status::OK;
@@ -77,24 +99,27 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ReportWorkerState(
     grpc::CallbackServerContext* context,
     const quarry::v1::ReportWorkerStateRequest* request,
     quarry::v1::ReportWorkerStateResponse* response) {
-  return FinishNow(context, HandleReportWorkerState(request, response));
+  return FinishNow(context,
+                   HandleReportWorkerState(*context, request, response));
 }
 
 grpc::Status ClusterServiceImpl::HandleReportWorkerState(
+    const grpc::ServerContextBase& context,
     const quarry::v1::ReportWorkerStateRequest* request,
     quarry::v1::ReportWorkerStateResponse*) {
-  absl::Status status = readiness_->Check();
+  absl::Status status =
+      Admit(context, Role::kWorker, "ReportWorkerState").status();
   if (status.ok()) status = ValidateWorkerId(request->worker_id(), "worker_id");
   if (status.ok()) status = controller_->OnWorkerReport(*request);
   return ToGrpcStatus(status);
 }
 
 grpc::Status ClusterServiceImpl::GetCluster(
-    grpc::ServerContext*, const quarry::v1::GetClusterRequest*,
+    grpc::ServerContext* context, const quarry::v1::GetClusterRequest*,
     quarry::v1::GetClusterResponse* response) {
-  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
-    return ready;
-  }
+  absl::StatusOr<Principal> caller =
+      Admit(*context, Role::kReader, "GetCluster");
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<quarry::v1::GetClusterResponse> cluster =
       ReadCluster(store_, clock_->Now());
   if (!cluster.ok()) return ToGrpcStatus(cluster.status());
@@ -110,8 +135,10 @@ grpc::ServerWriteReactor<quarry::v1::WorkerCommand>*
 ClusterServiceImpl::ConnectWorker(
     grpc::CallbackServerContext* context,
     const quarry::v1::ConnectWorkerRequest* request) {
-  if (absl::Status ready = readiness_->Check(); !ready.ok()) {
-    return RejectStream(ToGrpcStatus(ready));
+  if (absl::Status admitted =
+          Admit(*context, Role::kWorker, "ConnectWorker").status();
+      !admitted.ok()) {
+    return RejectStream(ToGrpcStatus(admitted));
   }
   if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
       !ok.ok()) {
@@ -121,11 +148,12 @@ ClusterServiceImpl::ConnectWorker(
 }
 
 grpc::Status ClusterServiceImpl::RequestCommit(
-    grpc::ServerContext*, const quarry::v1::RequestCommitRequest* request,
+    grpc::ServerContext* context,
+    const quarry::v1::RequestCommitRequest* request,
     quarry::v1::RequestCommitResponse* response) {
-  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
-    return ready;
-  }
+  absl::StatusOr<Principal> caller =
+      Admit(*context, Role::kWorker, "RequestCommit");
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
       !ok.ok()) {
     return ToGrpcStatus(ok);
@@ -140,33 +168,38 @@ grpc::Status ClusterServiceImpl::RequestCommit(
 }
 
 grpc::Status ClusterServiceImpl::DrainWorker(
-    grpc::ServerContext*, const quarry::v1::DrainWorkerRequest* request,
+    grpc::ServerContext* context, const quarry::v1::DrainWorkerRequest* request,
     quarry::v1::DrainWorkerResponse* response) {
-  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
-    return ready;
-  }
-  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
-      !ok.ok()) {
-    return ToGrpcStatus(ok);
-  }
+  absl::StatusOr<Principal> caller =
+      Admit(*context, Role::kAdmin, "DrainWorker");
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  const absl::Status valid =
+      ValidateWorkerId(request->worker_id(), "worker_id");
   absl::StatusOr<quarry::v1::Worker> worker =
-      controller_->RequestDrain(request->worker_id());
+      valid.ok() ? controller_->RequestDrain(request->worker_id())
+                 : absl::StatusOr<quarry::v1::Worker>(valid);
+  if (callers_->enabled()) {
+    CallerCheck::Audit(*caller, "DrainWorker", request->worker_id(),
+                       worker.status());
+  }
   if (!worker.ok()) return ToGrpcStatus(worker.status());
   *response->mutable_worker() = std::move(*worker);
   return grpc::Status::OK;
 }
 
 grpc::Status ClusterServiceImpl::DeregisterWorker(
-    grpc::ServerContext*, const quarry::v1::DeregisterWorkerRequest* request,
+    grpc::ServerContext* context,
+    const quarry::v1::DeregisterWorkerRequest* request,
     quarry::v1::DeregisterWorkerResponse*) {
-  if (grpc::Status ready = ToGrpcStatus(readiness_->Check()); !ready.ok()) {
-    return ready;
+  absl::StatusOr<Principal> caller =
+      Admit(*context, Role::kWorker, "DeregisterWorker");
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
+  if (ok.ok()) ok = controller_->OnDeregisterWorker(request->worker_id());
+  if (callers_->enabled()) {
+    CallerCheck::Audit(*caller, "DeregisterWorker", request->worker_id(), ok);
   }
-  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
-      !ok.ok()) {
-    return ToGrpcStatus(ok);
-  }
-  return ToGrpcStatus(controller_->OnDeregisterWorker(request->worker_id()));
+  return ToGrpcStatus(ok);
 }
 
 }  // namespace quarry

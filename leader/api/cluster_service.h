@@ -4,6 +4,7 @@
 #include "common/clock.h"
 #include "common/store.h"
 #include "leader/control/controller.h"
+#include "leader/api/caller_check.h"
 #include "leader/api/readiness.h"
 #include "leader/workers/worker_connection.h"
 #include "quarry/v1/cluster_service.grpc.pb.h"
@@ -12,19 +13,19 @@ namespace quarry {
 
 // Thin gRPC adapter: validates worker requests and hands them to the
 // Controller; GetCluster reads the store. ConnectWorker streams use the
-// callback API (no thread per connected worker). Thread-safe.
+// callback API (no thread per connected worker). Each call is first checked
+// by CallerCheck: the worker's calls need role worker, GetCluster reader,
+// DrainWorker admin. Thread-safe.
 class ClusterServiceImpl
     : public quarry::v1::ClusterService::WithCallbackMethod_ReportWorkerState<
           quarry::v1::ClusterService::WithCallbackMethod_ConnectWorker<
               quarry::v1::ClusterService::Service>> {
  public:
-  // Calls answer UNAVAILABLE until `readiness` is ready.
+  // Calls answer UNAVAILABLE until `readiness` is ready. `callers` null:
+  // every caller may do everything.
   ClusterServiceImpl(Controller* controller, Store* store, const Clock* clock,
-                     const Readiness* readiness)
-      : controller_(controller),
-        store_(store),
-        clock_(clock),
-        readiness_(readiness) {}
+                     const Readiness* readiness,
+                     const CallerCheck* callers = nullptr);
 
   // Ends every ConnectWorker stream (leader shutdown).
   void CloseConnections() { connections_.CloseAll(); }
@@ -42,6 +43,7 @@ class ClusterServiceImpl
       quarry::v1::ReportWorkerStateResponse* response) final;
   // What ReportWorkerState does (decorators override this); never blocks.
   virtual grpc::Status HandleReportWorkerState(
+      const grpc::ServerContextBase& context,
       const quarry::v1::ReportWorkerStateRequest* request,
       quarry::v1::ReportWorkerStateResponse* response);
   grpc::Status GetCluster(grpc::ServerContext* context,
@@ -65,7 +67,12 @@ class ClusterServiceImpl
   Controller* const controller_;
   Store* const store_;
   const Clock* const clock_;
+  // The caller, if it has role `need` and the leader is ready.
+  absl::StatusOr<Principal> Admit(const grpc::ServerContextBase& context,
+                                  Role need, absl::string_view method) const;
+
   const Readiness* const readiness_;
+  const CallerCheck* const callers_;
   WorkerConnections connections_;
 };
 

@@ -52,7 +52,7 @@ absl::Status JobManager::StoreCall(StoreOp op, absl::Status status) const {
 }
 
 absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
-    const quarry::v1::JobSpec& spec) {
+    const quarry::v1::JobSpec& spec, const std::string& owner) {
   absl::StatusOr<JobPlan> plan = PlanJob(spec, limits_);
   if (!plan.ok()) return plan.status();
   absl::StatusOr<int64_t> sequence = store_->NextJobSequence();
@@ -76,6 +76,7 @@ absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
   }
   *job.mutable_spec() = std::move(plan->spec);
   job.set_state(quarry::v1::JOB_STATE_PENDING);
+  job.set_owner(owner);
   job.set_task_count(plan->tasks.task_count());
   job.mutable_task_counts()->set_pending(job.task_count());
   *job.mutable_create_time() = ToProtoTime(clock_->Now());

@@ -30,8 +30,9 @@ class JobManager {
              const Clock* clock, PlannerLimits limits = {},
              History* history = nullptr, LeaderObserver* observer = nullptr);
 
+  // `owner`: the submitting principal (Job.owner), empty without auth.
   absl::StatusOr<quarry::v1::SubmitJobResponse> Submit(
-      const quarry::v1::JobSpec& spec);
+      const quarry::v1::JobSpec& spec, const std::string& owner = "");
   absl::StatusOr<quarry::v1::GetJobResponse> Get(
       const quarry::v1::GetJobRequest& request);
   absl::StatusOr<quarry::v1::ListJobsResponse> List(

@@ -1,15 +1,18 @@
 #ifndef QUARRY_LEADER_API_JOB_SERVICE_H_
 #define QUARRY_LEADER_API_JOB_SERVICE_H_
 
-#include "leader/workers/attempt_log_fetcher.h"
+#include "leader/api/caller_check.h"
 #include "leader/api/job_manager.h"
+#include "leader/workers/attempt_log_fetcher.h"
 #include "leader/api/readiness.h"
 #include "quarry/v1/job_service.grpc.pb.h"
 
 namespace quarry {
 
 // Thin gRPC adapter: JobService RPCs → JobManager (GetAttemptLog →
-// AttemptLogFetcher). Thread-safe.
+// AttemptLogFetcher), each call first checked by CallerCheck: reading
+// needs role reader, SubmitJob user (the caller owns the job), CancelJob
+// and GetAttemptLog user and the job's ownership (or admin). Thread-safe.
 //
 // GetJob, the call clients poll, runs on gRPC's callback API when
 // `get_job_never_blocks` (the memory store and no history: nothing it calls
@@ -21,10 +24,11 @@ namespace quarry {
 class JobServiceImpl : public quarry::v1::JobService::Service {
  public:
   // Calls answer UNAVAILABLE until `readiness` is ready. GetAttemptLog
-  // goes to `logs`.
+  // goes to `logs`. `callers` null: every caller may do everything.
   JobServiceImpl(JobManager* manager, const Readiness* readiness,
                  const AttemptLogFetcher* logs,
-                 bool get_job_never_blocks = false);
+                 bool get_job_never_blocks = false,
+                 const CallerCheck* callers = nullptr);
 
   grpc::Status SubmitJob(grpc::ServerContext* context,
                          const quarry::v1::SubmitJobRequest* request,
@@ -34,7 +38,8 @@ class JobServiceImpl : public quarry::v1::JobService::Service {
                       const quarry::v1::GetJobRequest* request,
                       quarry::v1::GetJobResponse* response) final;
   // What GetJob does (decorators override this).
-  virtual grpc::Status HandleGetJob(const quarry::v1::GetJobRequest* request,
+  virtual grpc::Status HandleGetJob(const grpc::ServerContextBase& context,
+                                    const quarry::v1::GetJobRequest* request,
                                     quarry::v1::GetJobResponse* response);
   grpc::Status ListJobs(grpc::ServerContext* context,
                         const quarry::v1::ListJobsRequest* request,
@@ -58,9 +63,16 @@ class JobServiceImpl : public quarry::v1::JobService::Service {
       quarry::v1::GetAttemptLogResponse* response) override;
 
  private:
+  // OK for an admin or the job's owner; else PERMISSION_DENIED (or the
+  // job's lookup error).
+  absl::Status RequireJobOwner(const Principal& caller,
+                               absl::string_view method,
+                               const std::string& job_id);
+
   JobManager* const manager_;
   const Readiness* const readiness_;
   const AttemptLogFetcher* const logs_;
+  const CallerCheck* const callers_;
 };
 
 }  // namespace quarry

@@ -32,9 +32,10 @@ class TimedJobService : public JobServiceImpl {
                          quarry::v1::SubmitJobResponse* r) override {
     return submit_->Time([&] { return JobServiceImpl::SubmitJob(c, q, r); });
   }
-  grpc::Status HandleGetJob(const quarry::v1::GetJobRequest* q,
+  grpc::Status HandleGetJob(const grpc::ServerContextBase& c,
+                            const quarry::v1::GetJobRequest* q,
                             quarry::v1::GetJobResponse* r) override {
-    return get_->Time([&] { return JobServiceImpl::HandleGetJob(q, r); });
+    return get_->Time([&] { return JobServiceImpl::HandleGetJob(c, q, r); });
   }
   grpc::Status ListJobs(grpc::ServerContext* c,
                         const quarry::v1::ListJobsRequest* q,
@@ -95,10 +96,11 @@ class TimedClusterService : public ClusterServiceImpl {
         [&] { return ClusterServiceImpl::RegisterWorker(c, q, r); });
   }
   grpc::Status HandleReportWorkerState(
+      const grpc::ServerContextBase& c,
       const quarry::v1::ReportWorkerStateRequest* q,
       quarry::v1::ReportWorkerStateResponse* r) override {
     return report_->Time(
-        [&] { return ClusterServiceImpl::HandleReportWorkerState(q, r); });
+        [&] { return ClusterServiceImpl::HandleReportWorkerState(c, q, r); });
   }
   grpc::Status GetCluster(grpc::ServerContext* c,
                           const quarry::v1::GetClusterRequest* q,

@@ -10,7 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/auth.h"
 #include "common/status_util.h"
+#include "tests/testing/rpc.h"
 
 namespace quarry::testing {
 
@@ -148,7 +150,7 @@ absl::StatusOr<std::string> LocalCluster::Submit(
   *request.mutable_spec() = spec;
   quarry::v1::SubmitJobResponse response;
   grpc::Status status =
-      jobs_->SubmitJob(ContextWithDeadline().get(), request, &response);
+      jobs_->SubmitJob(Context().get(), request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response.job_id();
 }
@@ -157,7 +159,7 @@ absl::StatusOr<quarry::v1::Job> LocalCluster::WaitForJob(
     const std::string& job_id, absl::Duration timeout) {
   quarry::v1::WatchJobRequest request;
   request.set_job_id(job_id);
-  auto context = ContextWithDeadline(timeout);
+  auto context = Context(timeout);
   auto stream = jobs_->WatchJob(context.get(), request);
   quarry::v1::JobEvent event;
   quarry::v1::Job last;
@@ -175,9 +177,16 @@ absl::StatusOr<quarry::v1::Job> LocalCluster::WaitForJob(
 absl::StatusOr<quarry::v1::GetClusterResponse> LocalCluster::GetCluster() {
   quarry::v1::GetClusterResponse response;
   grpc::Status status = cluster_->GetCluster(
-      ContextWithDeadline(absl::Seconds(2)).get(), {}, &response);
+      Context(absl::Seconds(2)).get(), {}, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
+}
+
+std::unique_ptr<grpc::ClientContext> LocalCluster::Context(
+    absl::Duration timeout) const {
+  std::unique_ptr<grpc::ClientContext> context = ContextWithDeadline(timeout);
+  AddToken(token_, *context);
+  return context;
 }
 
 std::string LocalCluster::LogTails() const {

@@ -76,6 +76,11 @@ class LocalCluster {
   const std::string& dir() const { return dir_.path(); }
   // The last lines of every process log, for failure messages.
   std::string LogTails() const;
+  // The bearer token the helpers above send (a leader with --auth_file).
+  void set_token(std::string token) { token_ = std::move(token); }
+  // A context with a deadline and the token.
+  std::unique_ptr<grpc::ClientContext> Context(
+      absl::Duration timeout = absl::Seconds(10)) const;
 
  private:
   LocalCluster() = default;
@@ -85,6 +90,7 @@ class LocalCluster {
 
   TempDir dir_;
   std::vector<std::string> leader_flags_;
+  std::string token_;
   int leader_starts_ = 0;
   Subprocess leader_;
   std::map<std::string, Subprocess> workers_;

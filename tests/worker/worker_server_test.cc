@@ -85,6 +85,7 @@ TEST_F(WorkerServerTest, DefaultIdIsHostnameAndPort) {
 TEST_F(WorkerServerTest, WildcardListenAdvertisesTheHostname) {
   WorkerConfig config = LocalConfig();
   config.listen = "0.0.0.0:0";
+  config.insecure = true;  // Not loopback: refused without it.
   StartWorker(config);
   EXPECT_EQ(worker_->address(), absl::StrCat(Hostname(), ":", worker_->port()));
 
