@@ -71,6 +71,10 @@ ABSL_FLAG(std::string, exec_user, "",
           "worker's own user");
 ABSL_FLAG(std::string, exec_scratch_dir, "/tmp",
           "where each exec attempt gets its scratch working directory");
+ABSL_FLAG(std::string, plugin_dir, "",
+          "load job kinds from every *.so file in this directory at start "
+          "(docs/plugins.md); it and its files must be writable only by "
+          "the operator; empty: no plugins");
 ABSL_FLAG(absl::Duration, attempt_log_max_age, absl::Hours(24),
           "attempt logs older than this are removed");
 
@@ -95,7 +99,7 @@ int main(int argc, char** argv) {
       "quarry-worker runs Quarry tasks in a fixed number of slots.\n"
       "Usage: quarry-worker --leader=HOST:PORT [--listen=HOST:PORT] "
       "[--slots=N] [--id=NAME] [--label=k=v,...] [--drain_grace=30s] "
-      "[--attempt_log_dir=DIR]");
+      "[--attempt_log_dir=DIR] [--plugin_dir=DIR]");
   if (positional.size() > 1) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("unexpected argument \"", positional[1],
@@ -125,6 +129,7 @@ int main(int argc, char** argv) {
   config.exec_allow = absl::GetFlag(FLAGS_exec_allow);
   config.exec_user = absl::GetFlag(FLAGS_exec_user);
   config.exec_scratch_dir = absl::GetFlag(FLAGS_exec_scratch_dir);
+  config.plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
   if (absl::Status valid = quarry::worker::ValidateWorkerConfig(config);
       !valid.ok()) {
     return Fail(valid);

@@ -16,6 +16,7 @@
 #include "worker/commit_gate.h"
 #include "worker/drainer.h"
 #include "worker/kinds/kind_registry.h"
+#include "worker/kinds/plugin_loader.h"
 #include "worker/leader_client.h"
 #include "worker/leader_connection.h"
 #include "worker/reporter.h"
@@ -62,6 +63,9 @@ struct WorkerConfig {
   std::string exec_allow;
   std::string exec_user;
   std::string exec_scratch_dir = "/tmp";
+  // Where plugin kinds are loaded from at start (--plugin_dir; see
+  // plugin_loader.h); empty: none.
+  std::string plugin_dir;
 };
 
 // Checks every field; errors name the flag ("--slots must be ...").
@@ -74,7 +78,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
 // This machine's hostname ("localhost" if it cannot be read).
 std::string Hostname();
 
-// The composition root of a worker process: builds the kind registry, the
+// The composition root of a worker process: builds the kind registry (with
+// the plugins of --plugin_dir), the
 // attempt log store, the slot executor, the WorkerService and its gRPC server,
 // the reporter that registers with the leader and reports completions, the
 // commit gate, the leader connection (command stream), the drainer and the
@@ -125,6 +130,8 @@ class WorkerServer {
   // The directory holding the attempt logs.
   const std::string& attempt_log_dir() const { return attempt_logs_->dir(); }
   Reporter* reporter() { return reporter_.get(); }
+  // What loading --plugin_dir did (nothing without one).
+  const PluginLoadResult& plugins() const { return plugins_; }
   LeaderConnection* connection() { return connection_.get(); }
 
  private:
@@ -146,6 +153,7 @@ class WorkerServer {
   RealClock clock_;
   std::unique_ptr<LeaderClient> leader_;
   std::unique_ptr<KindRegistry> kinds_;
+  PluginLoadResult plugins_;
   std::unique_ptr<AttemptLogStore> attempt_logs_;
   std::unique_ptr<CommitGate> commit_gate_;
   std::unique_ptr<Reporter> reporter_;
