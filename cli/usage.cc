@@ -96,6 +96,9 @@ std::string KindsText() {
   for (const KindSpec& kind : AllKinds()) {
     absl::StrAppendFormat(&out, "  %-10s %s\n", kind.name, kind.description);
   }
+  absl::StrAppend(&out,
+                  "  and the plugin kinds of the workers ('quarry cluster' "
+                  "lists them;\n  see docs/plugins.md)\n");
   return out;
 }
 

@@ -19,14 +19,6 @@ constexpr int64_t kMiB = int64_t{1} << 20;
 constexpr int64_t kTiB = int64_t{1} << 40;
 constexpr int64_t kMaxCpuTimeMs = 30LL * 24 * 3600 * 1000;  // 720h.
 
-// Accepted by every kind: the attempt waits this long before it works, so
-// tests and chaos runs can make tasks slow.
-SettingSpec DelaySetting() {
-  return {"delay_ms",  SettingType::kInteger,
-          false,       0,
-          kMaxSleepMs, "milliseconds each attempt waits before it works"};
-}
-
 SettingSpec TasksSetting() {
   return {"tasks",
           SettingType::kInteger,
@@ -112,6 +104,14 @@ std::vector<KindSpec> BuildCatalog() {
 
 }  // namespace
 
+// Accepted by every kind: the attempt waits this long before it works, so
+// tests and chaos runs can make tasks slow.
+SettingSpec DelaySetting() {
+  return {"delay_ms",  SettingType::kInteger,
+          false,       0,
+          kMaxSleepMs, "milliseconds each attempt waits before it works"};
+}
+
 const std::vector<KindSpec>& AllKinds() {
   static const auto* const kKinds = new std::vector<KindSpec>(BuildCatalog());
   return *kKinds;
@@ -192,6 +192,17 @@ absl::Status ValidateSettings(
               absl::FormatDuration(absl::Milliseconds(spec.min_value)), ", ",
               absl::FormatDuration(absl::Milliseconds(spec.max_value)),
               "] such as 5s, got \"", value, "\""));
+        }
+        break;
+      }
+      case SettingType::kString: {
+        const int64_t size = static_cast<int64_t>(value.size());
+        if (size < spec.min_value || size > spec.max_value ||
+            value.find('\0') != std::string::npos) {
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "settings.%s must be text of %d to %d bytes without a NUL "
+              "byte, got %d bytes",
+              spec.name, spec.min_value, spec.max_value, size));
         }
         break;
       }

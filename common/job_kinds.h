@@ -22,6 +22,8 @@ enum class SettingType {
   kDuration,  // An absl duration ("5s", "250ms") in [min_value, max_value] ms.
   kBytes,     // A size: digits with an optional K, M, G or T suffix (binary
               // multiples, either case), in [min_value, max_value] bytes.
+  kString,    // Any text without a NUL byte, of [min_value, max_value]
+              // bytes (plugin kinds).
 };
 
 struct SettingSpec {
@@ -46,7 +48,11 @@ struct KindSpec {
   std::vector<SettingSpec> settings;
 };
 
-// Every kind, sorted by name.
+// "delay_ms", which every kind accepts (built-in and plugin kinds): the
+// attempt waits that long before it works.
+SettingSpec DelaySetting();
+
+// The built-in kinds, sorted by name.
 const std::vector<KindSpec>& AllKinds();
 // The kind named `name`, or nullptr.
 const KindSpec* FindKind(absl::string_view name);

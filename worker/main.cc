@@ -77,6 +77,10 @@ ABSL_FLAG(bool, insecure, false,
           "authenticate its callers (use a network only the cluster reaches)");
 ABSL_FLAG(std::string, exec_scratch_dir, "/tmp",
           "where each exec attempt gets its scratch working directory");
+ABSL_FLAG(std::string, plugin_dir, "",
+          "load job kinds from every *.so file in this directory at start "
+          "(docs/plugins.md); it and its files must be writable only by "
+          "the operator; empty: no plugins");
 ABSL_FLAG(absl::Duration, attempt_log_max_age, absl::Hours(24),
           "attempt logs older than this are removed");
 
@@ -101,7 +105,7 @@ int main(int argc, char** argv) {
       "quarry-worker runs Quarry tasks in a fixed number of slots.\n"
       "Usage: quarry-worker --leader=HOST:PORT [--listen=HOST:PORT] "
       "[--slots=N] [--id=NAME] [--label=k=v,...] [--drain_grace=30s] "
-      "[--attempt_log_dir=DIR]");
+      "[--attempt_log_dir=DIR] [--plugin_dir=DIR]");
   if (positional.size() > 1) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("unexpected argument \"", positional[1],
@@ -133,6 +137,7 @@ int main(int argc, char** argv) {
   config.exec_scratch_dir = absl::GetFlag(FLAGS_exec_scratch_dir);
   config.token_file = absl::GetFlag(FLAGS_token_file);
   config.insecure = absl::GetFlag(FLAGS_insecure);
+  config.plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
   if (absl::Status valid = quarry::worker::ValidateWorkerConfig(config);
       !valid.ok()) {
     return Fail(valid);

@@ -150,6 +150,9 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
     worker->kinds_->Register(kExecKind, true, NewExecKind(*exec));
     worker->kinds_->Register(kExecKind, false, NewExecKind(*std::move(exec)));
   }
+  if (!config.plugin_dir.empty()) {
+    worker->plugins_ = LoadPlugins(config.plugin_dir, *worker->kinds_);
+  }
   absl::StatusOr<std::unique_ptr<AttemptLogStore>> logs =
       AttemptLogStore::Open(config.attempt_logs, &worker->clock_);
   if (!logs.ok()) return logs.status();
@@ -214,6 +217,9 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   registration.set_queue(config.slots * config.queue_per_slot);
   for (std::string& kind : worker->kinds_->Names()) {
     registration.add_kinds(std::move(kind));
+  }
+  for (const quarry::v1::KindDescription& kind : worker->plugins_.kinds) {
+    *registration.add_plugin_kinds() = kind;
   }
   for (const auto& [key, value] : config.labels) {
     (*registration.mutable_labels())[key] = value;

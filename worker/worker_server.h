@@ -16,6 +16,7 @@
 #include "worker/commit_gate.h"
 #include "worker/drainer.h"
 #include "worker/kinds/kind_registry.h"
+#include "worker/kinds/plugin_loader.h"
 #include "worker/leader_client.h"
 #include "worker/leader_connection.h"
 #include "worker/reporter.h"
@@ -68,6 +69,9 @@ struct WorkerConfig {
   // Serve a non-loopback `listen` although the worker's own port does not
   // yet authenticate its caller (see docs/security.md).
   bool insecure = false;
+  // Where plugin kinds are loaded from at start (--plugin_dir; see
+  // plugin_loader.h); empty: none.
+  std::string plugin_dir;
 };
 
 // Checks every field; errors name the flag ("--slots must be ...").
@@ -80,7 +84,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
 // This machine's hostname ("localhost" if it cannot be read).
 std::string Hostname();
 
-// The composition root of a worker process: builds the kind registry, the
+// The composition root of a worker process: builds the kind registry (with
+// the plugins of --plugin_dir), the
 // attempt log store, the slot executor, the WorkerService and its gRPC server,
 // the reporter that registers with the leader and reports completions, the
 // commit gate, the leader connection (command stream), the drainer and the
@@ -131,6 +136,8 @@ class WorkerServer {
   // The directory holding the attempt logs.
   const std::string& attempt_log_dir() const { return attempt_logs_->dir(); }
   Reporter* reporter() { return reporter_.get(); }
+  // What loading --plugin_dir did (nothing without one).
+  const PluginLoadResult& plugins() const { return plugins_; }
   LeaderConnection* connection() { return connection_.get(); }
 
  private:
@@ -152,6 +159,7 @@ class WorkerServer {
   RealClock clock_;
   std::unique_ptr<LeaderClient> leader_;
   std::unique_ptr<KindRegistry> kinds_;
+  PluginLoadResult plugins_;
   std::unique_ptr<AttemptLogStore> attempt_logs_;
   std::unique_ptr<CommitGate> commit_gate_;
   std::unique_ptr<Reporter> reporter_;

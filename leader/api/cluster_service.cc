@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/kind_description.h"
 #include "common/status_util.h"
 #include "leader/api/cluster_view.h"
 
@@ -17,6 +18,38 @@ constexpr int kMaxKinds = 256;
 constexpr size_t kMaxKindName = 128;
 // Anyone may do anything: the check of a leader without --auth_file.
 const CallerCheck kOpenCluster(nullptr);
+// RegisterWorkerRequest.plugin_kinds: each follows the rules of
+// KindDescription, once, and is also listed in kinds.
+absl::Status ValidatePluginKinds(
+    const quarry::v1::RegisterWorkerRequest& request) {
+  if (request.plugin_kinds_size() > kMaxKinds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("plugin_kinds has ", request.plugin_kinds_size(),
+                     " entries, more than ", kMaxKinds));
+  }
+  for (int i = 0; i < request.plugin_kinds_size(); ++i) {
+    const quarry::v1::KindDescription& kind = request.plugin_kinds(i);
+    const std::string field = absl::StrCat("plugin_kinds[", i, "]");
+    if (absl::StatusOr<KindSpec> spec = KindSpecFromDescription(kind);
+        !spec.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".", spec.status().message()));
+    }
+    if (std::find(request.kinds().begin(), request.kinds().end(),
+                  kind.name()) == request.kinds().end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".name \"", kind.name(), "\" is not listed in kinds"));
+    }
+    for (int j = 0; j < i; ++j) {
+      if (request.plugin_kinds(j).name() == kind.name()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".name \"", kind.name(), "\" is described twice"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateRegistration(
@@ -55,7 +88,7 @@ absl::Status ValidateRegistration(
                        " characters of [A-Za-z0-9._-]"));
     }
   }
-  return absl::OkStatus();
+  return ValidatePluginKinds(request);
 }
 
 ClusterServiceImpl::ClusterServiceImpl(Controller* controller, Store* store,

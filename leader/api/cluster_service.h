@@ -76,7 +76,8 @@ class ClusterServiceImpl
   WorkerConnections connections_;
 };
 
-// Checks a registration: worker_id, address (HOST:PORT, port > 0), slots.
+// Checks a registration: worker_id, address (HOST:PORT, port > 0), slots,
+// queue, kinds and plugin_kinds (errors name the field).
 absl::Status ValidateRegistration(
     const quarry::v1::RegisterWorkerRequest& request);
 

@@ -53,7 +53,7 @@ absl::Status JobManager::StoreCall(StoreOp op, absl::Status status) const {
 
 absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
     const quarry::v1::JobSpec& spec, const std::string& owner) {
-  absl::StatusOr<JobPlan> plan = PlanJob(spec, limits_);
+  absl::StatusOr<JobPlan> plan = PlanJob(spec, limits_, controller_->kinds());
   if (!plan.ok()) return plan.status();
   absl::StatusOr<int64_t> sequence = store_->NextJobSequence();
   if (!sequence.ok()) return StoreCall(StoreOp::kWrite, sequence.status());

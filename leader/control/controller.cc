@@ -27,7 +27,7 @@ Controller::Controller(Store* store, WorkerClientFactory* clients,
       options_(options),
       history_(history),
       observer_(observer),
-      workers_(options),
+      workers_(options, &kinds_),
       dispatcher_(options),
       applier_(store, finalizer, history, notifier, observer,
                options.worker_rpc_timeout, this) {}

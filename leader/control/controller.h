@@ -23,6 +23,7 @@
 #include "leader/control/effects.h"
 #include "leader/control/effects_applier.h"
 #include "leader/control/job_table.h"
+#include "leader/control/kind_catalog.h"
 #include "leader/control/leader_observer.h"
 #include "leader/control/output_finalizer.h"
 #include "leader/control/tick_stats.h"
@@ -127,6 +128,10 @@ class Controller : public WorkerLinkEvents, private EffectsSink {
   // far (for metrics). Takes mu_ once; any thread.
   ControllerStats Stats() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The kinds submissions may name: built-ins and the plugin kinds of the
+  // registered workers. Thread-safe (its own lock).
+  const KindLookup* kinds() const { return &kinds_; }
+
   absl::Duration heartbeat_interval() const {
     return options_.heartbeat_interval;
   }
@@ -179,6 +184,9 @@ class Controller : public WorkerLinkEvents, private EffectsSink {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t rpcs_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 
+  // Updated by workers_ (under mu_), read by submissions (without it):
+  // thread-safe on its own. Declared before workers_, which points to it.
+  KindCatalog kinds_;
   // The owners of state (plain classes, guarded here).
   JobTable jobs_ ABSL_GUARDED_BY(mu_);
   WorkerPool workers_ ABSL_GUARDED_BY(mu_);

@@ -30,6 +30,7 @@ std::unique_ptr<WorkerRuntime> WorkerRuntime::FromRegistration(
   } else {
     *record.mutable_kinds() = request.kinds();
   }
+  *record.mutable_plugin_kinds() = request.plugin_kinds();
   worker->kinds = std::make_shared<const KindSet>(record.kinds().begin(),
                                                   record.kinds().end());
   record.set_status(quarry::v1::WORKER_STATUS_ALIVE);
@@ -96,6 +97,8 @@ WorkerPool::Registration WorkerPool::Register(
     kind_sets_.push_back(worker->kinds);
   }
   alive_kinds_stale_ = true;
+  if (kinds_ != nullptr)
+    kinds_->SetWorkerKinds(record.id(), record.plugin_kinds());
   Registration registration;
   auto it = workers_.find(record.id());
   if (it != workers_.end()) {
@@ -190,6 +193,7 @@ std::shared_ptr<WorkerLink> WorkerPool::Forget(const std::string& worker_id) {
   dirty_.erase(worker_id);
   workers_.erase(it);
   alive_kinds_stale_ = true;
+  if (kinds_ != nullptr) kinds_->RemoveWorker(worker_id);
   return link;
 }
 
@@ -321,6 +325,7 @@ void WorkerPool::UpdateHealth(absl::Time now, std::vector<Probe>* probes,
       LOG(INFO) << "forgetting dead worker " << worker.record.id();
       forgotten_.push_back(worker.record.id());
       dirty_.erase(worker.record.id());
+      if (kinds_ != nullptr) kinds_->RemoveWorker(worker.record.id());
       it = workers_.erase(it);
       alive_kinds_stale_ = true;
       continue;

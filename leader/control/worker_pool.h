@@ -16,6 +16,7 @@
 #include "leader/control/controller_options.h"
 #include "leader/control/controller_stats.h"
 #include "leader/control/effects.h"
+#include "leader/control/kind_catalog.h"
 #include "leader/control/store_writer.h"
 #include "leader/workers/worker_client.h"
 #include "leader/workers/worker_link.h"
@@ -92,7 +93,11 @@ struct WorkerRuntime {
 // by the loop thread (steps) and by event handlers under that mutex.
 class WorkerPool {
  public:
-  explicit WorkerPool(const ControllerOptions& options) : options_(options) {}
+  // `kinds` (may be null) learns the plugin kinds of the workers that
+  // register and leave.
+  explicit WorkerPool(const ControllerOptions& options,
+                      KindCatalog* kinds = nullptr)
+      : options_(options), kinds_(kinds) {}
 
   // Live attempts a worker had, lost with it (its places are cleared
   // already): the controller ends them with `why`.
@@ -192,6 +197,7 @@ class WorkerPool {
 
  private:
   const ControllerOptions options_;
+  KindCatalog* const kinds_;
   std::map<std::string, std::unique_ptr<WorkerRuntime>> workers_;
   // Workers whose record must be written to the store, and those whose
   // record must be deleted.

@@ -189,22 +189,43 @@ absl::Status CheckCommand(const JobSpec& spec) {
   return absl::OkStatus();
 }
 
+class BuiltInKindLookup : public KindLookup {
+ public:
+  std::optional<KindSpec> Find(absl::string_view name) const override {
+    const KindSpec* kind = FindKind(name);
+    if (kind == nullptr) return std::nullopt;
+    return *kind;
+  }
+  std::string Names() const override { return KindNames(); }
+};
+
 }  // namespace
 
+const KindLookup& BuiltInKinds() {
+  static const BuiltInKindLookup* const kKinds = new BuiltInKindLookup();
+  return *kKinds;
+}
+
 absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
-                                const PlannerLimits& limits) {
+                                const PlannerLimits& limits,
+                                const KindLookup* kinds) {
+  if (kinds == nullptr) kinds = &BuiltInKinds();
   JobPlan plan;
   JobSpec& spec = plan.spec;
   spec = raw_spec;
   if (spec.kind().empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("kind is required (one of: ", KindNames(), ")"));
+        absl::StrCat("kind is required (one of: ", kinds->Names(), ")"));
   }
-  const KindSpec* kind = FindKind(spec.kind());
-  if (kind == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "kind \"", spec.kind(), "\" is unknown (one of: ", KindNames(), ")"));
+  const std::optional<KindSpec> found = kinds->Find(spec.kind());
+  if (!found.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind \"", absl::CHexEscape(spec.kind().substr(0, 128)),
+                     "\" is unknown: neither built in nor offered by a "
+                     "registered worker (one of: ",
+                     kinds->Names(), ")"));
   }
+  const KindSpec* kind = &*found;
   if (absl::Status valid = ValidateSettings(*kind, spec.settings());
       !valid.ok()) {
     return valid;

@@ -1,10 +1,13 @@
 #ifndef QUARRY_LEADER_SCHEDULING_JOB_PLANNER_H_
 #define QUARRY_LEADER_SCHEDULING_JOB_PLANNER_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/job_kinds.h"
 #include "leader/scheduling/task_plan.h"
 #include "quarry/v1/types.pb.h"
 
@@ -28,14 +31,32 @@ struct PlannerLimits {
   int32_t default_max_attempts = 3;
 };
 
+// The job kinds a submission may name. The planner's default is the
+// built-in catalog (common/job_kinds.h); the leader's KindCatalog adds the
+// plugin kinds its registered workers describe. Implementations are
+// thread-safe.
+class KindLookup {
+ public:
+  virtual ~KindLookup() = default;
+  // The kind named `name`, or nullopt when it is unknown.
+  virtual std::optional<KindSpec> Find(absl::string_view name) const = 0;
+  // Every known name, sorted, comma-separated ("byte-histogram, exec, ...").
+  virtual std::string Names() const = 0;
+};
+
+// The built-in kinds only.
+const KindLookup& BuiltInKinds();
+
 // Turns a JobSpec into tasks: checks the kind and its settings, expands
 // input directories (recursively, regular files only, sorted by path,
 // duplicates dropped), checks the output directory (absent, or an empty
 // directory, or overwrite). Reads the filesystem but changes nothing.
 // Errors are INVALID_ARGUMENT (or NOT_FOUND for a missing input) and name the
-// field. Thread-safe (no state).
+// field; an unknown kind's error lists the known ones (`kinds`: null for
+// the built-in kinds). Thread-safe (no state).
 absl::StatusOr<JobPlan> PlanJob(const quarry::v1::JobSpec& spec,
-                                const PlannerLimits& limits = {});
+                                const PlannerLimits& limits = {},
+                                const KindLookup* kinds = nullptr);
 
 // Creates the output directory of a planned job (and, with overwrite,
 // removes earlier Quarry output from it: part-NNNNN, result.tsv, staging).

@@ -357,5 +357,41 @@ TEST_F(JobPlannerTest, ByteSizesParseAndFormat) {
   EXPECT_EQ(FormatByteSize(0), "0");
 }
 
+// A lookup that knows one plugin kind besides the built-ins.
+class PluginLookup : public KindLookup {
+ public:
+  std::optional<KindSpec> Find(absl::string_view name) const override {
+    if (name != "histo") return BuiltInKinds().Find(name);
+    KindSpec kind;
+    kind.name = "histo";
+    kind.has_reduce = true;
+    kind.settings = {{"min_count", SettingType::kInteger, false, 0, 9, "min"},
+                     DelaySetting()};
+    return kind;
+  }
+  std::string Names() const override { return "histo, " + KindNames(); }
+};
+
+TEST_F(JobPlannerTest, PluginKindsComeFromTheLookup) {
+  const PluginLookup lookup;
+  quarry::v1::JobSpec spec = Spec("histo");
+  // Unknown to the built-in catalog, listed with the lookup's names.
+  EXPECT_THAT(Error(spec).message(),
+              HasSubstr("kind \"histo\" is unknown: neither built in nor "
+                        "offered by a registered worker (one of: exec,"));
+  absl::StatusOr<JobPlan> plan = PlanJob(spec, {}, &lookup);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->tasks.task_count(), 4);  // Three files and the reduce.
+  EXPECT_TRUE(plan->tasks.MakeTasks().back().is_reduce());
+
+  (*spec.mutable_settings())["min_count"] = "10";
+  plan = PlanJob(spec, {}, &lookup);
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr("settings.min_count must be an integer in [0, 9]"));
+  spec.set_kind("nope");
+  plan = PlanJob(spec, {}, &lookup);
+  EXPECT_THAT(plan.status().message(), HasSubstr("(one of: histo, exec,"));
+}
+
 }  // namespace
 }  // namespace quarry
