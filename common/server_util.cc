@@ -40,7 +40,8 @@ sigset_t TerminationSignals() {
 }  // namespace
 
 absl::StatusOr<StartedServer> StartGrpcServer(
-    absl::string_view listen, const std::vector<grpc::Service*>& services) {
+    absl::string_view listen, const std::vector<grpc::Service*>& services,
+    int max_request_bytes) {
   if (absl::Status valid = ValidateHostPort(listen, "--listen"); !valid.ok()) {
     return valid;
   }
@@ -53,6 +54,7 @@ absl::StatusOr<StartedServer> StartGrpcServer(
   // A second process on the same HOST:PORT fails to start instead of
   // silently sharing the port (gRPC sets SO_REUSEPORT by default).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (max_request_bytes > 0) builder.SetMaxReceiveMessageSize(max_request_bytes);
   StartedServer started;
   builder.AddListeningPort(std::string(listen),
                            grpc::InsecureServerCredentials(), &started.port);

@@ -21,9 +21,12 @@ struct StartedServer {
 
 // Starts a gRPC server on `listen` ("HOST:PORT"; port 0 picks a free port)
 // serving `services`, the standard health service and server reflection (so
-// `grpcurl -plaintext HOST:PORT list` works without .proto files).
+// `grpcurl -plaintext HOST:PORT list` works without .proto files). A
+// request over `max_request_bytes` (0: gRPC's default, 4 MiB) is refused by
+// gRPC with RESOURCE_EXHAUSTED before any service sees it.
 absl::StatusOr<StartedServer> StartGrpcServer(
-    absl::string_view listen, const std::vector<grpc::Service*>& services);
+    absl::string_view listen, const std::vector<grpc::Service*>& services,
+    int max_request_bytes = 0);
 
 // "HOST:PORT" with the port of `listen` replaced by `port`.
 std::string WithPort(absl::string_view listen, int port);

@@ -111,8 +111,10 @@ absl::Status LeaderServer::Start() {
       config_.controller, history_.get(), &leader_metrics_);
   leader_metrics_.CollectFrom(controller_.get(), &readiness_);
   if (history_ != nullptr) leader_metrics_.CollectFrom(history_.get());
+  PlannerLimits limits;
+  limits.max_pending_tasks = config_.max_pending_tasks;
   job_manager_ = std::make_unique<JobManager>(
-      store_.get(), controller_.get(), &notifier_, &clock_, PlannerLimits{},
+      store_.get(), controller_.get(), &notifier_, &clock_, limits,
       history_.get(), &leader_metrics_);
   if (config_.retention > absl::ZeroDuration()) {
     retention_ = std::make_unique<RetentionSweeper>(
@@ -136,7 +138,8 @@ absl::Status LeaderServer::Start() {
     }
   }
   absl::StatusOr<StartedServer> started = StartGrpcServer(
-      config_.listen, {job_service_.get(), cluster_service_.get()});
+      config_.listen, {job_service_.get(), cluster_service_.get()},
+      config_.max_request_bytes);
   if (!started.ok()) return started.status();
   server_ = std::move(started->server);
   port_ = started->port;

@@ -46,6 +46,9 @@ struct LeaderConfig {
   // `listen` must be a loopback address unless `insecure`.
   std::string auth_file;
   bool insecure = false;
+  // Largest request accepted (bytes), and most unfinished tasks held.
+  int max_request_bytes = 4 << 20;
+  int64_t max_pending_tasks = 10'000'000;
   ControllerOptions controller;
 };
 

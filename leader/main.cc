@@ -15,6 +15,12 @@ ABSL_FLAG(std::string, auth_file, "",
 ABSL_FLAG(bool, insecure, false,
           "serve a non-loopback --listen without --auth_file (anyone who "
           "reaches the port may do anything)");
+ABSL_FLAG(int32_t, max_request_bytes, 4 << 20,
+          "largest request the leader accepts, in bytes (1K..1G); a bigger "
+          "one is refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_pending_tasks, 10'000'000,
+          "most unfinished tasks (of every job) the leader holds; SubmitJob "
+          "answers RESOURCE_EXHAUSTED rather than take a job past it");
 ABSL_FLAG(std::string, port_file, "",
           "if set, write the port really listened on to this file (useful "
           "with --listen HOST:0)");
@@ -67,6 +73,14 @@ int main(int argc, char** argv) {
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.auth_file = absl::GetFlag(FLAGS_auth_file);
   config.insecure = absl::GetFlag(FLAGS_insecure);
+  config.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  config.max_pending_tasks = absl::GetFlag(FLAGS_max_pending_tasks);
+  if (config.max_request_bytes < 1024 || config.max_request_bytes > (1 << 30) ||
+      config.max_pending_tasks < 1) {
+    LOG(ERROR) << "--max_request_bytes must be in [1024, 2^30] and "
+                  "--max_pending_tasks positive";
+    return 2;
+  }
   config.store = absl::GetFlag(FLAGS_store);
   config.cluster_name = absl::GetFlag(FLAGS_cluster_name);
   config.history = absl::GetFlag(FLAGS_history);

@@ -51,10 +51,31 @@ absl::Status JobManager::StoreCall(StoreOp op, absl::Status status) const {
   return status;
 }
 
+absl::Status JobManager::CheckRoomFor(int64_t tasks) {
+  if (limits_.max_pending_tasks <= 0) return absl::OkStatus();
+  const ControllerStats stats = controller_->Stats();
+  int64_t unfinished = 0;
+  for (const auto& [status, count] : stats.tasks) {
+    if (status == quarry::v1::EXECUTION_STATUS_PENDING ||
+        status == quarry::v1::EXECUTION_STATUS_ASSIGNED ||
+        status == quarry::v1::EXECUTION_STATUS_RUNNING) {
+      unfinished += count;
+    }
+  }
+  if (unfinished + tasks <= limits_.max_pending_tasks) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "the leader holds ", unfinished, " unfinished tasks; this job's ", tasks,
+      " would pass --max_pending_tasks=", limits_.max_pending_tasks,
+      "; submit again when jobs finish"));
+}
+
 absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
     const quarry::v1::JobSpec& spec, const std::string& owner) {
   absl::StatusOr<JobPlan> plan = PlanJob(spec, limits_, controller_->kinds());
   if (!plan.ok()) return plan.status();
+  if (absl::Status room = CheckRoomFor(plan->tasks.task_count()); !room.ok()) {
+    return room;
+  }
   absl::StatusOr<int64_t> sequence = store_->NextJobSequence();
   if (!sequence.ok()) return StoreCall(StoreOp::kWrite, sequence.status());
   Job job;

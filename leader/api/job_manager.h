@@ -31,6 +31,8 @@ class JobManager {
              History* history = nullptr, LeaderObserver* observer = nullptr);
 
   // `owner`: the submitting principal (Job.owner), empty without auth.
+  // RESOURCE_EXHAUSTED when the job would take the leader past
+  // limits.max_pending_tasks unfinished tasks.
   absl::StatusOr<quarry::v1::SubmitJobResponse> Submit(
       const quarry::v1::JobSpec& spec, const std::string& owner = "");
   absl::StatusOr<quarry::v1::GetJobResponse> Get(
@@ -57,6 +59,8 @@ class JobManager {
                      const std::function<bool()>& cancelled);
 
  private:
+  // OK if `tasks` more unfinished tasks stay within max_pending_tasks.
+  absl::Status CheckRoomFor(int64_t tasks);
   // Returns `status`, telling the observer when it is a store failure
   // (NOT_FOUND and INVALID_ARGUMENT are answers to the caller, not
   // failures).

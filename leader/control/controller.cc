@@ -483,6 +483,10 @@ ControllerStats Controller::Stats() {
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   jobs_.AddStats(&stats);
+  for (const auto& [job, tasks] : submitted_) {  // Not yet in jobs_.
+    ++stats.jobs[quarry::v1::JOB_STATE_PENDING];
+    stats.tasks[quarry::v1::EXECUTION_STATUS_PENDING] += tasks.task_count();
+  }
   workers_.AddStats(now, &stats);
   stats.store_backlog = store_backlog_;
   stats.counts = counts_;

@@ -132,6 +132,30 @@ absl::StatusOr<std::vector<int32_t>> PackFiles(
   return starts;
 }
 
+// The sizes that bound what one submission may make the leader hold.
+absl::Status CheckRequestSizes(const JobSpec& spec) {
+  if (spec.inputs_size() > kMaxInputEntries) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("inputs has ", spec.inputs_size(), " entries, more than ",
+                     kMaxInputEntries, " (name directories instead)"));
+  }
+  if (spec.settings_size() > kMaxSettingsEntries) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("settings has ", spec.settings_size(),
+                     " entries, more than ", kMaxSettingsEntries));
+  }
+  size_t bytes = 0;
+  for (const auto& [key, value] : spec.settings()) {
+    bytes += key.size() + value.size();
+  }
+  if (bytes > kMaxSettingsBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("settings hold ", bytes, " bytes, more than ",
+                     kMaxSettingsBytes));
+  }
+  return absl::OkStatus();
+}
+
 // JobSpec.command and .env: required and checked for exec, refused for the
 // other kinds (they run their own code).
 absl::Status CheckCommand(const JobSpec& spec) {
@@ -226,6 +250,7 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
                      kinds->Names(), ")"));
   }
   const KindSpec* kind = &*found;
+  if (absl::Status sized = CheckRequestSizes(spec); !sized.ok()) return sized;
   if (absl::Status valid = ValidateSettings(*kind, spec.settings());
       !valid.ok()) {
     return valid;

@@ -25,10 +25,20 @@ struct JobPlan {
 inline constexpr int32_t kMaxFilesPerTask = 4096;
 inline constexpr int64_t kMaxBytesPerTask = int64_t{1} << 40;
 
+// Most JobSpec.inputs entries (each may be a directory), and most bytes of
+// settings (keys and values together) or entries in them.
+inline constexpr int kMaxInputEntries = 100'000;
+inline constexpr size_t kMaxSettingsBytes = 64 * 1024;
+inline constexpr int kMaxSettingsEntries = 256;
+
 struct PlannerLimits {
   int64_t max_tasks = 10'000'000;
   int32_t max_attempts = 100;
   int32_t default_max_attempts = 3;
+  // Unfinished tasks (of every job) the leader holds at most: SubmitJob
+  // answers RESOURCE_EXHAUSTED rather than taking a job past it (checked
+  // by JobManager, not by PlanJob). 0: no limit.
+  int64_t max_pending_tasks = 10'000'000;
 };
 
 // The job kinds a submission may name. The planner's default is the

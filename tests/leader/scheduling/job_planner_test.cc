@@ -296,6 +296,23 @@ TEST_F(JobPlannerTest, AnExecReduceIsTheLastTaskWritingResult) {
               HasSubstr("reduce is for kind exec only; kind grep"));
 }
 
+TEST_F(JobPlannerTest, OversizedRequestsAreRefusedNamingTheField) {
+  quarry::v1::JobSpec spec = Spec("linecount");
+  for (int i = 0; i < kMaxInputEntries; ++i) spec.add_inputs(spec.inputs(0));
+  EXPECT_THAT(Error(spec).message(),
+              HasSubstr("inputs has 100001 entries, more than 100000"));
+  spec = Spec("grep");
+  (*spec.mutable_settings())["pattern"] = std::string(70 * 1024, 'x');
+  EXPECT_THAT(Error(spec).message(),
+              HasSubstr("settings hold 71687 bytes, more than 65536"));
+  spec = Spec("grep");
+  for (int i = 0; i < 300; ++i) {
+    (*spec.mutable_settings())[absl::StrCat("k", i)] = "v";
+  }
+  EXPECT_THAT(Error(spec).message(),
+              HasSubstr("settings has 300 entries, more than 256"));
+}
+
 TEST_F(JobPlannerTest, ExecLimitsAreCheckedNamingTheField) {
   quarry::v1::JobSpec spec = Spec("exec");
   spec.add_command("true");
