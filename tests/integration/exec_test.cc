@@ -119,18 +119,11 @@ TEST_F(ExecTest, AJobWaitsWithAReasonUntilAWorkerAllowsExec) {
       cluster_->Submit(Exec({"touch", marker}, "", ""));
   ASSERT_TRUE(id.ok()) << id.status();
   // The job waits, PENDING, and says why (polling GetJob, bounded).
-  quarry::v1::GetJobResponse job;
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (job.job().waiting_reason().empty() && absl::Now() < deadline) {
-    quarry::v1::GetJobRequest request;
-    request.set_job_id(*id);
-    ASSERT_TRUE(cluster_->jobs()
-                    .GetJob(ContextWithDeadline().get(), request, &job)
-                    .ok());
-  }
-  EXPECT_EQ(job.job().waiting_reason(),
+  absl::StatusOr<quarry::v1::Job> job = cluster_->WaitForWaitingReason(*id);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->waiting_reason(),
             "waiting: no ALIVE worker offers kind exec");
-  EXPECT_EQ(job.job().state(), quarry::v1::JOB_STATE_PENDING);
+  EXPECT_EQ(job->state(), quarry::v1::JOB_STATE_PENDING);
   EXPECT_FALSE(fs::exists(marker));
 
   // A worker that allows exec runs it.

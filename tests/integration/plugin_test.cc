@@ -202,18 +202,11 @@ TEST_F(PluginTest, PluginKindIsKnownOnlyWhileARegisteredWorkerOffersIt) {
       WaitForWorkerStatus("worker-plugins", quarry::v1::WORKER_STATUS_DEAD));
   absl::StatusOr<std::string> id = cluster_->Submit(HistogramJob("out"));
   ASSERT_TRUE(id.ok()) << id.status();
-  quarry::v1::GetJobResponse job;
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (job.job().waiting_reason().empty() && absl::Now() < deadline) {
-    quarry::v1::GetJobRequest request;
-    request.set_job_id(*id);
-    ASSERT_TRUE(cluster_->jobs()
-                    .GetJob(ContextWithDeadline().get(), request, &job)
-                    .ok());
-  }
-  EXPECT_EQ(job.job().waiting_reason(),
+  absl::StatusOr<quarry::v1::Job> job = cluster_->WaitForWaitingReason(*id);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->waiting_reason(),
             "waiting: no ALIVE worker offers kind byte-histogram");
-  EXPECT_EQ(job.job().state(), quarry::v1::JOB_STATE_PENDING);
+  EXPECT_EQ(job->state(), quarry::v1::JOB_STATE_PENDING);
 
   // A worker offering it comes: the job runs.
   StartPluginWorker("worker-plugins-2");

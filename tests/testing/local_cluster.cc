@@ -182,6 +182,19 @@ absl::StatusOr<quarry::v1::GetClusterResponse> LocalCluster::GetCluster() {
   return response;
 }
 
+absl::StatusOr<quarry::v1::Job> LocalCluster::WaitForWaitingReason(
+    const std::string& job_id, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  quarry::v1::GetJobRequest request;
+  request.set_job_id(job_id);
+  quarry::v1::GetJobResponse response;
+  do {
+    grpc::Status status = jobs_->GetJob(Context().get(), request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+  } while (response.job().waiting_reason().empty() && absl::Now() < deadline);
+  return response.job();
+}
+
 std::unique_ptr<grpc::ClientContext> LocalCluster::Context(
     absl::Duration timeout) const {
   std::unique_ptr<grpc::ClientContext> context = ContextWithDeadline(timeout);

@@ -68,6 +68,10 @@ class LocalCluster {
   absl::StatusOr<quarry::v1::Job> WaitForJob(
       const std::string& job_id, absl::Duration timeout = absl::Seconds(60));
   absl::StatusOr<quarry::v1::GetClusterResponse> GetCluster();
+  // Polls GetJob (bounded by `timeout`) until the job shows a waiting
+  // reason; returns the job as last read.
+  absl::StatusOr<quarry::v1::Job> WaitForWaitingReason(
+      const std::string& job_id, absl::Duration timeout = absl::Seconds(10));
 
   quarry::v1::JobService::Stub& jobs() { return *jobs_; }
   quarry::v1::ClusterService::Stub& cluster() { return *cluster_; }
