@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace quarry {
 namespace {
@@ -217,6 +218,32 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
     return absl::UnauthenticatedError("unknown token");
   }
   return *principal;
+}
+
+std::string BearerToken(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  const auto header = metadata.find(kAuthorizationHeader);
+  if (header == metadata.end()) return "";
+  absl::string_view value(header->second.data(), header->second.size());
+  if (!absl::ConsumePrefix(&value, kBearer)) return "";
+  return std::string(value);
+}
+
+absl::Status RequireBearer(const grpc::ServerContextBase& context,
+                           absl::string_view expected,
+                           absl::string_view who) {
+  const auto& metadata = context.client_metadata();
+  const auto header = metadata.find(kAuthorizationHeader);
+  const absl::string_view value =
+      header == metadata.end()
+          ? absl::string_view()
+          : absl::string_view(header->second.data(), header->second.size());
+  if (absl::StartsWith(value, kBearer) &&
+      ConstantTimeEquals(value.substr(kBearer.size()), expected)) {
+    return absl::OkStatus();
+  }
+  return absl::UnauthenticatedError(absl::StrCat(
+      "this ", who, " takes calls only from its leader (with its token)"));
 }
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {

@@ -82,6 +82,15 @@ class Authenticator {
   std::shared_ptr<const AuthTable> table_ ABSL_GUARDED_BY(mu_);
 };
 
+// The call's bearer token ("" if it has none).
+std::string BearerToken(const grpc::ServerContextBase& context);
+
+// Whether the call carries "authorization: Bearer `expected`" (compared in
+// constant time); UNAUTHENTICATED otherwise, never echoing a token.
+absl::Status RequireBearer(const grpc::ServerContextBase& context,
+                           absl::string_view expected,
+                           absl::string_view who);
+
 // The client side: a token read from a file (--token_file) that must be
 // readable by its owner only; surrounding whitespace is dropped. Errors
 // name the file, never its content.

@@ -43,7 +43,8 @@ LeaderServer::LeaderServer(LeaderConfig config)
     : config_(std::move(config)),
       leader_metrics_(&metrics_),
       rpc_metrics_(&metrics_),
-      worker_clients_(std::make_unique<GrpcWorkerClientFactory>()) {}
+      worker_clients_(
+          std::make_unique<GrpcWorkerClientFactory>(&worker_tokens_)) {}
 
 LeaderServer::~LeaderServer() { Shutdown(); }
 
@@ -129,7 +130,7 @@ absl::Status LeaderServer::Start() {
       callers_.get());
   cluster_service_ = std::make_unique<TimedClusterService>(
       &rpc_metrics_, controller_.get(), store_.get(), &clock_, &readiness_,
-      callers_.get());
+      callers_.get(), &worker_tokens_);
 
   if (!config_.metrics_listen.empty()) {
     if (absl::Status served = metrics_.Serve(config_.metrics_listen);

@@ -71,10 +71,11 @@ ABSL_FLAG(std::string, exec_user, "",
           "worker's own user");
 ABSL_FLAG(std::string, token_file, "",
           "a file (mode 600) holding this worker's token, role worker in the "
-          "leader's --auth_file, sent with every call to the leader");
+          "leader's --auth_file: sent with every call to the leader, and "
+          "required of every call to this worker (its leader sends it back)");
 ABSL_FLAG(bool, insecure, false,
-          "serve a non-loopback --listen although the worker does not yet "
-          "authenticate its callers (use a network only the cluster reaches)");
+          "serve a non-loopback --listen without --token_file (anyone who "
+          "reaches the port may start tasks)");
 ABSL_FLAG(std::string, exec_scratch_dir, "/tmp",
           "where each exec attempt gets its scratch working directory");
 ABSL_FLAG(std::string, plugin_dir, "",

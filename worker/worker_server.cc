@@ -76,13 +76,14 @@ absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
   if (absl::Status s = ValidateHostPort(config.listen, "--listen"); !s.ok()) {
     return s;
   }
-  if (!IsLoopbackListen(config.listen) && !config.insecure) {
+  if (!IsLoopbackListen(config.listen) && config.token_file.empty() &&
+      !config.insecure) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--listen=", config.listen,
-        " is not a loopback address: a worker's port does not yet check "
-        "who calls StartTasks, so anyone who reaches it could run tasks. "
-        "Give --insecure to serve it anyway, on a network only the cluster "
-        "reaches (docs/security.md)"));
+        " is not a loopback address and there is no --token_file: anyone "
+        "who reaches the port could start tasks here. Give --token_file "
+        "(the worker then takes calls only from its leader), or --insecure "
+        "to serve it anyway (docs/security.md)"));
   }
   if (absl::Status s = ValidateHostPort(config.leader, "--leader"); !s.ok()) {
     return s;
@@ -122,22 +123,22 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   }
   auto worker = absl::WrapUnique(new WorkerServer());
   WorkerServer* const self = worker.get();
+  // With --token_file: sent with every call to the leader, and required of
+  // every call to this worker (the leader sends the token it registered
+  // with).
+  std::string token;
+  if (!config.token_file.empty()) {
+    absl::StatusOr<std::string> read = ReadTokenFile(config.token_file);
+    if (!read.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--token_file: ", read.status().message()));
+    }
+    token = *std::move(read);
+  }
   worker->leader_ = leader != nullptr
                         ? std::move(leader)
-                        : nullptr;
-  if (worker->leader_ == nullptr) {
-    std::string token;
-    if (!config.token_file.empty()) {
-      absl::StatusOr<std::string> read = ReadTokenFile(config.token_file);
-      if (!read.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--token_file: ", read.status().message()));
-      }
-      token = *std::move(read);
-    }
-    worker->leader_ =
-        std::make_unique<GrpcLeaderClient>(config.leader, std::move(token));
-  }
+                        : std::make_unique<GrpcLeaderClient>(config.leader,
+                                                             token);
   worker->kinds_ = NewBuiltInKindRegistry();
   if (config.allow_exec) {
     absl::StatusOr<ExecOptions> exec = MakeExecOptions(
@@ -178,7 +179,7 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
       });
   worker->service_ = std::make_unique<TimedWorkerService>(
       &worker->rpc_metrics_, worker->executor_.get(),
-      worker->attempt_logs_.get());
+      worker->attempt_logs_.get(), std::move(token));
 
   if (!config.metrics_listen.empty()) {
     if (absl::Status served = worker->metrics_.Serve(config.metrics_listen);

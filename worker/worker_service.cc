@@ -4,13 +4,21 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth.h"
 #include "common/status_util.h"
 
 namespace quarry::worker {
 
 WorkerServiceImpl::WorkerServiceImpl(SlotExecutor* executor,
-                                     AttemptLogStore* logs)
-    : executor_(executor), logs_(logs) {}
+                                     AttemptLogStore* logs,
+                                     std::string leader_token)
+    : executor_(executor), logs_(logs), leader_token_(std::move(leader_token)) {}
+
+absl::Status WorkerServiceImpl::CheckCaller(
+    const grpc::ServerContextBase& context) const {
+  if (leader_token_.empty()) return absl::OkStatus();
+  return RequireBearer(context, leader_token_, "worker");
+}
 
 void WorkerServiceImpl::SetIdentity(std::string worker_id,
                                     std::string address) {
@@ -41,6 +49,9 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::StartTasks(
     grpc::CallbackServerContext* context,
     const quarry::v1::StartTasksRequest* request,
     quarry::v1::StartTasksResponse* response) {
+  if (absl::Status caller = CheckCaller(*context); !caller.ok()) {
+    return FinishNow(context, ToGrpcStatus(caller));
+  }
   return FinishNow(context, HandleStartTasks(request, response));
 }
 
@@ -69,6 +80,9 @@ grpc::Status WorkerServiceImpl::GetWorkerState(
     grpc::ServerContext* context,
     const quarry::v1::GetWorkerStateRequest* request,
     quarry::v1::GetWorkerStateResponse* response) {
+  if (absl::Status caller = CheckCaller(*context); !caller.ok()) {
+    return ToGrpcStatus(caller);
+  }
   if (absl::Status mine = CheckMeantForMe(request->worker_id()); !mine.ok()) {
     return ToGrpcStatus(mine);
   }
@@ -97,6 +111,9 @@ grpc::Status WorkerServiceImpl::GetWorkerState(
 grpc::Status WorkerServiceImpl::CancelTasks(
     grpc::ServerContext* context, const quarry::v1::CancelTasksRequest* request,
     quarry::v1::CancelTasksResponse* response) {
+  if (absl::Status caller = CheckCaller(*context); !caller.ok()) {
+    return ToGrpcStatus(caller);
+  }
   if (absl::Status mine = CheckMeantForMe(request->worker_id()); !mine.ok()) {
     return ToGrpcStatus(mine);
   }
@@ -112,6 +129,9 @@ grpc::Status WorkerServiceImpl::GetAttemptLog(
     grpc::ServerContext* context,
     const quarry::v1::GetWorkerAttemptLogRequest* request,
     quarry::v1::GetWorkerAttemptLogResponse* response) {
+  if (absl::Status caller = CheckCaller(*context); !caller.ok()) {
+    return ToGrpcStatus(caller);
+  }
   if (absl::Status mine = CheckMeantForMe(request->worker_id()); !mine.ok()) {
     return ToGrpcStatus(mine);
   }

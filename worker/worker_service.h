@@ -35,8 +35,12 @@ class WorkerServiceImpl
  public:
   // `executor` and `logs` must outlive the service; `logs` may be null (no
   // attempt logs: GetAttemptLog answers NOT_FOUND).
+  // `leader_token` not empty (the worker runs with --token_file): every
+  // call must carry it (the leader sends the token the worker registered
+  // with); others get UNAUTHENTICATED.
   explicit WorkerServiceImpl(SlotExecutor* executor,
-                             AttemptLogStore* logs = nullptr);
+                             AttemptLogStore* logs = nullptr,
+                             std::string leader_token = "");
 
   // Names this worker. Called by the composition root once the server's
   // port (and so the default id and the address) is known.
@@ -68,8 +72,12 @@ class WorkerServiceImpl
   absl::Status CheckMeantForMe(absl::string_view requested_id) const
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // OK if the caller may call this worker (see the constructor).
+  absl::Status CheckCaller(const grpc::ServerContextBase& context) const;
+
   SlotExecutor* const executor_;
   AttemptLogStore* const logs_;
+  const std::string leader_token_;
   mutable absl::Mutex mu_;
   std::string worker_id_ ABSL_GUARDED_BY(mu_);
   std::string address_ ABSL_GUARDED_BY(mu_);

@@ -94,12 +94,14 @@ absl::Status ValidateRegistration(
 ClusterServiceImpl::ClusterServiceImpl(Controller* controller, Store* store,
                                        const Clock* clock,
                                        const Readiness* readiness,
-                                       const CallerCheck* callers)
+                                       const CallerCheck* callers,
+                                       WorkerTokens* worker_tokens)
     : controller_(controller),
       store_(store),
       clock_(clock),
       readiness_(readiness),
-      callers_(callers != nullptr ? callers : &kOpenCluster) {}
+      callers_(callers != nullptr ? callers : &kOpenCluster),
+      worker_tokens_(worker_tokens) {}
 
 absl::StatusOr<Principal> ClusterServiceImpl::Admit(
     const grpc::ServerContextBase& context, Role need,
@@ -118,6 +120,10 @@ grpc::Status ClusterServiceImpl::RegisterWorker(
       Admit(*context, Role::kWorker, "RegisterWorker");
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::Status ok = ValidateRegistration(*request);
+  // Before the controller calls the worker: its calls carry this token.
+  if (ok.ok() && callers_->enabled() && worker_tokens_ != nullptr) {
+    worker_tokens_->Set(request->worker_id(), BearerToken(*context));
+  }
   if (ok.ok()) ok = controller_->OnRegisterWorker(*request);
   if (callers_->enabled()) {
     CallerCheck::Audit(*caller, "RegisterWorker", request->worker_id(), ok);

@@ -7,6 +7,7 @@
 #include "leader/api/caller_check.h"
 #include "leader/api/readiness.h"
 #include "leader/workers/worker_connection.h"
+#include "leader/workers/worker_tokens.h"
 #include "quarry/v1/cluster_service.grpc.pb.h"
 
 namespace quarry {
@@ -25,7 +26,8 @@ class ClusterServiceImpl
   // every caller may do everything.
   ClusterServiceImpl(Controller* controller, Store* store, const Clock* clock,
                      const Readiness* readiness,
-                     const CallerCheck* callers = nullptr);
+                     const CallerCheck* callers = nullptr,
+                     WorkerTokens* worker_tokens = nullptr);
 
   // Ends every ConnectWorker stream (leader shutdown).
   void CloseConnections() { connections_.CloseAll(); }
@@ -73,6 +75,7 @@ class ClusterServiceImpl
 
   const Readiness* const readiness_;
   const CallerCheck* const callers_;
+  WorkerTokens* const worker_tokens_;  // Null: none kept.
   WorkerConnections connections_;
 };
 

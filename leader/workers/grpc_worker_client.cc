@@ -4,6 +4,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/auth.h"
 #include "common/status_util.h"
 #include "quarry/v1/worker_service.grpc.pb.h"
 
@@ -23,8 +24,11 @@ struct Call {
 
 class GrpcWorkerClient : public WorkerClient {
  public:
-  explicit GrpcWorkerClient(std::shared_ptr<grpc::Channel> channel)
-      : stub_(WorkerService::NewStub(channel)) {}
+  GrpcWorkerClient(std::shared_ptr<grpc::Channel> channel,
+                   std::string worker_id, const WorkerTokens* tokens)
+      : stub_(WorkerService::NewStub(channel)),
+        worker_id_(std::move(worker_id)),
+        tokens_(tokens) {}
 
   void StartTasks(quarry::v1::StartTasksRequest request, absl::Duration timeout,
                   Callback<quarry::v1::StartTasksResponse> done) override {
@@ -70,6 +74,7 @@ class GrpcWorkerClient : public WorkerClient {
     auto* call = new Call<Request, Response>();
     call->request = std::move(request);
     call->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    if (tokens_ != nullptr) AddToken(tokens_->Get(worker_id_), call->context);
     invoke(&call->context, &call->request, &call->response,
            [call, done = std::move(done)](grpc::Status status) {
              std::unique_ptr<Call<Request, Response>> owned(call);
@@ -82,6 +87,8 @@ class GrpcWorkerClient : public WorkerClient {
   }
 
   std::unique_ptr<WorkerService::Stub> stub_;
+  const std::string worker_id_;
+  const WorkerTokens* const tokens_;
 };
 
 }  // namespace
@@ -93,8 +100,10 @@ std::unique_ptr<WorkerClient> GrpcWorkerClientFactory::Connect(
   // every call.
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  return std::make_unique<GrpcWorkerClient>(grpc::CreateCustomChannel(
-      std::string(address), grpc::InsecureChannelCredentials(), args));
+  return std::make_unique<GrpcWorkerClient>(
+      grpc::CreateCustomChannel(std::string(address),
+                                grpc::InsecureChannelCredentials(), args),
+      std::string(worker_id), tokens_);
 }
 
 }  // namespace quarry

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "leader/workers/worker_client.h"
+#include "leader/workers/worker_tokens.h"
 
 namespace quarry {
 
@@ -11,8 +12,16 @@ namespace quarry {
 // blocks on a worker).
 class GrpcWorkerClientFactory : public WorkerClientFactory {
  public:
+  // `tokens` (may be null: none; outlives this) gives the token each call
+  // to a worker carries.
+  explicit GrpcWorkerClientFactory(const WorkerTokens* tokens = nullptr)
+      : tokens_(tokens) {}
+
   std::unique_ptr<WorkerClient> Connect(absl::string_view worker_id,
                                         absl::string_view address) override;
+
+ private:
+  const WorkerTokens* const tokens_;
 };
 
 }  // namespace quarry

@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "quarry/v1/worker_service.grpc.pb.h"
 #include "tests/testing/local_cluster.h"
 #include "tests/testing/rpc.h"
 #include "tests/testing/subprocess.h"
@@ -215,6 +216,45 @@ TEST_F(AuthClusterTest, RolesGateSubmitCancelAndDrain) {
                              " outcome=PERMISSION_DENIED"));
   EXPECT_THAT(log, HasSubstr("audit: principal=w role=worker "
                              "method=RegisterWorker target=worker-1"));
+}
+
+TEST_F(AuthClusterTest, AWorkerTakesCallsOnlyFromItsLeader) {
+  ASSERT_TRUE(cluster_
+                  ->StartWorker("worker-1", 2,
+                                {"--token_file=" + worker_token_})
+                  .ok());
+  ASSERT_TRUE(cluster_->WaitForAliveWorkers(1).ok());
+  absl::StatusOr<quarry::v1::GetClusterResponse> view = cluster_->GetCluster();
+  ASSERT_TRUE(view.ok());
+  ASSERT_EQ(view->workers_size(), 1);
+  auto worker = quarry::v1::WorkerService::NewStub(grpc::CreateChannel(
+      view->workers(0).address(), grpc::InsecureChannelCredentials()));
+  quarry::v1::StartTasksRequest start;
+  start.set_worker_id("worker-1");
+  quarry::v1::Assignment* assignment = start.add_assignments();
+  assignment->set_attempt_id("job-999999.0.1");
+  assignment->set_job_id("job-999999");
+  assignment->set_kind("noop");
+  for (const std::string& token : {std::string(), std::string(kAlice),
+                                   std::string(kRoot)}) {
+    quarry::v1::StartTasksResponse started;
+    const grpc::Status status =
+        worker->StartTasks(As(token).get(), start, &started);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << "token '" << token << "': " << status.error_message();
+    quarry::v1::GetWorkerStateRequest state_request;
+    state_request.set_worker_id("worker-1");
+    quarry::v1::GetWorkerStateResponse state;
+    EXPECT_EQ(worker->GetWorkerState(As(token).get(), state_request, &state)
+                  .error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  // The leader's own calls carry the worker's token: jobs run.
+  absl::StatusOr<std::string> job = SubmitAs(kAlice, 10);
+  ASSERT_TRUE(job.ok()) << job.status();
+  absl::StatusOr<quarry::v1::Job> done = cluster_->WaitForJob(*job);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->state(), quarry::v1::JOB_STATE_DONE) << done->error();
 }
 
 TEST_F(AuthClusterTest, AWorkerWithoutATokenIsTurnedAway) {
