@@ -183,6 +183,13 @@ struct Words {
   std::string command;            // The command's name; "" if none.
 };
 
+// The option a word names ("--max_attempts=3" -> "max-attempts": the
+// daemons' spelling works too), or "" when it is no long option.
+std::string OptionNameOf(absl::string_view arg) {
+  if (!absl::StartsWith(arg, "--")) return "";
+  return absl::StrReplaceAll(arg.substr(2, arg.find('=') - 2), {{"_", "-"}});
+}
+
 // Whether every option called `name` takes a value (not so for "tasks":
 // submit --tasks N, status --tasks).
 bool AlwaysTakesValue(absl::string_view name) {
@@ -203,9 +210,8 @@ std::string CommandOnLine(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size() && args[i] != "--"; ++i) {
     const std::string& arg = args[i];
     if (absl::StartsWith(arg, "-") && arg.size() > 1) {
-      const size_t eq = arg.find('=');
-      if (eq == std::string::npos && absl::StartsWith(arg, "--") &&
-          AlwaysTakesValue(arg.substr(2))) {
+      if (arg.find('=') == std::string::npos &&
+          AlwaysTakesValue(OptionNameOf(arg))) {
         ++i;
       }
       continue;
@@ -243,10 +249,7 @@ absl::StatusOr<Words> SplitWords(const std::vector<std::string>& args) {
       continue;
     }
     const size_t eq = arg.find('=');
-    // --max_attempts is --max-attempts: the daemons' spelling works too.
-    const std::string name = absl::StrReplaceAll(
-        absl::StartsWith(arg, "--") ? arg.substr(2, eq - 2) : "",
-        {{"_", "-"}});
+    const std::string name = OptionNameOf(arg);
     const OptionSpec* option = FindOption(name, words.command);
     if (option == nullptr || option->store == nullptr) {  // Or --help=...
       return UsageError(absl::StrCat("unknown option '", arg.substr(0, eq),

@@ -12,7 +12,6 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -75,6 +74,25 @@ absl::Status CheckPrivate(const std::string& path, absl::string_view what) {
         what, path, info.st_mode & 07777));
   }
   return absl::OkStatus();
+}
+
+// The call's bearer token, or UNAUTHENTICATED saying what is wrong with
+// its authorization metadata (never echoing it).
+absl::StatusOr<absl::string_view> BearerOf(
+    const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  const auto header = metadata.find(kAuthorizationHeader);
+  if (header == metadata.end()) {
+    return absl::UnauthenticatedError(
+        "no credentials: send the metadata 'authorization: Bearer TOKEN' "
+        "(quarry: QUARRY_TOKEN or --token-file)");
+  }
+  absl::string_view value(header->second.data(), header->second.size());
+  if (!absl::ConsumePrefix(&value, kBearer)) {
+    return absl::UnauthenticatedError(
+        "malformed authorization metadata: want 'Bearer TOKEN'");
+  }
+  return value;
 }
 
 absl::StatusOr<std::string> ReadPrivateFile(const std::string& path,
@@ -196,24 +214,14 @@ absl::Status Authenticator::Reload() {
 
 absl::StatusOr<Principal> Authenticator::Authenticate(
     const grpc::ServerContextBase& context) const {
-  const auto& metadata = context.client_metadata();
-  const auto header = metadata.find(kAuthorizationHeader);
-  if (header == metadata.end()) {
-    return absl::UnauthenticatedError(
-        "no credentials: send the metadata 'authorization: Bearer TOKEN' "
-        "(quarry: QUARRY_TOKEN or --token-file)");
-  }
-  const absl::string_view value(header->second.data(), header->second.size());
-  if (!absl::StartsWith(value, kBearer)) {
-    return absl::UnauthenticatedError(
-        "malformed authorization metadata: want 'Bearer TOKEN'");
-  }
+  absl::StatusOr<absl::string_view> token = BearerOf(context);
+  if (!token.ok()) return token.status();
   std::shared_ptr<const AuthTable> table;
   {
     absl::MutexLock lock(&mu_);
     table = table_;
   }
-  const Principal* principal = table->Find(value.substr(kBearer.size()));
+  const Principal* principal = table->Find(*token);
   if (principal == nullptr) {
     return absl::UnauthenticatedError("unknown token");
   }
@@ -221,25 +229,15 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
 }
 
 std::string BearerToken(const grpc::ServerContextBase& context) {
-  const auto& metadata = context.client_metadata();
-  const auto header = metadata.find(kAuthorizationHeader);
-  if (header == metadata.end()) return "";
-  absl::string_view value(header->second.data(), header->second.size());
-  if (!absl::ConsumePrefix(&value, kBearer)) return "";
-  return std::string(value);
+  absl::StatusOr<absl::string_view> token = BearerOf(context);
+  return token.ok() ? std::string(*token) : std::string();
 }
 
 absl::Status RequireBearer(const grpc::ServerContextBase& context,
                            absl::string_view expected,
                            absl::string_view who) {
-  const auto& metadata = context.client_metadata();
-  const auto header = metadata.find(kAuthorizationHeader);
-  const absl::string_view value =
-      header == metadata.end()
-          ? absl::string_view()
-          : absl::string_view(header->second.data(), header->second.size());
-  if (absl::StartsWith(value, kBearer) &&
-      ConstantTimeEquals(value.substr(kBearer.size()), expected)) {
+  absl::StatusOr<absl::string_view> token = BearerOf(context);
+  if (token.ok() && ConstantTimeEquals(*token, expected)) {
     return absl::OkStatus();
   }
   return absl::UnauthenticatedError(absl::StrCat(

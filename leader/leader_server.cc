@@ -43,8 +43,7 @@ LeaderServer::LeaderServer(LeaderConfig config)
     : config_(std::move(config)),
       leader_metrics_(&metrics_),
       rpc_metrics_(&metrics_),
-      worker_clients_(
-          std::make_unique<GrpcWorkerClientFactory>(&worker_tokens_)) {}
+      worker_clients_(std::make_unique<GrpcWorkerClientFactory>()) {}
 
 LeaderServer::~LeaderServer() { Shutdown(); }
 
@@ -75,6 +74,8 @@ absl::Status LeaderServer::SetUpAuth() {
             << config_.auth_file;
   authenticator_ =
       std::make_unique<Authenticator>(config_.auth_file, *std::move(table));
+  // Calls to workers carry the token each registered with.
+  worker_clients_ = std::make_unique<GrpcWorkerClientFactory>(&worker_tokens_);
   callers_ = std::make_unique<CallerCheck>(authenticator_.get());
   return absl::OkStatus();
 }

@@ -98,7 +98,7 @@ class LeaderServer {
   std::unique_ptr<Store> store_;
   std::unique_ptr<History> history_;
   std::unique_ptr<RetentionSweeper> retention_;
-  WorkerTokens worker_tokens_;  // Before worker_clients_, which reads it.
+  WorkerTokens worker_tokens_;  // Before worker_clients_, which may read it.
   std::unique_ptr<WorkerClientFactory> worker_clients_;
   StagingDirRemover finalizer_;
   std::unique_ptr<Controller> controller_;

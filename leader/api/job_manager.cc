@@ -53,15 +53,7 @@ absl::Status JobManager::StoreCall(StoreOp op, absl::Status status) const {
 
 absl::Status JobManager::CheckRoomFor(int64_t tasks) {
   if (limits_.max_pending_tasks <= 0) return absl::OkStatus();
-  const ControllerStats stats = controller_->Stats();
-  int64_t unfinished = 0;
-  for (const auto& [status, count] : stats.tasks) {
-    if (status == quarry::v1::EXECUTION_STATUS_PENDING ||
-        status == quarry::v1::EXECUTION_STATUS_ASSIGNED ||
-        status == quarry::v1::EXECUTION_STATUS_RUNNING) {
-      unfinished += count;
-    }
-  }
+  const int64_t unfinished = controller_->UnfinishedTasks();
   if (unfinished + tasks <= limits_.max_pending_tasks) return absl::OkStatus();
   return absl::ResourceExhaustedError(absl::StrCat(
       "the leader holds ", unfinished, " unfinished tasks; this job's ", tasks,

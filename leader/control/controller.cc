@@ -478,15 +478,18 @@ absl::Status Controller::Restore(absl::Time now) {
   return absl::OkStatus();
 }
 
+int64_t Controller::UnfinishedTasks() {
+  absl::MutexLock lock(&mu_);
+  int64_t tasks = jobs_.UnfinishedTasks();
+  for (const auto& [job, plan] : submitted_) tasks += plan.task_count();
+  return tasks;
+}
+
 ControllerStats Controller::Stats() {
   ControllerStats stats = ControllerStats::Zero();
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   jobs_.AddStats(&stats);
-  for (const auto& [job, tasks] : submitted_) {  // Not yet in jobs_.
-    ++stats.jobs[quarry::v1::JOB_STATE_PENDING];
-    stats.tasks[quarry::v1::EXECUTION_STATUS_PENDING] += tasks.task_count();
-  }
   workers_.AddStats(now, &stats);
   stats.store_backlog = store_backlog_;
   stats.counts = counts_;

@@ -127,6 +127,9 @@ class Controller : public WorkerLinkEvents, private EffectsSink {
   // A snapshot of jobs, tasks, workers and slots now, and the counts so
   // far (for metrics). Takes mu_ once; any thread.
   ControllerStats Stats() ABSL_LOCKS_EXCLUDED(mu_);
+  // Tasks not yet ended (pending, assigned, running) of every job,
+  // including jobs submitted since the last step.
+  int64_t UnfinishedTasks() ABSL_LOCKS_EXCLUDED(mu_);
 
   // The kinds submissions may name: built-ins and the plugin kinds of the
   // registered workers. Thread-safe (its own lock).

@@ -91,6 +91,16 @@ int64_t JobTable::Runnable() const {
   return runnable;
 }
 
+int64_t JobTable::UnfinishedTasks() const {
+  int64_t tasks = 0;
+  for (const auto& [sequence, job] : jobs_) {
+    if (job->finished) continue;
+    const quarry::v1::TaskCounts& counts = job->job.task_counts();
+    tasks += counts.pending() + counts.assigned() + counts.running();
+  }
+  return tasks;
+}
+
 bool JobTable::AnyTaskTimeout() const {
   for (const auto& [sequence, job] : jobs_) {
     if (!job->finished && job->task_timeout > absl::ZeroDuration()) {

@@ -73,6 +73,8 @@ class JobTable {
 
   // Tasks waiting for a slot, of every job.
   int64_t Runnable() const;
+  // Tasks not yet ended (pending, assigned, running) of unfinished jobs.
+  int64_t UnfinishedTasks() const;
   // Whether some unfinished job limits its attempts' run time.
   bool AnyTaskTimeout() const;
 

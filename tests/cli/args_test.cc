@@ -208,6 +208,12 @@ TEST(ParseArgsTest, TasksTakesACountInSubmitAndIsAFlagInStatus) {
   ASSERT_TRUE(cmd.ok()) << cmd.status();
   EXPECT_TRUE(cmd->include_tasks);
   EXPECT_EQ(cmd->job_id, "job-1");
+  // An option in the daemons' spelling, with its value, before the command.
+  cmd = Parse({"--token_file", "/t", "status", "--tasks", "job-1"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->token_file, "/t");
+  EXPECT_TRUE(cmd->include_tasks);
+  EXPECT_EQ(cmd->job_id, "job-1");
 }
 
 // Rules of today's parser that CLI11 alone does not have (args.cc keeps
