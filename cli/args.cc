@@ -283,6 +283,7 @@ class Parser {
         env.leader_env.empty() ? std::string(kDefaultLeader) : env.leader_env;
     cmd_.token_file = env.token_file_env;
     cmd_.token_env = env.token_env;
+    cmd_.tls = env.tls_env;
   }
 
   absl::StatusOr<ParsedCommand> Parse(const std::vector<std::string>& args) {

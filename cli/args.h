@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/tls.h"
 #include "quarry/v1/types.pb.h"
 
 // The command line of the `quarry` tool: the catalogue of its commands and
@@ -50,6 +51,8 @@ struct ParseEnv {
   // $QUARRY_TOKEN and $QUARRY_TOKEN_FILE, or empty.
   std::string token_env;
   std::string token_file_env;
+  // $QUARRY_TLS_CA, $QUARRY_TLS_CERT and $QUARRY_TLS_KEY, or empty.
+  TlsFiles tls_env;
 };
 
 // A fully parsed and checked command line.
@@ -62,6 +65,9 @@ struct ParsedCommand {
   // $QUARRY_TOKEN_FILE's, else $QUARRY_TOKEN; read when the command runs.
   std::string token_file;  // --token-file or $QUARRY_TOKEN_FILE.
   std::string token_env;   // $QUARRY_TOKEN.
+  // --tls-ca (dial over TLS), --tls-cert/--tls-key (client certificate),
+  // each defaulting to $QUARRY_TLS_CA, ...; read when the command runs.
+  TlsFiles tls;
   bool json = false;
   // --timeout; unset means the command's default (10 s, cluster --wait-for
   // 30 s).

@@ -34,6 +34,13 @@ absl::Status Then(absl::StatusOr<T> value, Store store) {
   return absl::OkStatus();
 }
 
+// Stores a file path option's value, refusing an empty one.
+absl::Status SetPath(const OptionValue& value, std::string& target) {
+  if (value.text.empty()) return value.Error("empty path");
+  target = std::string(value.text);
+  return absl::OkStatus();
+}
+
 // Sets a flag's field.
 absl::Status SetTrue(bool& flag) {
   flag = true;
@@ -125,11 +132,18 @@ const std::vector<OptionSpec>& AllOptions() {
       {"token-file", "PATH", "", false,
        "Read the bearer token for the leader from PATH (mode 600; default: "
        "$QUARRY_TOKEN_FILE, else $QUARRY_TOKEN)",
-       [](V v, C c) {
-         return v.text.empty()
-                    ? v.Error("empty path")
-                    : Set<std::string>(std::string(v.text), c.token_file);
-       }},
+       [](V v, C c) { return SetPath(v, c.token_file); }},
+      {"tls-ca", "PATH", "", false,
+       "Connect over TLS, trusting the CA certificate(s) in PATH (default: "
+       "$QUARRY_TLS_CA; none: plaintext)",
+       [](V v, C c) { return SetPath(v, c.tls.ca); }},
+      {"tls-cert", "PATH", "", false,
+       "Client certificate for mutual TLS (with --tls-key; default: "
+       "$QUARRY_TLS_CERT)",
+       [](V v, C c) { return SetPath(v, c.tls.cert); }},
+      {"tls-key", "PATH", "", false,
+       "Private key of --tls-cert (default: $QUARRY_TLS_KEY)",
+       [](V v, C c) { return SetPath(v, c.tls.key); }},
       {"json", "", "", false, "Print the leader's response as JSON",
        [](V, C c) { return SetTrue(c.json); }},
       {"timeout", "SECONDS", "", false,

@@ -213,7 +213,7 @@ absl::StatusOr<int> Dispatch(const ParsedCommand& cmd, LeaderClient& leader,
     case Command::kLogs:
       return Logs(cmd, leader, ctx);
     case Command::kHealth:
-      return Health(cmd, ctx);
+      return Health(cmd, leader, ctx);
     case Command::kHistory:
       status = History(cmd, leader, ctx);
       break;
@@ -253,10 +253,15 @@ int RunCommand(const ParsedCommand& cmd, CommandContext& ctx) {
     return kExitOk;
   }
   absl::StatusOr<int> code = 0;
-  if (absl::StatusOr<std::string> token = TokenOf(cmd); !token.ok()) {
+  absl::StatusOr<std::string> token = TokenOf(cmd);
+  absl::StatusOr<TlsMaterial> tls = LoadTlsMaterial(cmd.tls, "--tls-");
+  if (!token.ok()) {
     code = token.status();
+  } else if (!tls.ok()) {
+    code = tls.status();
   } else {
-    LeaderClient leader(cmd.leader, cmd.EffectiveTimeout(), *std::move(token));
+    LeaderClient leader(cmd.leader, cmd.EffectiveTimeout(), *std::move(token),
+                        *tls);
     code = Dispatch(cmd, leader, ctx);
   }
   ctx.out->flush();

@@ -20,21 +20,28 @@ grpc::ChannelArguments ChannelArgs() {
 }  // namespace
 
 LeaderClient::LeaderClient(std::string address, absl::Duration timeout,
-                           std::string token)
+                           std::string token, const TlsMaterial& tls)
     : address_(std::move(address)),
       timeout_(timeout),
       token_(std::move(token)),
-      channel_(grpc::CreateCustomChannel(
-          address_, grpc::InsecureChannelCredentials(), ChannelArgs())),
+      connect_hint_(TlsHint(tls)),
+      credentials_(ChannelCredentialsFor(tls)),
+      channel_(
+          grpc::CreateCustomChannel(address_, credentials_, ChannelArgs())),
       jobs_(quarry::v1::JobService::NewStub(channel_)),
       cluster_(quarry::v1::ClusterService::NewStub(channel_)) {}
 
 absl::Status LeaderClient::Check(const grpc::Status& status) const {
   const absl::Status converted = FromGrpcStatus(status);
   if (absl::IsUnavailable(converted) || absl::IsDeadlineExceeded(converted)) {
+    // A leader that answered leaves the channel READY; otherwise the
+    // connection itself failed, maybe for want of the right TLS options.
+    const bool connected =
+        channel_->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY;
     return absl::Status(
         converted.code(),
-        absl::StrCat("leader ", address_, ": ", converted.message()));
+        absl::StrCat("leader ", address_, ": ", converted.message(),
+                     connected ? "" : connect_hint_));
   }
   return converted;
 }

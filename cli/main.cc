@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <grpc/support/log.h>
+
 #include "cli/commands.h"
 
 namespace {
@@ -23,6 +25,9 @@ int TerminalWidth() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The CLI reports every failed call itself, with gRPC's reason (a failed
+  // TLS handshake included); gRPC's own log lines would only repeat it.
+  gpr_set_log_function([](gpr_log_func_args*) {});
   const std::vector<std::string> args(argv + 1, argv + argc);
   quarry::cli::ParseEnv env;
   if (const char* leader = std::getenv("QUARRY_LEADER")) {
@@ -31,6 +36,12 @@ int main(int argc, char** argv) {
   if (const char* token = std::getenv("QUARRY_TOKEN")) env.token_env = token;
   if (const char* file = std::getenv("QUARRY_TOKEN_FILE")) {
     env.token_file_env = file;
+  }
+  for (auto [name, field] :
+       {std::pair{"QUARRY_TLS_CA", &env.tls_env.ca},
+        std::pair{"QUARRY_TLS_CERT", &env.tls_env.cert},
+        std::pair{"QUARRY_TLS_KEY", &env.tls_env.key}}) {
+    if (const char* value = std::getenv(name)) *field = value;
   }
   std::error_code error;
   env.cwd = std::filesystem::current_path(error).string();

@@ -105,9 +105,11 @@ absl::StatusOr<int> Logs(const ParsedCommand& cmd, LeaderClient& leader,
   return EveryTaskLog(cmd, leader, ctx);
 }
 
-absl::StatusOr<int> Health(const ParsedCommand& cmd, CommandContext& ctx) {
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(cmd.address, grpc::InsecureChannelCredentials()));
+absl::StatusOr<int> Health(const ParsedCommand& cmd, LeaderClient& leader,
+                           CommandContext& ctx) {
+  const std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(cmd.address, leader.credentials());
+  auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(
       absl::ToChronoTime(absl::Now() + cmd.EffectiveTimeout()));
@@ -116,8 +118,11 @@ absl::StatusOr<int> Health(const ParsedCommand& cmd, CommandContext& ctx) {
       stub->Check(&context, HealthCheckRequest(), &response);
   if (!status.ok()) {
     const absl::Status error = FromGrpcStatus(status);
-    return absl::Status(error.code(),
-                        absl::StrCat(cmd.address, ": ", error.message()));
+    const bool unreachable =
+        channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY;
+    return absl::Status(
+        error.code(), absl::StrCat(cmd.address, ": ", error.message(),
+                                   unreachable ? leader.connect_hint() : ""));
   }
   const std::string state =
       HealthCheckResponse::ServingStatus_Name(response.status());

@@ -24,7 +24,8 @@ absl::StatusOr<int> Logs(const ParsedCommand& cmd, LeaderClient& leader,
 // server (default: the leader) and prints "HOST:PORT SERVING". Exit 0 when
 // SERVING, kExitNotServing when it answers another status, the usual codes
 // when it cannot be reached.
-absl::StatusOr<int> Health(const ParsedCommand& cmd, CommandContext& ctx);
+absl::StatusOr<int> Health(const ParsedCommand& cmd, LeaderClient& leader,
+                           CommandContext& ctx);
 
 }  // namespace quarry::cli
 

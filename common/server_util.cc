@@ -41,7 +41,8 @@ sigset_t TerminationSignals() {
 
 absl::StatusOr<StartedServer> StartGrpcServer(
     absl::string_view listen, const std::vector<grpc::Service*>& services,
-    int max_request_bytes) {
+    int max_request_bytes,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   if (absl::Status valid = ValidateHostPort(listen, "--listen"); !valid.ok()) {
     return valid;
   }
@@ -56,8 +57,8 @@ absl::StatusOr<StartedServer> StartGrpcServer(
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   if (max_request_bytes > 0) builder.SetMaxReceiveMessageSize(max_request_bytes);
   StartedServer started;
-  builder.AddListeningPort(std::string(listen),
-                           grpc::InsecureServerCredentials(), &started.port);
+  if (credentials == nullptr) credentials = grpc::InsecureServerCredentials();
+  builder.AddListeningPort(std::string(listen), credentials, &started.port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   started.server = builder.BuildAndStart();
   if (started.server == nullptr || started.port == 0) {

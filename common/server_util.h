@@ -23,10 +23,13 @@ struct StartedServer {
 // serving `services`, the standard health service and server reflection (so
 // `grpcurl -plaintext HOST:PORT list` works without .proto files). A
 // request over `max_request_bytes` (0: gRPC's default, 4 MiB) is refused by
-// gRPC with RESOURCE_EXHAUSTED before any service sees it.
+// gRPC with RESOURCE_EXHAUSTED before any service sees it. `credentials`
+// (common/tls.h ServerCredentialsFor; null: insecure) say whether the port
+// speaks TLS.
 absl::StatusOr<StartedServer> StartGrpcServer(
     absl::string_view listen, const std::vector<grpc::Service*>& services,
-    int max_request_bytes = 0);
+    int max_request_bytes = 0,
+    std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
 
 // "HOST:PORT" with the port of `listen` replaced by `port`.
 std::string WithPort(absl::string_view listen, int port);

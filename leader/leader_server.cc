@@ -42,8 +42,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url,
 LeaderServer::LeaderServer(LeaderConfig config)
     : config_(std::move(config)),
       leader_metrics_(&metrics_),
-      rpc_metrics_(&metrics_),
-      worker_clients_(std::make_unique<GrpcWorkerClientFactory>()) {}
+      rpc_metrics_(&metrics_) {}
 
 LeaderServer::~LeaderServer() { Shutdown(); }
 
@@ -74,8 +73,6 @@ absl::Status LeaderServer::SetUpAuth() {
             << config_.auth_file;
   authenticator_ =
       std::make_unique<Authenticator>(config_.auth_file, *std::move(table));
-  // Calls to workers carry the token each registered with.
-  worker_clients_ = std::make_unique<GrpcWorkerClientFactory>(&worker_tokens_);
   callers_ = std::make_unique<CallerCheck>(authenticator_.get());
   return absl::OkStatus();
 }
@@ -94,7 +91,14 @@ absl::Status LeaderServer::ReloadAuth() {
 }
 
 absl::Status LeaderServer::Start() {
+  absl::StatusOr<TlsMaterial> tls = LoadTlsMaterial(config_.tls, "--tls_");
+  if (!tls.ok()) return tls.status();
   if (absl::Status auth = SetUpAuth(); !auth.ok()) return auth;
+  // Calls to workers go over TLS when --tls_ca is set (with the leader's
+  // certificate: mTLS) and, with auth, carry the token each registered with.
+  worker_clients_ = std::make_unique<GrpcWorkerClientFactory>(
+      ChannelCredentialsFor(*tls),
+      authenticator_ != nullptr ? &worker_tokens_ : nullptr);
   absl::StatusOr<std::unique_ptr<Store>> store =
       OpenStore(config_.store, config_.cluster_name);
   if (!store.ok()) return store.status();
@@ -141,7 +145,7 @@ absl::Status LeaderServer::Start() {
   }
   absl::StatusOr<StartedServer> started = StartGrpcServer(
       config_.listen, {job_service_.get(), cluster_service_.get()},
-      config_.max_request_bytes);
+      config_.max_request_bytes, ServerCredentialsFor(*tls));
   if (!started.ok()) return started.status();
   server_ = std::move(started->server);
   port_ = started->port;

@@ -12,6 +12,7 @@
 #include "common/metrics.h"
 #include "common/server_util.h"
 #include "common/store.h"
+#include "common/tls.h"
 #include "leader/workers/attempt_log_fetcher.h"
 #include "leader/control/change_notifier.h"
 #include "leader/api/cluster_service.h"
@@ -46,6 +47,9 @@ struct LeaderConfig {
   // `listen` must be a loopback address unless `insecure`.
   std::string auth_file;
   bool insecure = false;
+  // --tls_cert/--tls_key (serve TLS), --tls_client_ca (require client
+  // certificates), --tls_ca (dial workers over TLS, trusting it).
+  TlsFiles tls;
   // Largest request accepted (bytes), and most unfinished tasks held.
   int max_request_bytes = 4 << 20;
   int64_t max_pending_tasks = 10'000'000;

@@ -3,6 +3,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/server_util.h"
+#include "common/tls_flags.h"
 #include "leader/leader_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.auth_file = absl::GetFlag(FLAGS_auth_file);
   config.insecure = absl::GetFlag(FLAGS_insecure);
+  config.tls = quarry::TlsFilesFromFlags();
   config.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   config.max_pending_tasks = absl::GetFlag(FLAGS_max_pending_tasks);
   if (config.max_request_bytes < 1024 || config.max_request_bytes > (1 << 30) ||

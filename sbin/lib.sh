@@ -16,9 +16,10 @@ QUARRY_PACKAGES=(
 # Only the test suite needs these: clang's thread-safety analysis, the
 # chaos monkey's JSON handling, the real Redis and PostgreSQL servers the
 # store and history tests start (sbin/test-redis, sbin/test-postgres), an
-# HTTP client to scrape /metrics, the compose file check (sbin/check-deploy)
-# and the network namespaces of sbin/netns-cluster.
-QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql
+# HTTP client to scrape /metrics, the compose file check (sbin/check-deploy),
+# the network namespaces of sbin/netns-cluster and the certificates of
+# sbin/dev-certs (openssl).
+QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql openssl
   libcpp-httplib-dev docker-compose iproute2)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -92,9 +92,11 @@ class GrpcLeaderClient::InFlight {
   grpc::ClientContext* const context_;
 };
 
-GrpcLeaderClient::GrpcLeaderClient(const std::string& address,
-                                   std::string token)
+GrpcLeaderClient::GrpcLeaderClient(
+    const std::string& address, std::string token,
+    std::shared_ptr<grpc::ChannelCredentials> credentials)
     : address_(address), token_(std::move(token)) {
+  if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
@@ -103,7 +105,7 @@ GrpcLeaderClient::GrpcLeaderClient(const std::string& address,
   // transparent retries only add a filter to every call.
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   stub_ = quarry::v1::ClusterService::NewStub(grpc::CreateCustomChannel(
-      address, grpc::InsecureChannelCredentials(), args));
+      address, std::move(credentials), args));
 }
 
 absl::StatusOr<quarry::v1::RegisterWorkerResponse>

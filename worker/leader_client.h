@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/grpcpp.h>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -91,9 +93,11 @@ class LeaderClient {
 class GrpcLeaderClient : public LeaderClient {
  public:
   // `address` is "HOST:PORT" of the leader's ClusterService; `token` (may
-  // be empty: the leader runs without auth) goes with every call.
-  explicit GrpcLeaderClient(const std::string& address,
-                            std::string token = "");
+  // be empty: the leader runs without auth) goes with every call;
+  // `credentials` (null: insecure) secure the channel (common/tls.h).
+  explicit GrpcLeaderClient(
+      const std::string& address, std::string token = "",
+      std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
   absl::StatusOr<quarry::v1::RegisterWorkerResponse> RegisterWorker(
       const quarry::v1::RegisterWorkerRequest& request,

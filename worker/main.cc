@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/server_util.h"
+#include "common/tls_flags.h"
 #include "worker/signal_watcher.h"
 #include "worker/worker_server.h"
 
@@ -138,6 +139,7 @@ int main(int argc, char** argv) {
   config.exec_scratch_dir = absl::GetFlag(FLAGS_exec_scratch_dir);
   config.token_file = absl::GetFlag(FLAGS_token_file);
   config.insecure = absl::GetFlag(FLAGS_insecure);
+  config.tls = quarry::TlsFilesFromFlags();
   config.plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
   if (absl::Status valid = quarry::worker::ValidateWorkerConfig(config);
       !valid.ok()) {

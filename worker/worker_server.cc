@@ -77,13 +77,14 @@ absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
     return s;
   }
   if (!IsLoopbackListen(config.listen) && config.token_file.empty() &&
-      !config.insecure) {
+      config.tls.client_ca.empty() && !config.insecure) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--listen=", config.listen,
-        " is not a loopback address and there is no --token_file: anyone "
-        "who reaches the port could start tasks here. Give --token_file "
-        "(the worker then takes calls only from its leader), or --insecure "
-        "to serve it anyway (docs/security.md)"));
+        " is not a loopback address and there is no --token_file or "
+        "--tls_client_ca: anyone who reaches the port could start tasks "
+        "here. Give --token_file (the worker then takes calls only from its "
+        "leader) or --tls_client_ca (only callers with a certificate that CA "
+        "signed), or --insecure to serve it anyway (docs/security.md)"));
   }
   if (absl::Status s = ValidateHostPort(config.leader, "--leader"); !s.ok()) {
     return s;
@@ -121,6 +122,8 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   if (absl::Status valid = ValidateWorkerConfig(config); !valid.ok()) {
     return valid;
   }
+  absl::StatusOr<TlsMaterial> tls = LoadTlsMaterial(config.tls, "--tls_");
+  if (!tls.ok()) return tls.status();
   auto worker = absl::WrapUnique(new WorkerServer());
   WorkerServer* const self = worker.get();
   // With --token_file: sent with every call to the leader, and required of
@@ -137,8 +140,8 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   }
   worker->leader_ = leader != nullptr
                         ? std::move(leader)
-                        : std::make_unique<GrpcLeaderClient>(config.leader,
-                                                             token);
+                        : std::make_unique<GrpcLeaderClient>(
+                              config.leader, token, ChannelCredentialsFor(*tls));
   worker->kinds_ = NewBuiltInKindRegistry();
   if (config.allow_exec) {
     absl::StatusOr<ExecOptions> exec = MakeExecOptions(
@@ -188,7 +191,8 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
     }
   }
   absl::StatusOr<StartedServer> started =
-      StartGrpcServer(config.listen, {worker->service_.get()});
+      StartGrpcServer(config.listen, {worker->service_.get()},
+                      /*max_request_bytes=*/0, ServerCredentialsFor(*tls));
   if (!started.ok()) return started.status();
   worker->server_ = std::move(started->server);
   worker->port_ = started->port;

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "common/metrics.h"
+#include "common/tls.h"
 #include "worker/attempt_log_store.h"
 #include "worker/commit_gate.h"
 #include "worker/drainer.h"
@@ -69,6 +70,9 @@ struct WorkerConfig {
   // Serve a non-loopback `listen` although the worker's own port does not
   // yet authenticate its caller (see docs/security.md).
   bool insecure = false;
+  // --tls_cert/--tls_key (serve TLS), --tls_client_ca (require client
+  // certificates: the leader's), --tls_ca (dial the leader over TLS).
+  TlsFiles tls;
   // Where plugin kinds are loaded from at start (--plugin_dir; see
   // plugin_loader.h); empty: none.
   std::string plugin_dir;

@@ -93,6 +93,13 @@ class GrpcWorkerClient : public WorkerClient {
 
 }  // namespace
 
+GrpcWorkerClientFactory::GrpcWorkerClientFactory(
+    std::shared_ptr<grpc::ChannelCredentials> credentials,
+    const WorkerTokens* tokens)
+    : credentials_(credentials != nullptr ? std::move(credentials)
+                                          : grpc::InsecureChannelCredentials()),
+      tokens_(tokens) {}
+
 std::unique_ptr<WorkerClient> GrpcWorkerClientFactory::Connect(
     absl::string_view worker_id, absl::string_view address) {
   // The controller retries on its own terms (another worker, a bounded
@@ -101,8 +108,7 @@ std::unique_ptr<WorkerClient> GrpcWorkerClientFactory::Connect(
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   return std::make_unique<GrpcWorkerClient>(
-      grpc::CreateCustomChannel(std::string(address),
-                                grpc::InsecureChannelCredentials(), args),
+      grpc::CreateCustomChannel(std::string(address), credentials_, args),
       std::string(worker_id), tokens_);
 }
 

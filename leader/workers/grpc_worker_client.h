@@ -3,6 +3,8 @@
 
 #include <memory>
 
+#include <grpcpp/grpcpp.h>
+
 #include "leader/workers/worker_client.h"
 #include "leader/workers/worker_tokens.h"
 
@@ -12,15 +14,18 @@ namespace quarry {
 // blocks on a worker).
 class GrpcWorkerClientFactory : public WorkerClientFactory {
  public:
-  // `tokens` (may be null: none; outlives this) gives the token each call
-  // to a worker carries.
-  explicit GrpcWorkerClientFactory(const WorkerTokens* tokens = nullptr)
-      : tokens_(tokens) {}
+  // `credentials` (null: insecure) secure every channel; `tokens` (may be
+  // null: none; outlives this) gives the token each call to a worker
+  // carries.
+  explicit GrpcWorkerClientFactory(
+      std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr,
+      const WorkerTokens* tokens = nullptr);
 
   std::unique_ptr<WorkerClient> Connect(absl::string_view worker_id,
                                         absl::string_view address) override;
 
  private:
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   const WorkerTokens* const tokens_;
 };
 

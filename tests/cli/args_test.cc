@@ -216,6 +216,25 @@ TEST(ParseArgsTest, TasksTakesACountInSubmitAndIsAFlagInStatus) {
   EXPECT_EQ(cmd->job_id, "job-1");
 }
 
+TEST(ParseArgsTest, TlsOptionsOverrideTheEnvironmentInEitherSpelling) {
+  ParseEnv env = kEnv;
+  env.tls_env.ca = "/env/ca.pem";
+  env.tls_env.cert = "/env/client.pem";
+  absl::StatusOr<ParsedCommand> cmd = Parse({"cluster"}, env);
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->tls.ca, "/env/ca.pem");
+  EXPECT_EQ(cmd->tls.cert, "/env/client.pem");
+  EXPECT_EQ(cmd->tls.key, "");
+  cmd = Parse({"--tls-ca", "/a/ca.pem", "cluster", "--tls_cert=/a/c.pem",
+               "--tls-key", "/a/c.key"},
+              env);
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->tls.ca, "/a/ca.pem");
+  EXPECT_EQ(cmd->tls.cert, "/a/c.pem");
+  EXPECT_EQ(cmd->tls.key, "/a/c.key");
+  ExpectUsageError({"--tls-ca=", "cluster"}, "empty path");
+}
+
 // Rules of today's parser that CLI11 alone does not have (args.cc keeps
 // them).
 TEST(ParseArgsTest, WordRules) {

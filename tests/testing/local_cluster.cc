@@ -40,15 +40,16 @@ std::string CliBinary() { return QUARRY_CLI_BIN; }
 
 
 absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
-    const std::vector<std::string>& leader_flags) {
+    const std::vector<std::string>& leader_flags,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   std::unique_ptr<LocalCluster> cluster(new LocalCluster());
   cluster->leader_flags_ = leader_flags;
   if (absl::Status started = cluster->StartLeader("127.0.0.1:0");
       !started.ok()) {
     return started;
   }
-  auto channel = grpc::CreateChannel(cluster->leader_address_,
-                                     grpc::InsecureChannelCredentials());
+  if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
+  auto channel = grpc::CreateChannel(cluster->leader_address_, credentials);
   cluster->jobs_ = quarry::v1::JobService::NewStub(channel);
   cluster->cluster_ = quarry::v1::ClusterService::NewStub(channel);
   return cluster;

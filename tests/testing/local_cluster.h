@@ -35,8 +35,10 @@ absl::StatusOr<int> WaitForPortFile(const std::string& path,
 class LocalCluster {
  public:
   // Starts the leader (extra flags appended) and waits until it listens.
+  // The helpers below dial it with `credentials` (null: plaintext).
   static absl::StatusOr<std::unique_ptr<LocalCluster>> Start(
-      const std::vector<std::string>& leader_flags = {});
+      const std::vector<std::string>& leader_flags = {},
+      std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
   ~LocalCluster();
 
   // Stops every process still running with SIGTERM; an error lists those
