@@ -112,6 +112,22 @@ absl::StatusOr<Principal> ClusterServiceImpl::Admit(
   return caller;
 }
 
+absl::StatusOr<Principal> ClusterServiceImpl::AdmitWorker(
+    const grpc::ServerContextBase& context, absl::string_view method,
+    const std::string& worker_id) const {
+  absl::StatusOr<Principal> caller = Admit(context, Role::kWorker, method);
+  if (!caller.ok()) return caller.status();
+  if (absl::Status ok = ValidateWorkerId(worker_id, "worker_id"); !ok.ok()) {
+    return ok;
+  }
+  if (callers_->enabled() && worker_tokens_ != nullptr) {
+    if (absl::Status ok = worker_tokens_->Claim(worker_id, *caller); !ok.ok()) {
+      return ok;
+    }
+  }
+  return caller;
+}
+
 grpc::Status ClusterServiceImpl::RegisterWorker(
     grpc::ServerContext* context,
     const quarry::v1::RegisterWorkerRequest* request,
@@ -122,7 +138,8 @@ grpc::Status ClusterServiceImpl::RegisterWorker(
   absl::Status ok = ValidateRegistration(*request);
   // Before the controller calls the worker: its calls carry this token.
   if (ok.ok() && callers_->enabled() && worker_tokens_ != nullptr) {
-    worker_tokens_->Set(request->worker_id(), BearerToken(*context));
+    ok = worker_tokens_->Register(request->worker_id(), *caller,
+                                  BearerToken(*context));
   }
   if (ok.ok()) ok = controller_->OnRegisterWorker(*request);
   if (callers_->enabled()) {
@@ -147,8 +164,7 @@ grpc::Status ClusterServiceImpl::HandleReportWorkerState(
     const quarry::v1::ReportWorkerStateRequest* request,
     quarry::v1::ReportWorkerStateResponse*) {
   absl::Status status =
-      Admit(context, Role::kWorker, "ReportWorkerState").status();
-  if (status.ok()) status = ValidateWorkerId(request->worker_id(), "worker_id");
+      AdmitWorker(context, "ReportWorkerState", request->worker_id()).status();
   if (status.ok()) status = controller_->OnWorkerReport(*request);
   return ToGrpcStatus(status);
 }
@@ -175,13 +191,10 @@ ClusterServiceImpl::ConnectWorker(
     grpc::CallbackServerContext* context,
     const quarry::v1::ConnectWorkerRequest* request) {
   if (absl::Status admitted =
-          Admit(*context, Role::kWorker, "ConnectWorker").status();
+          AdmitWorker(*context, "ConnectWorker", request->worker_id())
+              .status();
       !admitted.ok()) {
     return RejectStream(ToGrpcStatus(admitted));
-  }
-  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
-      !ok.ok()) {
-    return RejectStream(ToGrpcStatus(ok));
   }
   return connections_.Open(controller_, request->worker_id());
 }
@@ -191,12 +204,8 @@ grpc::Status ClusterServiceImpl::RequestCommit(
     const quarry::v1::RequestCommitRequest* request,
     quarry::v1::RequestCommitResponse* response) {
   absl::StatusOr<Principal> caller =
-      Admit(*context, Role::kWorker, "RequestCommit");
+      AdmitWorker(*context, "RequestCommit", request->worker_id());
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  if (absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
-      !ok.ok()) {
-    return ToGrpcStatus(ok);
-  }
   if (request->attempt_id().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "attempt_id is required");
@@ -231,10 +240,12 @@ grpc::Status ClusterServiceImpl::DeregisterWorker(
     const quarry::v1::DeregisterWorkerRequest* request,
     quarry::v1::DeregisterWorkerResponse*) {
   absl::StatusOr<Principal> caller =
-      Admit(*context, Role::kWorker, "DeregisterWorker");
+      AdmitWorker(*context, "DeregisterWorker", request->worker_id());
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  absl::Status ok = ValidateWorkerId(request->worker_id(), "worker_id");
-  if (ok.ok()) ok = controller_->OnDeregisterWorker(request->worker_id());
+  absl::Status ok = controller_->OnDeregisterWorker(request->worker_id());
+  if (ok.ok() && worker_tokens_ != nullptr) {
+    worker_tokens_->Release(request->worker_id());
+  }
   if (callers_->enabled()) {
     CallerCheck::Audit(*caller, "DeregisterWorker", request->worker_id(), ok);
   }

@@ -72,6 +72,11 @@ class ClusterServiceImpl
   // The caller, if it has role `need` and the leader is ready.
   absl::StatusOr<Principal> Admit(const grpc::ServerContextBase& context,
                                   Role need, absl::string_view method) const;
+  // Admit, then: `worker_id` is valid and (with auth) the caller may speak
+  // for it (WorkerTokens::Claim).
+  absl::StatusOr<Principal> AdmitWorker(const grpc::ServerContextBase& context,
+                                        absl::string_view method,
+                                        const std::string& worker_id) const;
 
   const Readiness* const readiness_;
   const CallerCheck* const callers_;

@@ -36,12 +36,14 @@ constexpr char kBob[] = "bob-token-1a2b3c4d5e6f7a";
 constexpr char kRoot[] = "root-token-9f8e7d6c5b4a3";
 constexpr char kWatch[] = "watch-token-0a9b8c7d6e5f";
 constexpr char kWorker[] = "worker-token-77aa88bb99cc";
+constexpr char kOtherWorker[] = "other-worker-token-6d6d6d6d6d";
 constexpr char kCarol[] = "carol-token-3c3c3c3c3c3c3c";
 
 std::string AuthFile() {
   return absl::StrCat("# principals of the test\n", "alice user ", kAlice,
                       "\nbob user ", kBob, "\nroot admin ", kRoot,
-                      "\nwatch reader ", kWatch, "\nw worker ", kWorker, "\n");
+                      "\nwatch reader ", kWatch, "\nw worker ", kWorker,
+                      "\nw2 worker ", kOtherWorker, "\n");
 }
 
 void WritePrivate(const std::string& path, const std::string& text) {
@@ -255,6 +257,59 @@ TEST_F(AuthClusterTest, AWorkerTakesCallsOnlyFromItsLeader) {
   absl::StatusOr<quarry::v1::Job> done = cluster_->WaitForJob(*job);
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ(done->state(), quarry::v1::JOB_STATE_DONE) << done->error();
+}
+
+TEST_F(AuthClusterTest, AnotherWorkerPrincipalCannotSpeakForARegisteredId) {
+  ASSERT_TRUE(cluster_
+                  ->StartWorker("worker-1", 2,
+                                {"--token_file=" + worker_token_})
+                  .ok());
+  ASSERT_TRUE(cluster_->WaitForAliveWorkers(1).ok());
+  // w2 holds a valid worker token, but worker-1 registered as w.
+  quarry::v1::RegisterWorkerRequest registration;
+  registration.set_worker_id("worker-1");
+  registration.set_address("127.0.0.1:1");
+  registration.set_slots(1);
+  registration.add_kinds("noop");
+  quarry::v1::RegisterWorkerResponse registered;
+  grpc::Status status = cluster_->cluster().RegisterWorker(
+      As(kOtherWorker).get(), registration, &registered);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("worker id worker-1 belongs to principal w, not w2"));
+  quarry::v1::ReportWorkerStateRequest report;
+  report.set_worker_id("worker-1");
+  quarry::v1::ReportWorkerStateResponse reported;
+  status = cluster_->cluster().ReportWorkerState(As(kOtherWorker).get(),
+                                                 report, &reported);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  quarry::v1::RequestCommitRequest commit;
+  commit.set_worker_id("worker-1");
+  commit.set_attempt_id("job-000001.0.1");
+  quarry::v1::RequestCommitResponse granted;
+  status = cluster_->cluster().RequestCommit(As(kOtherWorker).get(), commit,
+                                             &granted);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // A fresh id is w2's to take, and worker-1 still runs jobs.
+  registration.set_worker_id("worker-2");
+  status = cluster_->cluster().RegisterWorker(As(kOtherWorker).get(),
+                                              registration, &registered);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  // ... and w2's to give up (no task waits for its unreachable address).
+  quarry::v1::DeregisterWorkerRequest leave;
+  leave.set_worker_id("worker-2");
+  quarry::v1::DeregisterWorkerResponse left;
+  status = cluster_->cluster().DeregisterWorker(As(kOtherWorker).get(), leave,
+                                                &left);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  absl::StatusOr<std::string> job = SubmitAs(kAlice, 10);
+  ASSERT_TRUE(job.ok()) << job.status();
+  absl::StatusOr<quarry::v1::Job> done = cluster_->WaitForJob(*job);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->state(), quarry::v1::JOB_STATE_DONE) << done->error();
+  EXPECT_THAT(ReadFile(cluster_->dir() + "/leader.log"),
+              HasSubstr("audit: principal=w2 used worker id worker-1, which "
+                        "belongs to principal w: refused"));
 }
 
 TEST_F(AuthClusterTest, AWorkerWithoutATokenIsTurnedAway) {
