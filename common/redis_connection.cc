@@ -166,6 +166,7 @@ absl::Status StatusFromRedisError(absl::string_view error) {
       {"NOT_FOUND ", absl::StatusCode::kNotFound},
       {"ALREADY_EXISTS ", absl::StatusCode::kAlreadyExists},
       {"INVALID_ARGUMENT ", absl::StatusCode::kInvalidArgument},
+      {"FAILED_PRECONDITION ", absl::StatusCode::kFailedPrecondition},
   };
   for (const Prefix& prefix : kPrefixes) {
     if (absl::ConsumePrefix(&message, prefix.text)) {

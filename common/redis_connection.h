@@ -67,7 +67,8 @@ class RedisConnection {
 };
 
 // The status a script's error reply stands for: replies that start with
-// "NOT_FOUND ", "ALREADY_EXISTS " or "INVALID_ARGUMENT " map to those codes
+// "NOT_FOUND ", "ALREADY_EXISTS ", "INVALID_ARGUMENT " or
+// "FAILED_PRECONDITION " map to those codes
 // (with the rest as message); anything else is INTERNAL.
 absl::Status StatusFromRedisError(absl::string_view error);
 
