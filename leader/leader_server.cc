@@ -98,7 +98,7 @@ absl::Status LeaderServer::Start() {
   // certificate: mTLS) and, with auth, carry the token each registered with.
   worker_clients_ = std::make_unique<GrpcWorkerClientFactory>(
       ChannelCredentialsFor(*tls),
-      authenticator_ != nullptr ? &worker_tokens_ : nullptr);
+      authenticator_ != nullptr ? &worker_tokens_ : nullptr, &epoch_);
   absl::StatusOr<std::unique_ptr<Store>> store =
       OpenStore(config_.store, config_.cluster_name);
   if (!store.ok()) return store.status();
@@ -135,7 +135,7 @@ absl::Status LeaderServer::Start() {
       callers_.get());
   cluster_service_ = std::make_unique<TimedClusterService>(
       &rpc_metrics_, controller_.get(), store_.get(), &clock_, &readiness_,
-      callers_.get(), &worker_tokens_);
+      callers_.get(), &worker_tokens_, &epoch_);
 
   if (!config_.metrics_listen.empty()) {
     if (absl::Status served = metrics_.Serve(config_.metrics_listen);

@@ -103,6 +103,8 @@ class LeaderServer {
   std::unique_ptr<History> history_;
   std::unique_ptr<RetentionSweeper> retention_;
   WorkerTokens worker_tokens_;  // Before worker_clients_, which may read it.
+  // The epoch of this leader's term (0: no lease); before worker_clients_.
+  ActingEpoch epoch_;
   std::unique_ptr<WorkerClientFactory> worker_clients_;
   StagingDirRemover finalizer_;
   std::unique_ptr<Controller> controller_;

@@ -19,10 +19,11 @@ bool Retryable(const absl::Status& status) {
 }  // namespace
 
 CommitGate::CommitGate(Options options, std::string worker_id,
-                       LeaderClient* leader)
+                       LeaderClient* leader, EpochFence* fence)
     : options_(std::move(options)),
       worker_id_(std::move(worker_id)),
-      leader_(leader) {}
+      leader_(leader),
+      fence_(fence) {}
 
 absl::StatusOr<quarry::v1::RequestCommitResponse> CommitGate::Ask(
     absl::string_view attempt_id, const CancelFlag& cancel) const {
@@ -39,6 +40,13 @@ absl::StatusOr<quarry::v1::RequestCommitResponse> CommitGate::Ask(
     absl::StatusOr<quarry::v1::RequestCommitResponse> answer =
         leader_->RequestCommit(request, std::min(options_.call_timeout, left),
                                &cancel);
+    if (answer.ok() && answer->granted() && fence_ != nullptr) {
+      if (absl::Status current = fence_->Admit(answer->leader_epoch());
+          !current.ok()) {
+        answer->set_granted(false);
+        answer->set_reason(std::string(current.message()));
+      }
+    }
     if (answer.ok() || !Retryable(answer.status())) return answer;
     last = answer.status();
     if (tries == 1) {

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/leader_epoch.h"
 #include "quarry/v1/cluster_service.pb.h"
 #include "worker/cancel_flag.h"
 #include "worker/leader_client.h"
@@ -31,8 +32,9 @@ class CommitGate {
     absl::Duration max_backoff = absl::Seconds(1);
   };
 
-  // `leader` must outlive the gate.
-  CommitGate(Options options, std::string worker_id, LeaderClient* leader);
+  // `leader` and `fence` (may be null: no fencing) must outlive the gate.
+  CommitGate(Options options, std::string worker_id, LeaderClient* leader,
+             EpochFence* fence = nullptr);
   CommitGate(const CommitGate&) = delete;
   CommitGate& operator=(const CommitGate&) = delete;
 
@@ -40,7 +42,9 @@ class CommitGate {
   // reason). Retries UNAVAILABLE and DEADLINE_EXCEEDED with exponential
   // backoff; after `give_up_after` returns DEADLINE_EXCEEDED ("gave up after
   // 15s: <last error>"). CANCELLED, promptly, once `cancel` is set. Any
-  // other error of the call is returned as is (not retried).
+  // other error of the call is returned as is (not retried). A grant from
+  // a leader whose epoch is below the highest seen (a deposed one) is
+  // turned into a refusal.
   absl::StatusOr<quarry::v1::RequestCommitResponse> Ask(
       absl::string_view attempt_id, const CancelFlag& cancel) const;
 
@@ -48,6 +52,7 @@ class CommitGate {
   const Options options_;
   const std::string worker_id_;
   LeaderClient* const leader_;
+  EpochFence* const fence_;
 };
 
 }  // namespace quarry::worker

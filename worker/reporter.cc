@@ -118,6 +118,12 @@ bool Reporter::TryRegister(int& failures) {
   }
   absl::StatusOr<quarry::v1::RegisterWorkerResponse> response =
       leader_->RegisterWorker(request, options_.rpc_timeout);
+  if (response.ok() && options_.fence != nullptr) {
+    if (absl::Status current = options_.fence->Admit(response->leader_epoch());
+        !current.ok()) {
+      response = current;
+    }
+  }
   if (!response.ok()) {
     ++failures;
     if (ShouldLogFailure(failures) && !stopping()) {

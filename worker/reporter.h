@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/leader_epoch.h"
 #include "quarry/v1/cluster_service.pb.h"
 #include "quarry/v1/types.pb.h"
 #include "worker/leader_client.h"
@@ -59,6 +60,8 @@ class Reporter {
     // Used when the leader does not name a heartbeat interval.
     absl::Duration default_heartbeat = absl::Milliseconds(500);
     size_t max_batch = 1000;
+    // Refuses a registration answered by a deposed leader (may be null).
+    EpochFence* fence = nullptr;
     // How long a completion may wait for others announced as coming.
     absl::Duration coalesce_window = absl::Milliseconds(1);
     // Stop() gives the last report this long.

@@ -182,7 +182,7 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
       });
   worker->service_ = std::make_unique<TimedWorkerService>(
       &worker->rpc_metrics_, worker->executor_.get(),
-      worker->attempt_logs_.get(), std::move(token));
+      worker->attempt_logs_.get(), std::move(token), &worker->fence_);
 
   if (!config.metrics_listen.empty()) {
     if (absl::Status served = worker->metrics_.Serve(config.metrics_listen);
@@ -214,6 +214,7 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   LeaderClient* const leader_client = worker->leader_.get();
 
   Reporter::Options reporter_options = config.reporter;
+  reporter_options.fence = &worker->fence_;
   quarry::v1::RegisterWorkerRequest& registration =
       reporter_options.registration;
   registration.set_worker_id(id);
@@ -233,7 +234,8 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
     return self->executor_->Snapshot(/*include_finished=*/true).attempts;
   };
   worker->commit_gate_ =
-      std::make_unique<CommitGate>(config.commit, id, leader_client);
+      std::make_unique<CommitGate>(config.commit, id, leader_client,
+                                   &worker->fence_);
   // The connection and the reporter call each other; neither calls before
   // Start() below.
   worker->connection_ = std::make_unique<LeaderConnection>(

@@ -161,6 +161,8 @@ class WorkerServer {
   // (the slot threads use the commit gate and the reporter; the reporter
   // and the connection call each other; the connection calls the drainer).
   RealClock clock_;
+  // The highest leader epoch seen (fencing: common/leader_epoch.h).
+  EpochFence fence_;
   std::unique_ptr<LeaderClient> leader_;
   std::unique_ptr<KindRegistry> kinds_;
   PluginLoadResult plugins_;

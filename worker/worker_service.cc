@@ -11,13 +11,23 @@ namespace quarry::worker {
 
 WorkerServiceImpl::WorkerServiceImpl(SlotExecutor* executor,
                                      AttemptLogStore* logs,
-                                     std::string leader_token)
-    : executor_(executor), logs_(logs), leader_token_(std::move(leader_token)) {}
+                                     std::string leader_token,
+                                     EpochFence* fence)
+    : executor_(executor),
+      logs_(logs),
+      leader_token_(std::move(leader_token)),
+      fence_(fence) {}
 
 absl::Status WorkerServiceImpl::CheckCaller(
     const grpc::ServerContextBase& context) const {
-  if (leader_token_.empty()) return absl::OkStatus();
-  return RequireBearer(context, leader_token_, "worker");
+  if (!leader_token_.empty()) {
+    if (absl::Status known = RequireBearer(context, leader_token_, "worker");
+        !known.ok()) {
+      return known;
+    }
+  }
+  if (fence_ == nullptr) return absl::OkStatus();
+  return fence_->Admit(LeaderEpochOf(context));
 }
 
 void WorkerServiceImpl::SetIdentity(std::string worker_id,

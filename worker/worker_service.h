@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "common/leader_epoch.h"
 #include "quarry/v1/worker_service.grpc.pb.h"
 #include "worker/attempt_log_store.h"
 #include "worker/slot_executor.h"
@@ -37,10 +38,12 @@ class WorkerServiceImpl
   // attempt logs: GetAttemptLog answers NOT_FOUND).
   // `leader_token` not empty (the worker runs with --token_file): every
   // call must carry it (the leader sends the token the worker registered
-  // with); others get UNAUTHENTICATED.
+  // with); others get UNAUTHENTICATED. `fence` (may be null: none)
+  // refuses calls from a deposed leader (common/leader_epoch.h).
   explicit WorkerServiceImpl(SlotExecutor* executor,
                              AttemptLogStore* logs = nullptr,
-                             std::string leader_token = "");
+                             std::string leader_token = "",
+                             EpochFence* fence = nullptr);
 
   // Names this worker. Called by the composition root once the server's
   // port (and so the default id and the address) is known.
@@ -78,6 +81,7 @@ class WorkerServiceImpl
   SlotExecutor* const executor_;
   AttemptLogStore* const logs_;
   const std::string leader_token_;
+  EpochFence* const fence_;
   mutable absl::Mutex mu_;
   std::string worker_id_ ABSL_GUARDED_BY(mu_);
   std::string address_ ABSL_GUARDED_BY(mu_);

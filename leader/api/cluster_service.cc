@@ -95,13 +95,15 @@ ClusterServiceImpl::ClusterServiceImpl(Controller* controller, Store* store,
                                        const Clock* clock,
                                        const Readiness* readiness,
                                        const CallerCheck* callers,
-                                       WorkerTokens* worker_tokens)
+                                       WorkerTokens* worker_tokens,
+                                       const ActingEpoch* epoch)
     : controller_(controller),
       store_(store),
       clock_(clock),
       readiness_(readiness),
       callers_(callers != nullptr ? callers : &kOpenCluster),
-      worker_tokens_(worker_tokens) {}
+      worker_tokens_(worker_tokens),
+      epoch_(epoch) {}
 
 absl::StatusOr<Principal> ClusterServiceImpl::Admit(
     const grpc::ServerContextBase& context, Role need,
@@ -148,6 +150,7 @@ grpc::Status ClusterServiceImpl::RegisterWorker(
   if (!ok.ok()) return ToGrpcStatus(ok);
   response->set_heartbeat_interval_ms(static_cast<int32_t>(
       absl::ToInt64Milliseconds(controller_->heartbeat_interval())));
+  if (epoch_ != nullptr) response->set_leader_epoch(epoch_->get());
   return grpc::Status::OK;
 }
 
@@ -212,6 +215,7 @@ grpc::Status ClusterServiceImpl::RequestCommit(
   }
   *response =
       controller_->OnCommitRequest(request->worker_id(), request->attempt_id());
+  if (epoch_ != nullptr) response->set_leader_epoch(epoch_->get());
   return grpc::Status::OK;
 }
 

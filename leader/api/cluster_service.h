@@ -2,6 +2,7 @@
 #define QUARRY_LEADER_API_CLUSTER_SERVICE_H_
 
 #include "common/clock.h"
+#include "common/leader_epoch.h"
 #include "common/store.h"
 #include "leader/control/controller.h"
 #include "leader/api/caller_check.h"
@@ -23,11 +24,13 @@ class ClusterServiceImpl
               quarry::v1::ClusterService::Service>> {
  public:
   // Calls answer UNAVAILABLE until `readiness` is ready. `callers` null:
-  // every caller may do everything.
+  // every caller may do everything. `epoch` (null: 0) goes with the
+  // answers to RegisterWorker and RequestCommit (fencing).
   ClusterServiceImpl(Controller* controller, Store* store, const Clock* clock,
                      const Readiness* readiness,
                      const CallerCheck* callers = nullptr,
-                     WorkerTokens* worker_tokens = nullptr);
+                     WorkerTokens* worker_tokens = nullptr,
+                     const ActingEpoch* epoch = nullptr);
 
   // Ends every ConnectWorker stream (leader shutdown).
   void CloseConnections() { connections_.CloseAll(); }
@@ -81,6 +84,7 @@ class ClusterServiceImpl
   const Readiness* const readiness_;
   const CallerCheck* const callers_;
   WorkerTokens* const worker_tokens_;  // Null: none kept.
+  const ActingEpoch* const epoch_;     // Null: epoch 0.
   WorkerConnections connections_;
 };
 

@@ -25,10 +25,12 @@ struct Call {
 class GrpcWorkerClient : public WorkerClient {
  public:
   GrpcWorkerClient(std::shared_ptr<grpc::Channel> channel,
-                   std::string worker_id, const WorkerTokens* tokens)
+                   std::string worker_id, const WorkerTokens* tokens,
+                   const ActingEpoch* epoch)
       : stub_(WorkerService::NewStub(channel)),
         worker_id_(std::move(worker_id)),
-        tokens_(tokens) {}
+        tokens_(tokens),
+        epoch_(epoch) {}
 
   void StartTasks(quarry::v1::StartTasksRequest request, absl::Duration timeout,
                   Callback<quarry::v1::StartTasksResponse> done) override {
@@ -75,6 +77,7 @@ class GrpcWorkerClient : public WorkerClient {
     call->request = std::move(request);
     call->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     if (tokens_ != nullptr) AddToken(tokens_->Get(worker_id_), call->context);
+    if (epoch_ != nullptr) AddLeaderEpoch(epoch_->get(), call->context);
     invoke(&call->context, &call->request, &call->response,
            [call, done = std::move(done)](grpc::Status status) {
              std::unique_ptr<Call<Request, Response>> owned(call);
@@ -89,16 +92,18 @@ class GrpcWorkerClient : public WorkerClient {
   std::unique_ptr<WorkerService::Stub> stub_;
   const std::string worker_id_;
   const WorkerTokens* const tokens_;
+  const ActingEpoch* const epoch_;
 };
 
 }  // namespace
 
 GrpcWorkerClientFactory::GrpcWorkerClientFactory(
     std::shared_ptr<grpc::ChannelCredentials> credentials,
-    const WorkerTokens* tokens)
+    const WorkerTokens* tokens, const ActingEpoch* epoch)
     : credentials_(credentials != nullptr ? std::move(credentials)
                                           : grpc::InsecureChannelCredentials()),
-      tokens_(tokens) {}
+      tokens_(tokens),
+      epoch_(epoch) {}
 
 std::unique_ptr<WorkerClient> GrpcWorkerClientFactory::Connect(
     absl::string_view worker_id, absl::string_view address) {
@@ -109,7 +114,7 @@ std::unique_ptr<WorkerClient> GrpcWorkerClientFactory::Connect(
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   return std::make_unique<GrpcWorkerClient>(
       grpc::CreateCustomChannel(std::string(address), credentials_, args),
-      std::string(worker_id), tokens_);
+      std::string(worker_id), tokens_, epoch_);
 }
 
 }  // namespace quarry

@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/leader_epoch.h"
 #include "leader/workers/worker_client.h"
 #include "leader/workers/worker_tokens.h"
 
@@ -16,10 +17,12 @@ class GrpcWorkerClientFactory : public WorkerClientFactory {
  public:
   // `credentials` (null: insecure) secure every channel; `tokens` (may be
   // null: none; outlives this) gives the token each call to a worker
-  // carries.
+  // carries; `epoch` (may be null: epoch 0; outlives this) is the epoch
+  // each call carries (common/leader_epoch.h).
   explicit GrpcWorkerClientFactory(
       std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr,
-      const WorkerTokens* tokens = nullptr);
+      const WorkerTokens* tokens = nullptr,
+      const ActingEpoch* epoch = nullptr);
 
   std::unique_ptr<WorkerClient> Connect(absl::string_view worker_id,
                                         absl::string_view address) override;
@@ -27,6 +30,7 @@ class GrpcWorkerClientFactory : public WorkerClientFactory {
  private:
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   const WorkerTokens* const tokens_;
+  const ActingEpoch* const epoch_;
 };
 
 }  // namespace quarry

@@ -44,6 +44,30 @@ TEST(CommitGateTest, AsksForTheAttemptAndReturnsTheAnswer) {
   EXPECT_EQ(answer->reason(), "superseded");
 }
 
+TEST(CommitGateTest, AGrantFromADeposedLeaderIsARefusal) {
+  FakeLeaderClient leader;
+  EpochFence fence;
+  ASSERT_TRUE(fence.Admit(7).ok());  // A leader of epoch 7 has been seen.
+  const CommitGate gate(FastOptions(), "w1", &leader, &fence);
+  CancelFlag cancel;
+  quarry::v1::RequestCommitResponse stale;
+  stale.set_granted(true);
+  stale.set_leader_epoch(6);
+  leader.QueueCommitAnswer(stale);
+  absl::StatusOr<quarry::v1::RequestCommitResponse> answer =
+      gate.Ask("job-000001.0.1", cancel);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_FALSE(answer->granted());
+  EXPECT_EQ(answer->reason(), "deposed leader: epoch 6 < 7");
+  quarry::v1::RequestCommitResponse current = stale;
+  current.set_leader_epoch(8);
+  leader.QueueCommitAnswer(current);
+  answer = gate.Ask("job-000001.0.1", cancel);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_TRUE(answer->granted());
+  EXPECT_EQ(fence.highest(), 8);
+}
+
 TEST(CommitGateTest, RetriesAnUnreachableLeader) {
   FakeLeaderClient leader;
   leader.QueueCommitAnswer(absl::UnavailableError("leader restarting"));

@@ -46,8 +46,8 @@ class WorkerServiceTest : public ::testing::Test {
     executor_ = std::make_unique<SlotExecutor>(
         options, kinds_.get(), &clock_,
         [this](const quarry::v1::AttemptStatus& s) { completions_.Add(s); });
-    service_ =
-        std::make_unique<WorkerServiceImpl>(executor_.get(), logs_.get());
+    service_ = std::make_unique<WorkerServiceImpl>(executor_.get(),
+                                                   logs_.get(), "", &fence_);
     absl::StatusOr<StartedServer> started =
         StartGrpcServer("127.0.0.1:0", {service_.get()});
     ASSERT_TRUE(started.ok()) << started.status();
@@ -101,6 +101,7 @@ class WorkerServiceTest : public ::testing::Test {
   }
 
   std::unique_ptr<KindRegistry> kinds_ = NewBuiltInKindRegistry();
+  EpochFence fence_;
   quarry::testing::FakeClock clock_;
   testing::TempDir log_dir_;
   std::unique_ptr<AttemptLogStore> logs_;
@@ -299,6 +300,30 @@ TEST(WorkerServiceIdentityTest, UnavailableUntilTheIdentityIsSet) {
             grpc::StatusCode::UNAVAILABLE);
   service.SetIdentity("w1", "host:1");
   EXPECT_TRUE(service.GetWorkerState(nullptr, &request, &response).ok());
+}
+
+TEST_F(WorkerServiceTest, CallsFromADeposedLeaderAreRefused) {
+  auto call = [this](int64_t epoch, const char* tag) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    AddLeaderEpoch(epoch, context);
+    if (tag != nullptr) context.AddMetadata(kLeaderEpochMetadata, tag);
+    quarry::v1::GetWorkerStateRequest request;
+    request.set_worker_id("w1");
+    quarry::v1::GetWorkerStateResponse response;
+    return stub_->GetWorkerState(&context, request, &response);
+  };
+  EXPECT_TRUE(call(0, nullptr).ok());  // No lease: epoch 0.
+  EXPECT_TRUE(call(5, nullptr).ok());
+  EXPECT_EQ(fence_.highest(), 5);
+  const grpc::Status stale = call(4, nullptr);
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(stale.error_message(), "deposed leader: epoch 4 < 5");
+  EXPECT_EQ(call(0, nullptr).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(call(0, "five").error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(call(6, nullptr).ok());
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The election's decisions, driven with a FakeClock over an in-memory
 // lease with the same rules as the Redis one.
-#include "leader/ha/leader_election.h"
+#include "leader/election/leader_election.h"
 
 #include <optional>
 

@@ -1,5 +1,5 @@
 // The leader lease on a real Redis: the Lua scripts' rules and the TTL.
-#include "leader/ha/redis_lease.h"
+#include "leader/election/redis_lease.h"
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"

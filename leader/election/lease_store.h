@@ -1,5 +1,5 @@
-#ifndef QUARRY_LEADER_HA_LEASE_STORE_H_
-#define QUARRY_LEADER_HA_LEASE_STORE_H_
+#ifndef QUARRY_LEADER_ELECTION_LEASE_STORE_H_
+#define QUARRY_LEADER_ELECTION_LEASE_STORE_H_
 
 #include <cstdint>
 #include <string>
@@ -49,4 +49,4 @@ class LeaseStore {
 
 }  // namespace quarry
 
-#endif  // QUARRY_LEADER_HA_LEASE_STORE_H_
+#endif  // QUARRY_LEADER_ELECTION_LEASE_STORE_H_

@@ -1,11 +1,11 @@
-#ifndef QUARRY_LEADER_HA_LEADER_ELECTION_H_
-#define QUARRY_LEADER_HA_LEADER_ELECTION_H_
+#ifndef QUARRY_LEADER_ELECTION_LEADER_ELECTION_H_
+#define QUARRY_LEADER_ELECTION_LEADER_ELECTION_H_
 
 #include <cstdint>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "leader/ha/lease_store.h"
+#include "leader/election/lease_store.h"
 
 namespace quarry {
 
@@ -75,4 +75,4 @@ class LeaderElection {
 
 }  // namespace quarry
 
-#endif  // QUARRY_LEADER_HA_LEADER_ELECTION_H_
+#endif  // QUARRY_LEADER_ELECTION_LEADER_ELECTION_H_

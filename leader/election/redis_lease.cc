@@ -1,4 +1,4 @@
-#include "leader/ha/redis_lease.h"
+#include "leader/election/redis_lease.h"
 
 #include <hiredis/hiredis.h>
 

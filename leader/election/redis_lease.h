@@ -1,12 +1,12 @@
-#ifndef QUARRY_LEADER_HA_REDIS_LEASE_H_
-#define QUARRY_LEADER_HA_REDIS_LEASE_H_
+#ifndef QUARRY_LEADER_ELECTION_REDIS_LEASE_H_
+#define QUARRY_LEADER_ELECTION_REDIS_LEASE_H_
 
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/redis_connection.h"
-#include "leader/ha/lease_store.h"
+#include "leader/election/lease_store.h"
 
 namespace quarry {
 
@@ -45,4 +45,4 @@ absl::StatusOr<LeaseHolder> DecodeLeaseHolder(const std::string& value);
 
 }  // namespace quarry
 
-#endif  // QUARRY_LEADER_HA_REDIS_LEASE_H_
+#endif  // QUARRY_LEADER_ELECTION_REDIS_LEASE_H_

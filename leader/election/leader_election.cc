@@ -1,4 +1,4 @@
-#include "leader/ha/leader_election.h"
+#include "leader/election/leader_election.h"
 
 #include <glog/logging.h>
 
