@@ -29,6 +29,10 @@ QUARRY_PACKAGES=(
 QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql openssl
   libcpp-httplib-dev docker-compose iproute2)
 
+# What sbin/compose-test needs: a Docker engine and compose (it starts its
+# own dockerd), debootstrap for the base image when none can be pulled.
+QUARRY_COMPOSE_PACKAGES=(docker.io docker-compose debootstrap)
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
