@@ -15,7 +15,7 @@ if [ "${1:-}" = postgres ]; then
     printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
     chown postgres "$pwfile"
     runuser -u postgres -- initdb -D "$PGDATA" -U "$user" --pwfile="$pwfile" \
-      -E UTF8 --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+      -E UTF8 --auth-local=trust --auth-host=scram-sha-256 --no-sync >/dev/null
     rm -f "$pwfile"
     echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
     if [ "$db" != postgres ]; then
