@@ -36,11 +36,18 @@ void AddField(std::string& out, absl::string_view label,
   absl::StrAppendFormat(&out, "%-10s%s\n", absl::StrCat(label, ":"), value);
 }
 
-// "12/24 tasks  3 running  0 failed  1.2s"
+// "  5 queued" when tasks wait on a worker for a slot (ASSIGNED: the
+// worker took them but runs them only as its slots free up), else "".
+// They are not counted as running: running never exceeds the slots.
+std::string QueuedCount(const quarry::v1::TaskCounts& c) {
+  return c.assigned() > 0 ? absl::StrFormat("  %d queued", c.assigned()) : "";
+}
+
+// "12/24 tasks  3 running  5 queued  0 failed  1.2s"
 std::string ProgressCounts(const Job& job, absl::Duration elapsed) {
   const quarry::v1::TaskCounts& c = job.task_counts();
-  return absl::StrFormat("%d/%d tasks  %d running  %d failed  %s", c.done(),
-                         job.task_count(), c.running() + c.assigned(),
+  return absl::StrFormat("%d/%d tasks  %d running%s  %d failed  %s", c.done(),
+                         job.task_count(), c.running(), QueuedCount(c),
                          c.failed(), HumanDuration(elapsed));
 }
 
@@ -212,8 +219,8 @@ std::string FormatJobView(const quarry::v1::GetJobResponse& response,
   const Job& job = response.job();
   const quarry::v1::TaskCounts& c = job.task_counts();
   std::string tasks = absl::StrFormat(
-      "%d/%d done  %d running  %d pending  %d failed", c.done(),
-      job.task_count(), c.running() + c.assigned(), c.pending(), c.failed());
+      "%d/%d done  %d running%s  %d pending  %d failed", c.done(),
+      job.task_count(), c.running(), QueuedCount(c), c.pending(), c.failed());
   if (c.cancelled() > 0) {
     absl::StrAppend(&tasks, "  ", c.cancelled(), " cancelled");
   }

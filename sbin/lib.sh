@@ -4,13 +4,20 @@
 QUARRY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 QUARRY_BUILD="${QUARRY_BUILD:-$QUARRY_ROOT/build}"
 
-# Debian packages needed to build, test and run the quickstart.
-QUARRY_PACKAGES=(
+# Debian packages needed to build the binaries (-DQUARRY_BUILD_TESTS=OFF):
+# all the Dockerfile's build stage installs.
+QUARRY_BUILD_PACKAGES=(
   cmake g++ ninja-build pkgconf
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   grpc-proto libabsl-dev libgoogle-glog-dev libre2-dev libssl-dev
-  libgtest-dev libgmock-dev libhiredis-dev libpq-dev prometheus-cpp-dev
+  libhiredis-dev libpq-dev prometheus-cpp-dev
   libgoogle-perftools-dev libcli11-dev
+)
+# Debian packages needed to build, test and run the quickstart: the above,
+# GoogleTest and the King James Bible (the corpus of examples and tests).
+QUARRY_PACKAGES=(
+  "${QUARRY_BUILD_PACKAGES[@]}"
+  libgtest-dev libgmock-dev
   bible-kjv
 )
 # Only the test suite needs these: clang's thread-safety analysis, the
@@ -21,6 +28,10 @@ QUARRY_PACKAGES=(
 # sbin/dev-certs (openssl).
 QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql openssl
   libcpp-httplib-dev docker-compose iproute2)
+
+# What sbin/compose-test needs: a Docker engine and compose (it starts its
+# own dockerd), debootstrap for the base image when none can be pulled.
+QUARRY_COMPOSE_PACKAGES=(docker.io docker-compose debootstrap)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -46,9 +57,20 @@ gone() {
   [ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# Installs whichever of QUARRY_BUILD_PACKAGES (plus any arguments) is
+# missing: the Dockerfile's build stage.
+install_build_packages() {
+  install_missing "${QUARRY_BUILD_PACKAGES[@]}" "$@"
+}
+
 # Installs whichever of QUARRY_PACKAGES (plus any arguments) is missing.
 install_packages() {
-  local wanted=("${QUARRY_PACKAGES[@]}" "$@") missing=()
+  install_missing "${QUARRY_PACKAGES[@]}" "$@"
+}
+
+# install_missing PACKAGE...: apt-get installs those not installed yet.
+install_missing() {
+  local wanted=("$@") missing=()
   local pkg
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \

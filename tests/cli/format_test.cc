@@ -25,10 +25,30 @@ quarry::v1::Job RunningJob() {
 }
 
 TEST(ProgressLineTest, DrawsBarProportionalToDoneTasks) {
-  // 81 columns leave room for a 20-character bar.
-  EXPECT_EQ(RenderProgressLine(RunningJob(), 81, absl::Milliseconds(1200)),
-            "job-000003 RUNNING [##########..........] 12/24 tasks  3 running  "
-            "0 failed  1.2s");
+  // 91 columns leave room for a 20-character bar.
+  EXPECT_EQ(RenderProgressLine(RunningJob(), 91, absl::Milliseconds(1200)),
+            "job-000003 RUNNING [##########..........] 12/24 tasks  2 running  "
+            "1 queued  0 failed  1.2s");
+}
+
+// Attempts a worker holds for a slot are queued, not running: 3 workers of
+// 4 slots never show more than 12 running.
+TEST(ProgressLineTest, CountsQueuedAttemptsApartFromRunningOnes) {
+  quarry::v1::Job job = RunningJob();
+  job.set_task_count(120);
+  job.mutable_task_counts()->set_done(40);
+  job.mutable_task_counts()->set_running(12);
+  job.mutable_task_counts()->set_assigned(37);
+  job.mutable_task_counts()->set_pending(31);
+  EXPECT_EQ(RenderStatusLine(job, absl::Seconds(2)),
+            "job-000003 RUNNING 40/120 tasks  12 running  37 queued  0 failed  "
+            "2.0s");
+  EXPECT_THAT(RenderProgressLine(job, 200, absl::Seconds(2)),
+              HasSubstr("] 40/120 tasks  12 running  37 queued  0 failed"));
+  // No queued attempts: no queued count.
+  job.mutable_task_counts()->set_assigned(0);
+  EXPECT_EQ(RenderStatusLine(job, absl::Seconds(2)),
+            "job-000003 RUNNING 40/120 tasks  12 running  0 failed  2.0s");
 }
 
 TEST(ProgressLineTest, BarWidthFollowsTerminalWidth) {
@@ -43,7 +63,7 @@ TEST(ProgressLineTest, BarWidthFollowsTerminalWidth) {
   }
   // Too narrow for a bar: the counts stay, cut at the width.
   EXPECT_EQ(RenderProgressLine(RunningJob(), 40, absl::Seconds(1)),
-            "job-000003 RUNNING 12/24 tasks  3 runni");
+            "job-000003 RUNNING 12/24 tasks  2 runni");
   // Unknown width: 80 columns.
   EXPECT_EQ(RenderProgressLine(RunningJob(), 0, absl::Seconds(1)),
             RenderProgressLine(RunningJob(), 80, absl::Seconds(1)));
@@ -69,7 +89,8 @@ TEST(StatusLineTest, HasNoBar) {
   quarry::v1::Job job = RunningJob();
   job.mutable_task_counts()->set_failed(1);
   EXPECT_EQ(RenderStatusLine(job, absl::Seconds(3)),
-            "job-000003 RUNNING 12/24 tasks  3 running  1 failed  3.0s");
+            "job-000003 RUNNING 12/24 tasks  2 running  1 queued  1 failed  "
+            "3.0s");
 }
 
 TEST(FormatTest, Durations) {
@@ -128,7 +149,8 @@ TEST(FormatTest, JobViewWithTasks) {
   EXPECT_THAT(text, HasSubstr("State:    RUNNING\n"));
   EXPECT_THAT(
       text,
-      HasSubstr("Tasks:    12/24 done  3 running  9 pending  0 failed\n"));
+      HasSubstr(
+          "Tasks:    12/24 done  2 running  1 queued  9 pending  0 failed\n"));
   EXPECT_THAT(text, HasSubstr("Settings: pattern=err\n"));
   EXPECT_THAT(text, HasSubstr("Created:  1970-01-01 00:16:40\n"));
   EXPECT_THAT(text, HasSubstr("Ended:    -\n"));
