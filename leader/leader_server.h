@@ -8,23 +8,24 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/auth.h"
 #include "common/clock.h"
+#include "common/data_roots.h"
 #include "common/metrics.h"
 #include "common/server_util.h"
 #include "common/store.h"
-#include "leader/workers/attempt_log_fetcher.h"
-#include "leader/control/change_notifier.h"
-#include "leader/api/cluster_service.h"
-#include "leader/control/controller.h"
-#include "leader/api/job_manager.h"
-#include "common/auth.h"
 #include "leader/api/caller_check.h"
+#include "leader/api/cluster_service.h"
+#include "leader/api/job_manager.h"
 #include "leader/api/job_service.h"
-#include "leader/leader_metrics.h"
-#include "leader/control/output_finalizer.h"
 #include "leader/api/readiness.h"
-#include "leader/history/retention.h"
 #include "leader/api/timed_services.h"
+#include "leader/control/change_notifier.h"
+#include "leader/control/controller.h"
+#include "leader/control/output_finalizer.h"
+#include "leader/history/retention.h"
+#include "leader/leader_metrics.h"
+#include "leader/workers/attempt_log_fetcher.h"
 #include "leader/workers/worker_client.h"
 
 namespace quarry {
@@ -49,6 +50,9 @@ struct LeaderConfig {
   // Largest request accepted (bytes), and most unfinished tasks held.
   int max_request_bytes = 4 << 20;
   int64_t max_pending_tasks = 10'000'000;
+  // Where jobs may read inputs and write outputs (--data_root; see
+  // common/data_roots.h); empty: anywhere.
+  DataRoots data_roots;
   ControllerOptions controller;
 };
 

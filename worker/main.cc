@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/data_roots.h"
 #include "common/server_util.h"
 #include "worker/signal_watcher.h"
 #include "worker/worker_server.h"
@@ -84,6 +85,11 @@ ABSL_FLAG(std::string, plugin_dir, "",
           "the operator; empty: no plugins");
 ABSL_FLAG(absl::Duration, attempt_log_max_age, absl::Hours(24),
           "attempt logs older than this are removed");
+ABSL_FLAG(std::string, data_root, "",
+          "DIR or DIR:ro, repeatable or comma separated: attempts read inputs "
+          "only beneath these directories and write outputs only beneath "
+          "those without :ro, resolving paths so that no symlink leads out "
+          "(docs/security.md); empty: anywhere");
 
 namespace {
 
@@ -91,6 +97,15 @@ std::string SignalName(int signal) {
   if (signal == SIGTERM) return "SIGTERM";
   if (signal == SIGINT) return "SIGINT";
   return absl::StrCat("signal ", signal);
+}
+
+// --data_root as given on the command line (every occurrence), else from
+// QUARRY_DATA_ROOT.
+std::vector<std::string> DataRootValues(int argc, char** argv) {
+  std::vector<std::string> values =
+      quarry::RepeatedFlagValues(argc, argv, "data_root");
+  if (values.empty()) values.push_back(absl::GetFlag(FLAGS_data_root));
+  return values;
 }
 
 int Fail(const absl::Status& status) {
@@ -139,6 +154,10 @@ int main(int argc, char** argv) {
   config.token_file = absl::GetFlag(FLAGS_token_file);
   config.insecure = absl::GetFlag(FLAGS_insecure);
   config.plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
+  absl::StatusOr<quarry::DataRoots> data_roots =
+      quarry::DataRoots::Parse(DataRootValues(argc, argv));
+  if (!data_roots.ok()) return Fail(data_roots.status());
+  config.data_roots = *std::move(data_roots);
   if (absl::Status valid = quarry::worker::ValidateWorkerConfig(config);
       !valid.ok()) {
     return Fail(valid);
@@ -150,7 +169,8 @@ int main(int argc, char** argv) {
   LOG(INFO) << "quarry-worker " << (*worker)->worker_id() << " listening on "
             << (*worker)->address() << " with " << (*worker)->slots()
             << " slots, leader " << config.leader << ", attempt logs in "
-            << (*worker)->attempt_log_dir();
+            << (*worker)->attempt_log_dir()
+            << ", data roots: " << config.data_roots.ToString();
   if (absl::Status announced = quarry::AnnounceMetricsPort(
           config.metrics_listen, (*worker)->metrics_port(),
           absl::GetFlag(FLAGS_metrics_port_file));
