@@ -165,6 +165,20 @@ std::string Join(absl::string_view root, absl::string_view relative) {
   return absl::StrCat(root, "/", relative);
 }
 
+// Paths judged against data roots must be absolute, and hold no NUL byte
+// (the kernel would see a shorter path than the one checked).
+absl::Status CheckRootedPath(absl::string_view field, absl::string_view path) {
+  if (path.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " contains a NUL byte"));
+  }
+  if (path.empty() || path[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " \"", path, "\" is not an absolute path"));
+  }
+  return absl::OkStatus();
+}
+
 bool IsClean(const std::string& relative) {
   if (!relative.empty() && relative[0] == '/') return false;
   for (absl::string_view part : absl::StrSplit(relative, '/')) {
@@ -219,9 +233,8 @@ absl::StatusOr<ScopedFd> BeneathOpener::OpenInput(
     }
     return fd;
   }
-  if (path.empty() || path[0] != '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " \"", path, "\" is not an absolute path"));
+  if (absl::Status valid = CheckRootedPath(field, path); !valid.ok()) {
+    return valid;
   }
   const std::string clean = CleanAbsolutePath(path);
   if (absl::Status inside = roots_.CheckInput(field, clean); !inside.ok()) {
@@ -242,8 +255,10 @@ absl::StatusOr<ScopedFd> BeneathOpener::OpenInput(
         "followed only while they stay beneath the root, never to an "
         "absolute target)"));
   }
-  const std::string link = FirstSymlink(root_fd->get(), relative);
-  if (error == ELOOP && !link.empty() && UsesPerComponent(resolver_)) {
+  const std::string link = error == ELOOP && UsesPerComponent(resolver_)
+                               ? FirstSymlink(root_fd->get(), relative)
+                               : "";
+  if (!link.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, " \"", path, "\" passes through the symbolic link \"",
         Join(root.path, link),
@@ -255,10 +270,10 @@ absl::StatusOr<ScopedFd> BeneathOpener::OpenInput(
                        absl::StrCat("cannot open ", field, " \"", path, "\""));
 }
 
-absl::StatusOr<ScopedFd> BeneathOpener::OpenOutputDir(absl::string_view path,
-                                                      bool create) const {
+absl::StatusOr<ScopedFd> BeneathOpener::OpenOutputDir(
+    absl::string_view path, bool create, absl::string_view field) const {
   if (path.empty()) {
-    return absl::InvalidArgumentError("output directory is empty");
+    return absl::InvalidArgumentError(absl::StrCat(field, " is empty"));
   }
   std::string base;
   std::string relative;
@@ -268,12 +283,11 @@ absl::StatusOr<ScopedFd> BeneathOpener::OpenOutputDir(absl::string_view path,
     relative = std::string(path);
     symlinks = Symlinks::kFollow;
   } else {
-    if (path[0] != '/') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "output directory \"", path, "\" is not an absolute path"));
+    if (absl::Status valid = CheckRootedPath(field, path); !valid.ok()) {
+      return valid;
     }
     const std::string clean = CleanAbsolutePath(path);
-    if (absl::Status writable = roots_.CheckOutput("output directory", clean);
+    if (absl::Status writable = roots_.CheckOutput(field, clean);
         !writable.ok()) {
       return writable;
     }
@@ -294,10 +308,12 @@ absl::StatusOr<ScopedFd> BeneathOpener::OpenOutputDir(absl::string_view path,
     if (!fd.valid()) error = errno;
   }
   if (error == 0) return fd;
-  const std::string link = FirstSymlink(base_fd->get(), relative);
-  if (symlinks == Symlinks::kRefuse && error == ELOOP && !link.empty()) {
+  const std::string link = symlinks == Symlinks::kRefuse && error == ELOOP
+                               ? FirstSymlink(base_fd->get(), relative)
+                               : "";
+  if (!link.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "output directory \"", path, "\" passes through the symbolic link \"",
+        field, " \"", path, "\" passes through the symbolic link \"",
         Join(base, link),
         "\": outputs are never written through a symbolic link below the "
         "data root ",
@@ -305,11 +321,10 @@ absl::StatusOr<ScopedFd> BeneathOpener::OpenOutputDir(absl::string_view path,
   }
   if (error == ENOENT && !create) {
     return absl::NotFoundError(
-        absl::StrCat("output directory \"", path, "\" does not exist"));
+        absl::StrCat(field, " \"", path, "\" does not exist"));
   }
-  return ErrnoToStatus(error,
-                       absl::StrCat(create ? "cannot create" : "cannot open",
-                                    " output directory \"", path, "\""));
+  return ErrnoToStatus(error, absl::StrCat(field, " \"", path, "\" cannot be ",
+                                           create ? "created" : "opened"));
 }
 
 }  // namespace quarry

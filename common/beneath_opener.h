@@ -72,12 +72,14 @@ class BeneathOpener {
   // Opens the directory `path` (absolute) to write outputs in (O_RDONLY |
   // O_DIRECTORY). With roots it must lie beneath a writable root and no
   // component below the root may be a symlink. `create`: missing
-  // directories are made first (mode 0755), as mkdir -p. Errors:
-  // INVALID_ARGUMENT outside the roots or under a read-only one, or naming
-  // the symlink crossed; NOT_FOUND when it does not exist (and not
-  // `create`); else open(2)'s error. All name the path.
-  absl::StatusOr<ScopedFd> OpenOutputDir(absl::string_view path,
-                                         bool create = false) const;
+  // directories are made first (mode 0755), as mkdir -p. Errors start
+  // with `field` and the path: INVALID_ARGUMENT outside the roots or under
+  // a read-only one, or naming the symlink crossed; NOT_FOUND when it does
+  // not exist (and not `create`); else open(2)'s or mkdir(2)'s error
+  // (`output_dir "/d/a.txt/x" cannot be created: Not a directory`).
+  absl::StatusOr<ScopedFd> OpenOutputDir(
+      absl::string_view path, bool create = false,
+      absl::string_view field = "output directory") const;
 
  private:
   // Opens `root`'s directory as the starting point (O_PATH).

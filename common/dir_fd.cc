@@ -21,11 +21,11 @@ absl::Status RemoveTreeAt(int dir_fd, const std::string& name, int depth) {
   const int unlink_error = errno;
   if (unlink_error == ENOENT) return absl::OkStatus();
   if (unlink_error != EISDIR) {
-    return ErrnoToStatus(unlink_error, absl::StrCat("cannot remove ", name));
+    return ErrnoToStatus(unlink_error, name);
   }
   if (depth >= kMaxRemoveDepth) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot remove ", name, ": deeper than ", kMaxRemoveDepth, " levels"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(name, ": deeper than ", kMaxRemoveDepth, " levels"));
   }
   // O_NOFOLLOW: if a symlink took the directory's place meanwhile, this
   // fails instead of emptying the link's target.
@@ -34,30 +34,28 @@ absl::Status RemoveTreeAt(int dir_fd, const std::string& name, int depth) {
   if (fd < 0) {
     const int error = errno;
     if (error == ENOENT) return absl::OkStatus();
-    return ErrnoToStatus(error, absl::StrCat("cannot open ", name));
+    return ErrnoToStatus(error, name);
   }
   DIR* dir = fdopendir(fd);
   if (dir == nullptr) {
     const int error = errno;
     close(fd);
-    return ErrnoToStatus(error, absl::StrCat("cannot list ", name));
+    return ErrnoToStatus(error, name);
   }
-  absl::Status status;
+  absl::Status children;  // The first error, after trying every child.
   while (const dirent* entry = readdir(dir)) {
     const std::string child = entry->d_name;
     if (child == "." || child == "..") continue;
-    status.Update(RemoveTreeAt(dirfd(dir), child, depth + 1));
+    children.Update(RemoveTreeAt(dirfd(dir), child, depth + 1));
   }
   closedir(dir);
+  if (!children.ok()) {
+    return absl::Status(children.code(),
+                        absl::StrCat(name, "/", children.message()));
+  }
   if (unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0) {
     const int error = errno;
-    if (error != ENOENT && status.ok()) {
-      status = ErrnoToStatus(error, absl::StrCat("cannot remove ", name));
-    }
-  }
-  if (!status.ok()) {
-    return absl::Status(status.code(),
-                        absl::StrCat(name, "/: ", status.message()));
+    if (error != ENOENT) return ErrnoToStatus(error, name);
   }
   return absl::OkStatus();
 }

@@ -20,6 +20,8 @@ absl::StatusOr<std::vector<std::string>> ListDirectory(int dir_fd);
 // Removes `name` from the directory `dir_fd`: a file, a symlink (never its
 // target) or a directory with everything in it, never following a symlink
 // on the way. OK when `name` does not exist. `name` is one component.
+// An error names what could not be removed, relative to `dir_fd`
+// ("tree/sub/file: Permission denied").
 absl::Status RemoveTreeAt(int dir_fd, const std::string& name);
 
 }  // namespace quarry

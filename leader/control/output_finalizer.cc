@@ -18,10 +18,10 @@ absl::Status StagingDirRemover::Finalize(const quarry::v1::Job& job) {
   if (absl::IsNotFound(opened.status())) return absl::OkStatus();
   if (!opened.ok()) return opened.status();
   const int fd = opened->get();
-  const std::string staging(kStagingDirName);
-  if (absl::Status removed = RemoveTreeAt(fd, staging); !removed.ok()) {
-    return absl::InternalError(absl::StrCat("cannot remove ", dir, "/", staging,
-                                            ": ", removed.message()));
+  if (absl::Status removed = RemoveTreeAt(fd, std::string(kStagingDirName));
+      !removed.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot remove ", dir, "/", removed.message()));
   }
   if (job.state() != quarry::v1::JOB_STATE_CANCELLED) return absl::OkStatus();
   // Committed files only: unlinkat never follows a symlink, nor removes a

@@ -1,5 +1,7 @@
 #include "leader/scheduling/job_planner.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
@@ -57,15 +59,18 @@ absl::Status CheckOutputDir(const BeneathOpener& files, const fs::path& dir,
       !writable.ok()) {
     return writable;
   }
-  absl::StatusOr<ScopedFd> opened = files.OpenOutputDir(dir.string());
+  absl::StatusOr<ScopedFd> opened =
+      files.OpenOutputDir(dir.string(), /*create=*/false, "output_dir");
   if (absl::IsNotFound(opened.status())) return absl::OkStatus();
   if (!opened.ok()) {
-    if (absl::IsFailedPrecondition(opened.status())) {  // ENOTDIR.
+    if (absl::IsFailedPrecondition(opened.status())) {  // ENOTDIR, ELOOP.
+      // A file above it: left to PrepareOutputDir ("cannot be created").
+      struct stat info;
+      if (stat(dir.c_str(), &info) != 0) return absl::OkStatus();
       return absl::InvalidArgumentError(absl::StrCat(
           "output_dir \"", dir.string(), "\" exists and is not a directory"));
     }
-    return absl::InvalidArgumentError(
-        absl::StrCat("output_dir: ", opened.status().message()));
+    return absl::InvalidArgumentError(opened.status().message());
   }
   if (overwrite) return absl::OkStatus();
   absl::StatusOr<std::vector<std::string>> names = ListDirectory(opened->get());
@@ -343,10 +348,9 @@ absl::Status PrepareOutputDir(const JobSpec& spec, const DataRoots& roots) {
   if (spec.output_dir().empty()) return absl::OkStatus();
   const std::string& dir = spec.output_dir();
   absl::StatusOr<ScopedFd> opened =
-      BeneathOpener(roots).OpenOutputDir(dir, /*create=*/true);
+      BeneathOpener(roots).OpenOutputDir(dir, /*create=*/true, "output_dir");
   if (!opened.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("output_dir: ", opened.status().message()));
+    return absl::InvalidArgumentError(opened.status().message());
   }
   if (!spec.overwrite()) return absl::OkStatus();
   absl::StatusOr<std::vector<std::string>> names = ListDirectory(opened->get());
@@ -361,8 +365,8 @@ absl::Status PrepareOutputDir(const JobSpec& spec, const DataRoots& roots) {
         name == kExecResultFileName || name == kStagingDirName) {
       if (absl::Status removed = RemoveTreeAt(opened->get(), name);
           !removed.ok()) {
-        return absl::InternalError(absl::StrCat("cannot remove ", dir, "/",
-                                                name, ": ", removed.message()));
+        return absl::InternalError(
+            absl::StrCat("cannot remove ", dir, "/", removed.message()));
       }
     }
   }

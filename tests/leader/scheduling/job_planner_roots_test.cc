@@ -125,6 +125,23 @@ TEST_F(JobPlannerRootsTest, RefusesOutputsOutsideWritableRoots) {
   EXPECT_THAT(ListDir(dir_.Join("outside")), ElementsAre("secret"));
 }
 
+TEST_F(JobPlannerRootsTest, AFileAboveTheOutputDirCannotBeCreated) {
+  for (const DataRoots& roots : {DataRoots(), limits_.data_roots}) {
+    limits_.data_roots = roots;
+    const quarry::v1::JobSpec spec =
+        Spec(root_ + "/in", root_ + "/in/a.txt/sub");
+    absl::StatusOr<JobPlan> plan = Plan(spec);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    absl::Status prepared = PrepareOutputDir(plan->spec, roots);
+    EXPECT_EQ(prepared.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(prepared.message(), "output_dir \"" + root_ +
+                                      "/in/a.txt/sub\" cannot be created: "
+                                      "Not a directory");
+    EXPECT_THAT(Error(Spec(root_ + "/in", root_ + "/in/a.txt")),
+                HasSubstr("exists and is not a directory"));
+  }
+}
+
 TEST_F(JobPlannerRootsTest, PrepareAndFinalizeNeverFollowPlantedSymlinks) {
   quarry::v1::JobSpec spec = Spec(root_ + "/in", root_ + "/out");
   spec.set_overwrite(true);
