@@ -87,6 +87,8 @@ int main(int argc, char** argv) {
                   "--max_pending_tasks positive";
     return 2;
   }
+  // Every --data_root on the command line (absl keeps only the last one),
+  // else the flag's value from QUARRY_DATA_ROOT.
   std::vector<std::string> data_roots =
       quarry::RepeatedFlagValues(argc, argv, "data_root");
   if (data_roots.empty()) data_roots.push_back(absl::GetFlag(FLAGS_data_root));

@@ -99,15 +99,6 @@ std::string SignalName(int signal) {
   return absl::StrCat("signal ", signal);
 }
 
-// --data_root as given on the command line (every occurrence), else from
-// QUARRY_DATA_ROOT.
-std::vector<std::string> DataRootValues(int argc, char** argv) {
-  std::vector<std::string> values =
-      quarry::RepeatedFlagValues(argc, argv, "data_root");
-  if (values.empty()) values.push_back(absl::GetFlag(FLAGS_data_root));
-  return values;
-}
-
 int Fail(const absl::Status& status) {
   std::cerr << "quarry-worker: " << status.message() << std::endl;
   return 2;
@@ -154,10 +145,14 @@ int main(int argc, char** argv) {
   config.token_file = absl::GetFlag(FLAGS_token_file);
   config.insecure = absl::GetFlag(FLAGS_insecure);
   config.plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
-  absl::StatusOr<quarry::DataRoots> data_roots =
-      quarry::DataRoots::Parse(DataRootValues(argc, argv));
-  if (!data_roots.ok()) return Fail(data_roots.status());
-  config.data_roots = *std::move(data_roots);
+  // Every --data_root on the command line (absl keeps only the last one),
+  // else the flag's value from QUARRY_DATA_ROOT.
+  std::vector<std::string> data_roots =
+      quarry::RepeatedFlagValues(argc, argv, "data_root");
+  if (data_roots.empty()) data_roots.push_back(absl::GetFlag(FLAGS_data_root));
+  absl::StatusOr<quarry::DataRoots> roots = quarry::DataRoots::Parse(data_roots);
+  if (!roots.ok()) return Fail(roots.status());
+  config.data_roots = *std::move(roots);
   if (absl::Status valid = quarry::worker::ValidateWorkerConfig(config);
       !valid.ok()) {
     return Fail(valid);

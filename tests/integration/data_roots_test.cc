@@ -78,6 +78,8 @@ class DataRootsTest : public ::testing::Test {
         {"--data_root", data_, "--data_root=" + in_ + ":ro"});
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = std::move(*cluster);
+    // Ready (its state restored) before any submission; no worker yet.
+    ASSERT_TRUE(cluster_->WaitForAliveWorkers(0).ok());
   }
 
   void TearDown() override {
