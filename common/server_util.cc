@@ -128,6 +128,25 @@ std::vector<char*> InitProgram(int argc, char** argv, absl::string_view usage) {
   return positional;
 }
 
+std::vector<std::string> RepeatedFlagValues(int argc, char** argv,
+                                            absl::string_view name) {
+  std::vector<std::string> values;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "--")) {
+      if (!absl::ConsumePrefix(&arg, "-")) continue;
+    }
+    if (!absl::ConsumePrefix(&arg, name)) continue;
+    if (absl::ConsumePrefix(&arg, "=")) {
+      values.emplace_back(arg);
+    } else if (arg.empty() && i + 1 < argc) {
+      values.emplace_back(argv[++i]);
+    }
+  }
+  return values;
+}
+
 void WaitForTerminationSignal() {
   const sigset_t signals = TerminationSignals();
   std::thread waiter([signals] {

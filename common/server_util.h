@@ -49,6 +49,15 @@ absl::Status AnnounceMetricsPort(absl::string_view listen, int port,
 // stderr. Call first in main. Returns the positional arguments.
 std::vector<char*> InitProgram(int argc, char** argv, absl::string_view usage);
 
+// Every value given to the flag `name` on the command line, in order
+// ("--name=V", "--name V", "-name=V", "-name V"), up to a "--" argument.
+// absl keeps only a flag's last value; flags documented as repeatable
+// (--data_root) read them all here. Neither the environment (QUARRY_<NAME>)
+// nor a --flagfile is read: when this finds none, absl::GetFlag holds the
+// value from those.
+std::vector<std::string> RepeatedFlagValues(int argc, char** argv,
+                                            absl::string_view name);
+
 // Blocks the caller until SIGINT or SIGTERM arrives (or `RequestTermination`
 // is called). Safe to call from one thread at a time.
 void WaitForTerminationSignal();

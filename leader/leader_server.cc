@@ -42,7 +42,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url,
 LeaderServer::LeaderServer(LeaderConfig config)
     : config_(std::move(config)),
       leader_metrics_(&metrics_),
-      rpc_metrics_(&metrics_) {}
+      rpc_metrics_(&metrics_),
+      finalizer_(config_.data_roots) {}
 
 LeaderServer::~LeaderServer() { Shutdown(); }
 
@@ -99,6 +100,10 @@ absl::Status LeaderServer::Start() {
   worker_clients_ = std::make_unique<GrpcWorkerClientFactory>(
       ChannelCredentialsFor(*tls),
       authenticator_ != nullptr ? &worker_tokens_ : nullptr, &epoch_);
+  if (absl::Status exist = config_.data_roots.CheckDirectoriesExist();
+      !exist.ok()) {
+    return absl::InvalidArgumentError(exist.message());
+  }
   absl::StatusOr<std::unique_ptr<Store>> store =
       OpenStore(config_.store, config_.cluster_name);
   if (!store.ok()) return store.status();
@@ -119,6 +124,7 @@ absl::Status LeaderServer::Start() {
   if (history_ != nullptr) leader_metrics_.CollectFrom(history_.get());
   PlannerLimits limits;
   limits.max_pending_tasks = config_.max_pending_tasks;
+  limits.data_roots = config_.data_roots;
   job_manager_ = std::make_unique<JobManager>(
       store_.get(), controller_.get(), &notifier_, &clock_, limits,
       history_.get(), &leader_metrics_);

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/data_roots.h"
 #include "common/metrics.h"
 #include "common/server_util.h"
 #include "common/store.h"
@@ -53,6 +54,9 @@ struct LeaderConfig {
   // Largest request accepted (bytes), and most unfinished tasks held.
   int max_request_bytes = 4 << 20;
   int64_t max_pending_tasks = 10'000'000;
+  // Where jobs may read inputs and write outputs (--data_root; see
+  // common/data_roots.h); empty: anywhere.
+  DataRoots data_roots;
   ControllerOptions controller;
 };
 

@@ -2,6 +2,7 @@
 #include <glog/logging.h>
 
 #include "absl/flags/flag.h"
+#include "common/data_roots.h"
 #include "common/server_util.h"
 #include "common/tls_flags.h"
 #include "leader/leader_server.h"
@@ -22,6 +23,11 @@ ABSL_FLAG(int32_t, max_request_bytes, 4 << 20,
 ABSL_FLAG(int64_t, max_pending_tasks, 10'000'000,
           "most unfinished tasks (of every job) the leader holds; SubmitJob "
           "answers RESOURCE_EXHAUSTED rather than take a job past it");
+ABSL_FLAG(std::string, data_root, "",
+          "DIR or DIR:ro, repeatable or comma separated: jobs may read only "
+          "beneath these directories and write only beneath those without "
+          ":ro; a job naming a path outside them (or reaching out through a "
+          "symlink) is refused (docs/security.md); empty: anywhere");
 ABSL_FLAG(std::string, port_file, "",
           "if set, write the port really listened on to this file (useful "
           "with --listen HOST:0)");
@@ -83,6 +89,18 @@ int main(int argc, char** argv) {
                   "--max_pending_tasks positive";
     return 2;
   }
+  // Every --data_root on the command line (absl keeps only the last one),
+  // else the flag's value from QUARRY_DATA_ROOT.
+  std::vector<std::string> data_roots =
+      quarry::RepeatedFlagValues(argc, argv, "data_root");
+  if (data_roots.empty()) data_roots.push_back(absl::GetFlag(FLAGS_data_root));
+  absl::StatusOr<quarry::DataRoots> roots =
+      quarry::DataRoots::Parse(data_roots);
+  if (!roots.ok()) {
+    LOG(ERROR) << roots.status().message();
+    return 2;
+  }
+  config.data_roots = *std::move(roots);
   config.store = absl::GetFlag(FLAGS_store);
   config.cluster_name = absl::GetFlag(FLAGS_cluster_name);
   config.history = absl::GetFlag(FLAGS_history);
@@ -121,7 +139,8 @@ int main(int argc, char** argv) {
   }
   LOG(INFO) << "quarry-leader listening on "
             << quarry::WithPort(config.listen, server.port())
-            << " (store: " << config.store << ")";
+            << " (store: " << config.store
+            << ", data roots: " << config.data_roots.ToString() << ")";
   if (absl::Status announced = quarry::AnnounceMetricsPort(
           config.metrics_listen, server.metrics_port(),
           absl::GetFlag(FLAGS_metrics_port_file));

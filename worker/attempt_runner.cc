@@ -1,8 +1,12 @@
 #include "worker/attempt_runner.h"
 
+#include <fcntl.h>
 #include <glog/logging.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <system_error>
@@ -50,9 +54,37 @@ absl::string_view FirstLine(absl::string_view text) {
   return text.substr(0, text.find('\n'));
 }
 
+// The size of input `path` for the log, or why it is unknown. Without
+// data roots, by path as always; with them, through `files`, so that even
+// the size of a file outside the roots is never looked at. `refused` is set
+// when the input does not resolve beneath its data root.
+std::string DescribeInput(const BeneathOpener& files, const std::string& path,
+                          int64_t& total_bytes, absl::Status& refused) {
+  if (files.roots().empty()) {
+    std::error_code error;
+    const uintmax_t size = std::filesystem::file_size(path, error);
+    if (error) return absl::StrCat("cannot stat: ", error.message());
+    total_bytes += static_cast<int64_t>(size);
+    return absl::StrCat(size, " bytes");
+  }
+  absl::StatusOr<ScopedFd> fd = files.OpenInput(path, O_PATH);
+  struct stat info;
+  if (!fd.ok()) {
+    refused = fd.status();
+    return absl::StrCat("refused: ", fd.status().message());
+  }
+  if (fstat(fd->get(), &info) != 0) {
+    return absl::StrCat("cannot stat: ", strerror(errno));
+  }
+  total_bytes += info.st_size;
+  return absl::StrCat(info.st_size, " bytes");
+}
+
 // What the attempt is and what it reads: every input with its size (the
-// first kMaxLoggedInputs of them, then a total).
-void LogStart(const quarry::v1::Assignment& assignment, AttemptLog& log) {
+// first kMaxLoggedInputs of them, then a total). With data roots, returns
+// the error of the first input that does not resolve beneath its root.
+absl::Status LogStart(const quarry::v1::Assignment& assignment,
+                      const BeneathOpener& files, AttemptLog& log) {
   constexpr int kMaxLoggedInputs = 20;
   log.Append(absl::StrCat(
       "attempt ", assignment.attempt_id(), " started: job ",
@@ -61,35 +93,39 @@ void LogStart(const quarry::v1::Assignment& assignment, AttemptLog& log) {
       "), attempt number ", assignment.attempt_number(), ", slot ",
       assignment.slot(), ", ", assignment.inputs_size(), " input(s)"));
   int64_t total_bytes = 0;
+  absl::Status first_refused;
   for (int i = 0; i < assignment.inputs_size(); ++i) {
     const std::string& input = assignment.inputs(i);
-    std::error_code error;
-    const uintmax_t size = std::filesystem::file_size(input, error);
-    if (!error) total_bytes += static_cast<int64_t>(size);
-    if (i < kMaxLoggedInputs) {
-      log.Append(absl::StrCat(
-          "input ", i + 1, "/", assignment.inputs_size(), ": ", input, " (",
-          error ? absl::StrCat("cannot stat: ", error.message())
-                : absl::StrCat(size, " bytes"),
-          ")"));
+    absl::Status refused;
+    const std::string size = DescribeInput(files, input, total_bytes, refused);
+    if (first_refused.ok()) first_refused = refused;
+    if (i < kMaxLoggedInputs || !refused.ok()) {
+      log.Append(absl::StrCat("input ", i + 1, "/", assignment.inputs_size(),
+                              ": ", input, " (", size, ")"));
     }
   }
   if (assignment.inputs_size() > 0) {
     log.Append(absl::StrCat("inputs total ", total_bytes, " bytes"));
   }
+  return first_refused;
 }
 
 }  // namespace
 
 AttemptOutcome RunAttempt(const JobKind& kind,
                           const quarry::v1::Assignment& assignment,
-                          const CancelFlag& cancel,
+                          const BeneathOpener& files, const CancelFlag& cancel,
                           absl::FunctionRef<CommitPermission()> ask_leader,
                           absl::FunctionRef<bool()> begin_commit,
                           AttemptLog* log) {
   AttemptLog discard;
   AttemptLog& out = log != nullptr ? *log : discard;
-  LogStart(assignment, out);
+  // With data roots every input must resolve beneath its root before
+  // anything runs: kinds that hand paths to other code (exec, plugins)
+  // rely on this check (exec checks again just before each command).
+  if (absl::Status inputs = LogStart(assignment, files, out); !inputs.ok()) {
+    return Failed(inputs);
+  }
   if (cancel.cancelled()) return Cancelled();
   // The leader validated the job, but a worker trusts no one: a bad
   // setting fails the attempt with the same message SubmitJob would give.
@@ -112,7 +148,8 @@ AttemptOutcome RunAttempt(const JobKind& kind,
   OutputSink* sink = &discard_output;
   if (!assignment.output_path().empty()) {
     absl::StatusOr<std::unique_ptr<StagedOutput>> created =
-        StagedOutput::Create(assignment.output_path(), assignment.attempt_id());
+        StagedOutput::Create(files, assignment.output_path(),
+                             assignment.attempt_id());
     if (!created.ok()) return Unsuccessful(created.status(), cancel);
     staged = *std::move(created);
     sink = staged.get();
@@ -121,9 +158,13 @@ AttemptOutcome RunAttempt(const JobKind& kind,
 
   const absl::Time kind_start = absl::Now();
   const std::string no_file;
-  const KindContext context{assignment, cancel, *sink,
+  const KindContext context{assignment,
+                            cancel,
+                            *sink,
                             staged != nullptr ? staged->temp_path() : no_file,
-                            &out};
+                            &out,
+                            files,
+                            staged != nullptr ? staged->fd() : -1};
   absl::StatusOr<std::string> summary = kind.Run(context);
   if (!summary.ok()) return Unsuccessful(summary.status(), cancel);
   if (staged != nullptr) {

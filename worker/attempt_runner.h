@@ -6,6 +6,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "common/beneath_opener.h"
 #include "quarry/v1/cluster_service.pb.h"
 #include "quarry/v1/types.pb.h"
 #include "worker/attempt_log.h"
@@ -34,10 +35,13 @@ inline constexpr size_t kMaxSummaryBytes = 1024;
 using CommitPermission = absl::StatusOr<quarry::v1::RequestCommitResponse>;
 
 // Runs one attempt of `kind` on the calling (slot) thread, start to end:
+//  0. with data roots (`files`), checks that every input resolves beneath
+//     its root (FAILED naming the input otherwise);
 //  1. checks the settings against the kind catalog;
 //  2. waits settings.delay_ms (any kind), cancellably;
 //  3. stages the output when assignment.output_path is set (see
-//     StagedOutput) and runs the kind;
+//     StagedOutput; beneath a writable root, never through a symlink) and
+//     runs the kind, which opens its inputs through `files`;
 //  4. with an output_path, asks the leader's permission (`ask_leader`;
 //     never called without one). Refused: CANCELLED with error "commit
 //     refused by the leader: <reason>". No answer: FAILED with "no commit
@@ -53,7 +57,7 @@ using CommitPermission = absl::StatusOr<quarry::v1::RequestCommitResponse>;
 // input; thread-safe (no shared state).
 AttemptOutcome RunAttempt(const JobKind& kind,
                           const quarry::v1::Assignment& assignment,
-                          const CancelFlag& cancel,
+                          const BeneathOpener& files, const CancelFlag& cancel,
                           absl::FunctionRef<CommitPermission()> ask_leader,
                           absl::FunctionRef<bool()> begin_commit,
                           AttemptLog* log = nullptr);

@@ -15,21 +15,6 @@
 namespace quarry::worker {
 namespace {
 
-// Closes a file descriptor when it goes out of scope.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  ~ScopedFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 std::string Quoted(absl::string_view path) {
   return absl::StrCat("input \"", path, "\"");
 }
@@ -55,34 +40,9 @@ absl::Status ValidatePlainFileName(absl::string_view name,
   return absl::OkStatus();
 }
 
-absl::Status ErrnoToStatus(int errno_value, absl::string_view message) {
-  const std::string text = absl::StrCat(message, ": ", strerror(errno_value));
-  switch (errno_value) {
-    case ENOENT:
-      return absl::NotFoundError(text);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(text);
-    case EISDIR:
-    case ENOTDIR:
-    case ELOOP:
-    case ENAMETOOLONG:
-    case EXDEV:
-      return absl::FailedPreconditionError(text);
-    case ENOSPC:
-    case EDQUOT:
-    case EMFILE:
-    case ENFILE:
-    case ENOMEM:
-      return absl::ResourceExhaustedError(text);
-    default:
-      return absl::InternalError(text);
-  }
-}
-
 absl::Status ReadFileChunks(
-    absl::string_view path, size_t chunk_size, const CancelFlag& cancel,
+    const BeneathOpener& files, absl::string_view path, size_t chunk_size,
+    const CancelFlag& cancel,
     absl::FunctionRef<absl::Status(absl::string_view chunk)> on_chunk) {
   if (cancel.cancelled()) return absl::CancelledError("attempt cancelled");
   if (path.empty()) {
@@ -91,12 +51,10 @@ absl::Status ReadFileChunks(
   if (chunk_size == 0) chunk_size = kDefaultChunkSize;
   // O_NONBLOCK keeps open() of a FIFO from blocking; it does not affect
   // reads of regular files, the only kind accepted below.
-  ScopedFd fd(open(std::string(path).c_str(),
-                   O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-  if (fd.get() < 0) {
-    const int error = errno;
-    return ErrnoToStatus(error, absl::StrCat("cannot open ", Quoted(path)));
-  }
+  absl::StatusOr<ScopedFd> opened =
+      files.OpenInput(path, O_NONBLOCK | O_NOCTTY);
+  if (!opened.ok()) return opened.status();
+  const ScopedFd fd = *std::move(opened);
   struct stat info;
   if (fstat(fd.get(), &info) != 0) {
     const int error = errno;
@@ -130,13 +88,15 @@ absl::Status ReadFileChunks(
 }
 
 absl::Status ForEachLine(
-    absl::string_view path, size_t chunk_size, const CancelFlag& cancel,
+    const BeneathOpener& files, absl::string_view path, size_t chunk_size,
+    const CancelFlag& cancel,
     absl::FunctionRef<absl::Status(absl::string_view line, int64_t number)>
         on_line) {
   std::string partial;  // The start of a line that spans chunks.
   int64_t number = 0;
   absl::Status status = ReadFileChunks(
-      path, chunk_size, cancel, [&](absl::string_view chunk) -> absl::Status {
+      files, path, chunk_size, cancel,
+      [&](absl::string_view chunk) -> absl::Status {
         while (!chunk.empty()) {
           const void* found = memchr(chunk.data(), '\n', chunk.size());
           if (found == nullptr) {

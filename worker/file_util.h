@@ -7,6 +7,8 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/beneath_opener.h"
+#include "common/errno_status.h"
 #include "worker/cancel_flag.h"
 
 namespace quarry::worker {
@@ -21,12 +23,6 @@ inline constexpr size_t kDefaultChunkSize = size_t{1} << 20;
 // than exhaust memory.
 inline constexpr size_t kMaxLineBytes = size_t{64} << 20;
 
-// An absl::Status for a failed system call: `message` followed by
-// strerror(errno_value), with a code chosen by what the caller should do
-// (NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION, RESOURCE_EXHAUSTED,
-// else INTERNAL).
-absl::Status ErrnoToStatus(int errno_value, absl::string_view message);
-
 // OK if `name` can name a file inside a directory: 1..255 characters of
 // [A-Za-z0-9._-], not "." or "..". INVALID_ARGUMENT naming `field`
 // otherwise ("attempt_id \"a/b\" may only contain ...").
@@ -35,11 +31,15 @@ absl::Status ValidatePlainFileName(absl::string_view name,
 
 // Reads the regular file at `path` from start to end in chunks of at most
 // `chunk_size` bytes and calls `on_chunk` for each (never with an empty
-// chunk). Checks `cancel` before every read. Errors name the path:
-// NOT_FOUND (missing), PERMISSION_DENIED, FAILED_PRECONDITION (a directory
-// or other non-regular file), CANCELLED, or whatever `on_chunk` returned.
+// chunk). The file is opened through `files`, beneath the worker's data
+// roots (common/beneath_opener.h). Checks `cancel` before every read.
+// Errors name the path: NOT_FOUND (missing), PERMISSION_DENIED,
+// INVALID_ARGUMENT (outside the data roots, or led out of its root by a
+// symlink), FAILED_PRECONDITION (a directory or other non-regular file),
+// CANCELLED, or whatever `on_chunk` returned.
 absl::Status ReadFileChunks(
-    absl::string_view path, size_t chunk_size, const CancelFlag& cancel,
+    const BeneathOpener& files, absl::string_view path, size_t chunk_size,
+    const CancelFlag& cancel,
     absl::FunctionRef<absl::Status(absl::string_view chunk)> on_chunk);
 
 // Calls `on_line` for every line of the file at `path`, without its '\n'
@@ -47,7 +47,8 @@ absl::Status ReadFileChunks(
 // Line numbers start at 1. Lines may span chunks. Errors as ReadFileChunks,
 // plus RESOURCE_EXHAUSTED for a line longer than kMaxLineBytes.
 absl::Status ForEachLine(
-    absl::string_view path, size_t chunk_size, const CancelFlag& cancel,
+    const BeneathOpener& files, absl::string_view path, size_t chunk_size,
+    const CancelFlag& cancel,
     absl::FunctionRef<absl::Status(absl::string_view line, int64_t number)>
         on_line);
 

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/data_roots.h"
 #include "common/server_util.h"
 #include "common/tls_flags.h"
 #include "worker/signal_watcher.h"
@@ -85,6 +86,11 @@ ABSL_FLAG(std::string, plugin_dir, "",
           "the operator; empty: no plugins");
 ABSL_FLAG(absl::Duration, attempt_log_max_age, absl::Hours(24),
           "attempt logs older than this are removed");
+ABSL_FLAG(std::string, data_root, "",
+          "DIR or DIR:ro, repeatable or comma separated: attempts read inputs "
+          "only beneath these directories and write outputs only beneath "
+          "those without :ro, resolving paths so that no symlink leads out "
+          "(docs/security.md); empty: anywhere");
 
 namespace {
 
@@ -141,6 +147,14 @@ int main(int argc, char** argv) {
   config.insecure = absl::GetFlag(FLAGS_insecure);
   config.tls = quarry::TlsFilesFromFlags();
   config.plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
+  // Every --data_root on the command line (absl keeps only the last one),
+  // else the flag's value from QUARRY_DATA_ROOT.
+  std::vector<std::string> data_roots =
+      quarry::RepeatedFlagValues(argc, argv, "data_root");
+  if (data_roots.empty()) data_roots.push_back(absl::GetFlag(FLAGS_data_root));
+  absl::StatusOr<quarry::DataRoots> roots = quarry::DataRoots::Parse(data_roots);
+  if (!roots.ok()) return Fail(roots.status());
+  config.data_roots = *std::move(roots);
   if (absl::Status valid = quarry::worker::ValidateWorkerConfig(config);
       !valid.ok()) {
     return Fail(valid);
@@ -152,7 +166,8 @@ int main(int argc, char** argv) {
   LOG(INFO) << "quarry-worker " << (*worker)->worker_id() << " listening on "
             << (*worker)->address() << " with " << (*worker)->slots()
             << " slots, leader " << config.leader << ", attempt logs in "
-            << (*worker)->attempt_log_dir();
+            << (*worker)->attempt_log_dir()
+            << ", data roots: " << config.data_roots.ToString();
   if (absl::Status announced = quarry::AnnounceMetricsPort(
           config.metrics_listen, (*worker)->metrics_port(),
           absl::GetFlag(FLAGS_metrics_port_file));

@@ -24,6 +24,52 @@ std::string DirName(absl::string_view path) {
   return std::string(path.substr(0, slash));
 }
 
+// "name" of "dir/name".
+absl::string_view BaseName(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == absl::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// The staging directory in `output_dir`, made if missing and opened without
+// following a symlink put in its place.
+absl::StatusOr<ScopedFd> OpenStagingDir(int output_dir,
+                                        const std::string& staging_path) {
+  const char* name = kStagingDirName.data();
+  if (mkdirat(output_dir, name, 0755) != 0 && errno != EEXIST) {
+    const int error = errno;
+    return ErrnoToStatus(
+        error,
+        absl::StrCat("cannot create staging directory \"", staging_path, "\""));
+  }
+  ScopedFd fd(
+      openat(output_dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.valid()) return fd;
+  const int error = errno;
+  struct stat info;
+  if (fstatat(output_dir, name, &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISLNK(info.st_mode)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("staging directory \"", staging_path,
+                     "\" is a symbolic link; outputs are never written "
+                     "through one"));
+  }
+  return ErrnoToStatus(error, absl::StrCat("cannot open staging directory \"",
+                                           staging_path, "\""));
+}
+
+// Creates `name` in `dir` for writing. O_EXCL | O_NOFOLLOW: never an
+// existing file, never through a symlink. A leftover of the same name (a
+// worker that died mid-attempt, or something planted) is unlinked first:
+// a symlink is removed itself, its target untouched.
+int CreateTempFile(int dir, const std::string& name) {
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = openat(dir, name.c_str(), kFlags, 0644);
+  if (fd < 0 && errno == EEXIST && unlinkat(dir, name.c_str(), 0) == 0) {
+    fd = openat(dir, name.c_str(), kFlags, 0644);
+  }
+  return fd;
+}
+
 }  // namespace
 
 std::string StagedOutput::TempPathFor(absl::string_view output_path,
@@ -33,7 +79,8 @@ std::string StagedOutput::TempPathFor(absl::string_view output_path,
 }
 
 absl::StatusOr<std::unique_ptr<StagedOutput>> StagedOutput::Create(
-    absl::string_view output_path, absl::string_view attempt_id) {
+    const BeneathOpener& files, absl::string_view output_path,
+    absl::string_view attempt_id) {
   if (output_path.empty() || output_path.back() == '/') {
     return absl::InvalidArgumentError(
         absl::StrCat("output_path \"", output_path, "\" does not name a file"));
@@ -42,36 +89,44 @@ absl::StatusOr<std::unique_ptr<StagedOutput>> StagedOutput::Create(
       !valid.ok()) {
     return valid;
   }
-  const std::string output_dir = DirName(output_path);
-  const std::string staging_dir =
-      absl::StrCat(output_dir, "/", kStagingDirName);
-  if (mkdir(staging_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    const int error = errno;
-    if (error == ENOENT) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("output directory \"", output_dir, "\" does not exist"));
-    }
-    return ErrnoToStatus(
-        error,
-        absl::StrCat("cannot create staging directory \"", staging_dir, "\""));
+  const absl::string_view output_name = BaseName(output_path);
+  if (absl::Status valid =
+          ValidatePlainFileName(output_name, "output_path's file name");
+      !valid.ok()) {
+    return valid;
   }
-  std::string temp_path = TempPathFor(output_path, attempt_id);
-  const int fd =
-      open(temp_path.c_str(),
-           O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  const std::string output_dir = DirName(output_path);
+  absl::StatusOr<ScopedFd> dir = files.OpenOutputDir(output_dir);
+  if (absl::IsNotFound(dir.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("output directory \"", output_dir, "\" does not exist"));
+  }
+  if (!dir.ok()) return dir.status();
+  absl::StatusOr<ScopedFd> staging = OpenStagingDir(
+      dir->get(), absl::StrCat(output_dir, "/", kStagingDirName));
+  if (!staging.ok()) return staging.status();
+  const std::string temp_name = absl::StrCat(attempt_id, ".tmp");
+  const int fd = CreateTempFile(staging->get(), temp_name);
   if (fd < 0) {
     const int error = errno;
     return ErrnoToStatus(
-        error, absl::StrCat("cannot create temp file \"", temp_path, "\""));
+        error, absl::StrCat("cannot create temp file \"",
+                            TempPathFor(output_path, attempt_id), "\""));
   }
   return std::unique_ptr<StagedOutput>(
-      new StagedOutput(std::string(output_path), std::move(temp_path), fd));
+      new StagedOutput(std::string(output_path), *std::move(dir),
+                       *std::move(staging), temp_name, fd));
 }
 
-StagedOutput::StagedOutput(std::string output_path, std::string temp_path,
-                           int fd)
+StagedOutput::StagedOutput(std::string output_path, ScopedFd output_dir,
+                           ScopedFd staging_dir, std::string temp_name, int fd)
     : output_path_(std::move(output_path)),
-      temp_path_(std::move(temp_path)),
+      output_name_(BaseName(output_path_)),
+      output_dir_(std::move(output_dir)),
+      staging_dir_(std::move(staging_dir)),
+      temp_name_(std::move(temp_name)),
+      temp_path_(absl::StrCat(DirName(output_path_), "/", kStagingDirName, "/",
+                              temp_name_)),
       fd_(fd) {}
 
 StagedOutput::~StagedOutput() { Abort(); }
@@ -130,7 +185,10 @@ absl::Status StagedOutput::Close() {
 
 absl::StatusOr<int64_t> StagedOutput::Commit() {
   if (absl::Status closed = Close(); !closed.ok()) return closed;
-  if (rename(temp_path_.c_str(), output_path_.c_str()) != 0) {
+  // Between the directories opened at Create: a symlink swapped in for
+  // either since then changes nothing, and one at output_path is replaced.
+  if (renameat(staging_dir_.get(), temp_name_.c_str(), output_dir_.get(),
+               output_name_.c_str()) != 0) {
     const int error = errno;
     Abort();
     return ErrnoToStatus(error, absl::StrCat("cannot rename \"", temp_path_,
@@ -147,7 +205,7 @@ void StagedOutput::Abort() {
     close(fd_);
     fd_ = -1;
   }
-  unlink(temp_path_.c_str());
+  unlinkat(staging_dir_.get(), temp_name_.c_str(), 0);
 }
 
 }  // namespace quarry::worker

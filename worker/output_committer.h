@@ -8,6 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/beneath_opener.h"
+#include "common/scoped_fd.h"
 #include "worker/kinds/job_kind.h"
 
 namespace quarry::worker {
@@ -19,14 +21,23 @@ namespace quarry::worker {
 // output that is never committed (failure, cancellation, destruction)
 // deletes its temp file. The staging directory is created if missing (mode
 // 0755) and never deleted here: the leader removes it when the job ends.
+//
+// Nothing is written through a symlink: the output directory is opened
+// once through BeneathOpener (beneath a writable data root, crossing no
+// symlink below it), the staging directory in it with O_NOFOLLOW, the temp
+// file in that with O_CREAT | O_EXCL | O_NOFOLLOW, and the commit is a
+// renameat between those directory descriptors. A symlink planted at the
+// output path is replaced by the rename; its target is never touched.
 // Not thread-safe: owned and called by one slot thread.
 class StagedOutput : public OutputSink {
  public:
   // Creates the temp file. The directory of `output_path` must exist (the
-  // leader creates it). `attempt_id` names the temp file, so it must be a
-  // plain name: [A-Za-z0-9._-], not "." or "..".
+  // leader creates it) and is opened through `files`. `attempt_id` names
+  // the temp file and the last component of `output_path` the output, so
+  // both must be plain names: [A-Za-z0-9._-], not "." or "..".
   static absl::StatusOr<std::unique_ptr<StagedOutput>> Create(
-      absl::string_view output_path, absl::string_view attempt_id);
+      const BeneathOpener& files, absl::string_view output_path,
+      absl::string_view attempt_id);
 
   // Where the temp file of (output_path, attempt_id) lives.
   static std::string TempPathFor(absl::string_view output_path,
@@ -58,15 +69,23 @@ class StagedOutput : public OutputSink {
   // (which counts what another process wrote to temp_path() too).
   int64_t bytes_written() const { return bytes_written_; }
   const std::string& temp_path() const { return temp_path_; }
+  // The temp file's descriptor until Close() (-1 after): for handing the
+  // file to another user (fchown) without going by its path.
+  int fd() const { return fd_; }
 
  private:
-  StagedOutput(std::string output_path, std::string temp_path, int fd);
+  StagedOutput(std::string output_path, ScopedFd output_dir,
+               ScopedFd staging_dir, std::string temp_name, int fd);
 
   // Writes the buffer out to fd_.
   absl::Status FlushBuffer();
 
   const std::string output_path_;
-  const std::string temp_path_;
+  const std::string output_name_;  // The last component of output_path_.
+  const ScopedFd output_dir_;      // The directory of output_path_.
+  const ScopedFd staging_dir_;     // Its .quarry-staging, holding the temp.
+  const std::string temp_name_;    // "<attempt_id>.tmp".
+  const std::string temp_path_;    // For messages and exec's {output}.
   int fd_;  // -1 once closed.
   std::string buffer_;
   int64_t bytes_written_ = 0;

@@ -27,6 +27,7 @@ SlotExecutor::SlotExecutor(const Options& options, const KindRegistry* kinds,
                            const Clock* clock, FinishedCallback on_finished,
                            CommitRequester ask_commit)
     : options_(options),
+      files_(options.data_roots),
       slot_count_(options.slots),
       kinds_(kinds),
       clock_(clock),
@@ -343,7 +344,7 @@ AttemptStatus SlotExecutor::RunOne(int index, AttemptRecord* record,
       record->committing = true;
       return true;
     };
-    outcome = RunAttempt(**kind, assignment, record->cancel, ask_leader,
+    outcome = RunAttempt(**kind, assignment, files_, record->cancel, ask_leader,
                          begin_commit, &log);
   }
   log.Finish(DescribeOutcome(outcome));

@@ -18,7 +18,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "common/beneath_opener.h"
 #include "common/clock.h"
+#include "common/data_roots.h"
 #include "quarry/v1/cluster_service.pb.h"
 #include "quarry/v1/types.pb.h"
 #include "worker/attempt_log_store.h"
@@ -56,6 +58,8 @@ class SlotExecutor {
     // Where each attempt writes its log (borrowed, must outlive the
     // executor); null: attempts keep no log.
     AttemptLogStore* attempt_logs = nullptr;
+    // Where attempts may read and write (--data_root); empty: anywhere.
+    DataRoots data_roots;
   };
   // Receives the final AttemptStatus (DONE, FAILED or CANCELLED) of every
   // attempt. Called on a slot thread; must not call back into the executor
@@ -186,6 +190,8 @@ class SlotExecutor {
   void PruneFinished(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
+  // Opens attempts' inputs and outputs beneath options_.data_roots.
+  const BeneathOpener files_;
   const int slot_count_;
   const KindRegistry* const kinds_;
   const Clock* const clock_;

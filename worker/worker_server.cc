@@ -89,6 +89,10 @@ absl::Status ValidateWorkerConfig(const WorkerConfig& config) {
   if (absl::Status s = ValidateHostPort(config.leader, "--leader"); !s.ok()) {
     return s;
   }
+  if (absl::Status exist = config.data_roots.CheckDirectoriesExist();
+      !exist.ok()) {
+    return absl::InvalidArgumentError(exist.message());
+  }
   if (!config.metrics_listen.empty()) {
     if (absl::Status s =
             ValidateHostPort(config.metrics_listen, "--metrics_listen");
@@ -165,6 +169,7 @@ absl::StatusOr<std::unique_ptr<WorkerServer>> WorkerServer::Start(
   executor_options.slots = config.slots;
   executor_options.queue = config.slots * config.queue_per_slot;
   executor_options.attempt_logs = worker->attempt_logs_.get();
+  executor_options.data_roots = config.data_roots;
   // No attempt can start before SetIdentity() below, which comes after
   // reporter_ and commit_gate_ exist, so the callbacks always find them.
   worker->executor_ = std::make_unique<SlotExecutor>(

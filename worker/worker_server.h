@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
+#include "common/data_roots.h"
 #include "common/metrics.h"
 #include "common/tls.h"
 #include "worker/attempt_log_store.h"
@@ -76,6 +77,9 @@ struct WorkerConfig {
   // Where plugin kinds are loaded from at start (--plugin_dir; see
   // plugin_loader.h); empty: none.
   std::string plugin_dir;
+  // Where attempts may read inputs and write outputs (--data_root; see
+  // common/data_roots.h); empty: anywhere.
+  DataRoots data_roots;
 };
 
 // Checks every field; errors name the flag ("--slots must be ...").

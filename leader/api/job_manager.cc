@@ -84,7 +84,8 @@ absl::StatusOr<quarry::v1::SubmitJobResponse> JobManager::Submit(
     if (!output_dir.empty()) controller_->ReleaseOutputDir(output_dir);
     return status;
   };
-  if (absl::Status prepared = PrepareOutputDir(plan->spec); !prepared.ok()) {
+  if (absl::Status prepared = PrepareOutputDir(plan->spec, limits_.data_roots);
+      !prepared.ok()) {
     return release(prepared);
   }
   *job.mutable_spec() = std::move(plan->spec);

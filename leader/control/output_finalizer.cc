@@ -1,32 +1,36 @@
 #include "leader/control/output_finalizer.h"
 
-#include <filesystem>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <string>
-#include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "common/dir_fd.h"
 #include "common/job_kinds.h"
 
 namespace quarry {
 
 absl::Status StagingDirRemover::Finalize(const quarry::v1::Job& job) {
-  if (job.spec().output_dir().empty()) return absl::OkStatus();
-  const std::filesystem::path staging =
-      std::filesystem::path(job.spec().output_dir()) /
-      std::string(kStagingDirName);
-  std::error_code error;
-  std::filesystem::remove_all(staging, error);
-  if (error) {
-    return absl::InternalError(absl::StrCat("cannot remove ", staging.string(),
-                                            ": ", error.message()));
+  const std::string& dir = job.spec().output_dir();
+  if (dir.empty()) return absl::OkStatus();
+  absl::StatusOr<ScopedFd> opened = files_.OpenOutputDir(dir);
+  if (absl::IsNotFound(opened.status())) return absl::OkStatus();
+  if (!opened.ok()) return opened.status();
+  const int fd = opened->get();
+  if (absl::Status removed = RemoveTreeAt(fd, std::string(kStagingDirName));
+      !removed.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot remove ", dir, "/", removed.message()));
   }
   if (job.state() != quarry::v1::JOB_STATE_CANCELLED) return absl::OkStatus();
-  const std::filesystem::path dir(job.spec().output_dir());
+  // Committed files only: unlinkat never follows a symlink, nor removes a
+  // directory.
   for (int32_t index = 0; index < job.task_count(); ++index) {
-    std::filesystem::remove(dir / PartFileName(index), error);
+    unlinkat(fd, PartFileName(index).c_str(), 0);
   }
-  std::filesystem::remove(dir / std::string(kResultFileName), error);
-  std::filesystem::remove(dir / std::string(kExecResultFileName), error);
+  unlinkat(fd, std::string(kResultFileName).c_str(), 0);
+  unlinkat(fd, std::string(kExecResultFileName).c_str(), 0);
   return absl::OkStatus();
 }
 

@@ -1,5 +1,7 @@
 #include "leader/scheduling/job_planner.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
@@ -8,8 +10,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/beneath_opener.h"
 #include "common/command_template.h"
+#include "common/dir_fd.h"
 #include "common/job_kinds.h"
+#include "leader/scheduling/input_walk.h"
 
 namespace quarry {
 namespace {
@@ -44,53 +49,32 @@ absl::StatusOr<fs::path> CleanPath(const std::string& raw,
   return path;
 }
 
-// Appends every regular file named by `input` (a file, or a directory
-// walked recursively without following directory links).
-absl::Status ExpandInput(const fs::path& input, const std::string& field,
-                         int64_t max_files, std::vector<std::string>* files) {
-  std::error_code error;
-  const fs::file_status status = fs::status(input, error);
-  if (error || !fs::exists(status)) {
-    return absl::NotFoundError(
-        absl::StrCat(field, " \"", input.string(), "\" does not exist"));
+// OK if the output directory may be used: beneath a writable data root,
+// reached through no symlink below it, and absent (made at submit) or an
+// empty directory (or `overwrite`).
+absl::Status CheckOutputDir(const BeneathOpener& files, const fs::path& dir,
+                            bool overwrite) {
+  if (absl::Status writable =
+          files.roots().CheckOutput("output_dir", dir.string());
+      !writable.ok()) {
+    return writable;
   }
-  if (fs::is_regular_file(status)) {
-    files->push_back(input.string());
-    return absl::OkStatus();
-  }
-  if (!fs::is_directory(status)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " \"", input.string(), "\" is neither a file nor a directory"));
-  }
-  fs::recursive_directory_iterator it(
-      input, fs::directory_options::skip_permission_denied, error);
-  for (; !error && it != fs::recursive_directory_iterator();
-       it.increment(error)) {
-    std::error_code entry_error;
-    if (it->is_regular_file(entry_error) && !entry_error) {
-      files->push_back(it->path().string());
-      if (static_cast<int64_t>(files->size()) > max_files) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            field, ": more than ", max_files, " input files in one job"));
-      }
+  absl::StatusOr<ScopedFd> opened =
+      files.OpenOutputDir(dir.string(), /*create=*/false, "output_dir");
+  if (absl::IsNotFound(opened.status())) return absl::OkStatus();
+  if (!opened.ok()) {
+    if (absl::IsFailedPrecondition(opened.status())) {  // ENOTDIR, ELOOP.
+      // A file above it: left to PrepareOutputDir ("cannot be created").
+      struct stat info;
+      if (stat(dir.c_str(), &info) != 0) return absl::OkStatus();
+      return absl::InvalidArgumentError(absl::StrCat(
+          "output_dir \"", dir.string(), "\" exists and is not a directory"));
     }
+    return absl::InvalidArgumentError(opened.status().message());
   }
-  if (error) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " \"", input.string(), "\" cannot be read: ", error.message()));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckOutputDir(const fs::path& dir, bool overwrite) {
-  std::error_code error;
-  const fs::file_status status = fs::status(dir, error);
-  if (!fs::exists(status)) return absl::OkStatus();  // Created at submit.
-  if (!fs::is_directory(status)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "output_dir \"", dir.string(), "\" exists and is not a directory"));
-  }
-  if (!overwrite && !fs::is_empty(dir, error)) {
+  if (overwrite) return absl::OkStatus();
+  absl::StatusOr<std::vector<std::string>> names = ListDirectory(opened->get());
+  if (!names.ok() || !names->empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("output_dir \"", dir.string(),
                      "\" is not empty (set overwrite to replace its "
@@ -104,20 +88,19 @@ absl::Status CheckOutputDir(const fs::path& dir, bool overwrite) {
 // more is a packet alone. Returns the packets' start offsets, then
 // files.size(). A file that vanished since the walk is NOT_FOUND.
 absl::StatusOr<std::vector<int32_t>> PackFiles(
-    const std::vector<std::string>& files, int64_t bytes_per_task) {
+    const BeneathOpener& opener, const std::vector<std::string>& files,
+    int64_t bytes_per_task) {
   std::vector<int32_t> starts;
   int64_t packet_bytes = 0;
   int32_t packet_files = 0;
   for (size_t i = 0; i < files.size(); ++i) {
-    std::error_code error;
-    const uintmax_t size = fs::file_size(files[i], error);
-    if (error) {
+    absl::StatusOr<int64_t> size = InputFileSize(opener, files[i]);
+    if (!size.ok()) {
       return absl::NotFoundError(
           absl::StrCat("inputs: cannot read the size of \"", files[i],
-                       "\": ", error.message()));
+                       "\": ", size.status().message()));
     }
-    const int64_t bytes =
-        static_cast<int64_t>(std::min<uintmax_t>(size, uintmax_t{1} << 62));
+    const int64_t bytes = std::min<int64_t>(*size, int64_t{1} << 62);
     const bool fits = packet_files > 0 && packet_files < kMaxFilesPerTask &&
                       bytes <= bytes_per_task - packet_bytes;
     if (!fits) {
@@ -270,15 +253,22 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
                      "] (0: one task per file), got ", spec.bytes_per_task()));
   }
 
-  // Inputs: every regular file, sorted, without duplicates.
+  // Inputs: every regular file, sorted, without duplicates; with data
+  // roots, only beneath them (by the cleaned path, then as resolved).
+  const BeneathOpener opener(limits.data_roots);
   std::vector<std::string> files;
   for (int i = 0; i < spec.inputs_size(); ++i) {
     const std::string field = absl::StrCat("inputs[", i, "]");
     absl::StatusOr<fs::path> input = CleanPath(spec.inputs(i), field);
     if (!input.ok()) return input.status();
     spec.set_inputs(i, input->string());
-    if (absl::Status expanded =
-            ExpandInput(*input, field, limits.max_tasks, &files);
+    if (absl::Status inside =
+            limits.data_roots.CheckInput(field, input->string());
+        !inside.ok()) {
+      return inside;
+    }
+    if (absl::Status expanded = ExpandInput(opener, input->string(), field,
+                                            limits.max_tasks, &files);
         !expanded.ok()) {
       return expanded;
     }
@@ -313,7 +303,7 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
   std::vector<int32_t> starts;
   if (spec.bytes_per_task() > 0 && !files.empty()) {
     absl::StatusOr<std::vector<int32_t>> packed =
-        PackFiles(files, spec.bytes_per_task());
+        PackFiles(opener, files, spec.bytes_per_task());
     if (!packed.ok()) return packed.status();
     starts = *std::move(packed);
     task_count = static_cast<int64_t>(starts.size()) - 1;
@@ -338,7 +328,7 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
     if (!cleaned.ok()) return cleaned.status();
     output_dir = *cleaned;
     spec.set_output_dir(output_dir.string());
-    if (absl::Status ok = CheckOutputDir(output_dir, spec.overwrite());
+    if (absl::Status ok = CheckOutputDir(opener, output_dir, spec.overwrite());
         !ok.ok()) {
       return ok;
     }
@@ -354,25 +344,29 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
   return plan;
 }
 
-absl::Status PrepareOutputDir(const JobSpec& spec) {
+absl::Status PrepareOutputDir(const JobSpec& spec, const DataRoots& roots) {
   if (spec.output_dir().empty()) return absl::OkStatus();
-  const fs::path dir(spec.output_dir());
-  std::error_code error;
-  fs::create_directories(dir, error);
-  if (error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("output_dir \"", dir.string(),
-                     "\" cannot be created: ", error.message()));
+  const std::string& dir = spec.output_dir();
+  absl::StatusOr<ScopedFd> opened =
+      BeneathOpener(roots).OpenOutputDir(dir, /*create=*/true, "output_dir");
+  if (!opened.ok()) {
+    return absl::InvalidArgumentError(opened.status().message());
   }
   if (!spec.overwrite()) return absl::OkStatus();
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
-    const std::string name = entry.path().filename().string();
+  absl::StatusOr<std::vector<std::string>> names = ListDirectory(opened->get());
+  if (!names.ok()) {
+    return absl::InternalError(absl::StrCat("cannot list output_dir \"", dir,
+                                            "\": ", names.status().message()));
+  }
+  // By descriptor and without following symlinks: a link named part-00000
+  // is removed, never what it points to.
+  for (const std::string& name : *names) {
     if (absl::StartsWith(name, "part-") || name == kResultFileName ||
         name == kExecResultFileName || name == kStagingDirName) {
-      fs::remove_all(entry.path(), error);
-      if (error) {
-        return absl::InternalError(absl::StrCat(
-            "cannot remove ", entry.path().string(), ": ", error.message()));
+      if (absl::Status removed = RemoveTreeAt(opened->get(), name);
+          !removed.ok()) {
+        return absl::InternalError(
+            absl::StrCat("cannot remove ", dir, "/", removed.message()));
       }
     }
   }

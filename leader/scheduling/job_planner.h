@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/data_roots.h"
 #include "common/job_kinds.h"
 #include "leader/scheduling/task_plan.h"
 #include "quarry/v1/types.pb.h"
@@ -39,6 +40,9 @@ struct PlannerLimits {
   // answers RESOURCE_EXHAUSTED rather than taking a job past it (checked
   // by JobManager, not by PlanJob). 0: no limit.
   int64_t max_pending_tasks = 10'000'000;
+  // Where inputs and the output directory may be (--data_root): beneath a
+  // root, the output beneath a writable one; empty: anywhere.
+  DataRoots data_roots;
 };
 
 // The job kinds a submission may name. The planner's default is the
@@ -59,18 +63,25 @@ const KindLookup& BuiltInKinds();
 
 // Turns a JobSpec into tasks: checks the kind and its settings, expands
 // input directories (recursively, regular files only, sorted by path,
-// duplicates dropped), checks the output directory (absent, or an empty
-// directory, or overwrite). Reads the filesystem but changes nothing.
-// Errors are INVALID_ARGUMENT (or NOT_FOUND for a missing input) and name the
-// field; an unknown kind's error lists the known ones (`kinds`: null for
-// the built-in kinds). Thread-safe (no state).
+// duplicates dropped; see input_walk.h), checks the output directory
+// (absent, or an empty directory, or overwrite). With limits.data_roots,
+// every input must lie beneath a root and the output directory beneath a
+// writable one, by the cleaned path and as resolved: a symlink leading out
+// of a root refuses the job (BeneathOpener). Reads the filesystem but
+// changes nothing. Errors are INVALID_ARGUMENT (or NOT_FOUND for a missing
+// input) and name the field, and the roots when outside them; an unknown
+// kind's error lists the known ones (`kinds`: null for the built-in
+// kinds). Thread-safe (no state).
 absl::StatusOr<JobPlan> PlanJob(const quarry::v1::JobSpec& spec,
                                 const PlannerLimits& limits = {},
                                 const KindLookup* kinds = nullptr);
 
 // Creates the output directory of a planned job (and, with overwrite,
-// removes earlier Quarry output from it: part-NNNNN, result.tsv, staging).
-absl::Status PrepareOutputDir(const quarry::v1::JobSpec& spec);
+// removes earlier Quarry output from it: part-NNNNN, result.tsv, staging),
+// beneath `roots` (none: anywhere) without following a symlink below the
+// root, and removing files by descriptor.
+absl::Status PrepareOutputDir(const quarry::v1::JobSpec& spec,
+                              const DataRoots& roots);
 
 }  // namespace quarry
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -35,6 +36,29 @@ TEST(StartGrpcServerTest, BadAddressNamesTheFlag) {
   absl::StatusOr<StartedServer> started = StartGrpcServer("nonsense", {});
   EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(started.status().message(), HasSubstr("--listen"));
+}
+
+TEST(RepeatedFlagValuesTest, KeepsEveryOccurrenceInOrder) {
+  std::vector<std::string> args = {"quarry-leader",
+                                   "--data_root=/a",
+                                   "--listen",
+                                   "x:1",
+                                   "--data_root",
+                                   "/b:ro",
+                                   "-data_root=/c,/d",
+                                   "-data_root",
+                                   "/e",
+                                   "--data_rootx=/no",
+                                   "--data_root_x",
+                                   "/no",
+                                   "--",
+                                   "--data_root=/after-dashes"};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  EXPECT_THAT(RepeatedFlagValues(static_cast<int>(argv.size()), argv.data(),
+                                 "data_root"),
+              ::testing::ElementsAre("/a", "/b:ro", "/c,/d", "/e"));
+  EXPECT_TRUE(RepeatedFlagValues(2, argv.data(), "listen").empty());
 }
 
 }  // namespace

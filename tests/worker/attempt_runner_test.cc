@@ -27,12 +27,15 @@ using testing::MakeAssignment;
 using testing::ReadFileOrMissing;
 using testing::TempDir;
 
+// Attempts without data roots: inputs and outputs anywhere.
+const BeneathOpener kNoRoots;
+
 AttemptOutcome RunWithCommit(const JobKind& kind,
                              const quarry::v1::Assignment& assignment,
                              bool allow_commit = true) {
   CancelFlag cancel;
   return RunAttempt(
-      kind, assignment, cancel,
+      kind, assignment, kNoRoots, cancel,
       []() -> CommitPermission { return FakeLeaderClient::Granted(); },
       [&] { return allow_commit; });
 }
@@ -50,7 +53,7 @@ AskedRun RunAsking(const JobKind& kind,
   CancelFlag cancel;
   AskedRun run;
   run.outcome = RunAttempt(
-      kind, assignment, cancel,
+      kind, assignment, kNoRoots, cancel,
       [&]() -> CommitPermission {
         ++run.asked;
         return permission;
@@ -88,7 +91,8 @@ TEST(RunAttemptTest, LogsEachStepUpToTheCommit) {
       *NewWordCountMapKind(),
       MakeAssignment("job-000001.0.1", "wordcount", {in, dir.Join("gone")}, out,
                      {{"delay_ms", "1"}}),
-      cancel, []() -> CommitPermission { return FakeLeaderClient::Granted(); },
+      kNoRoots, cancel,
+      []() -> CommitPermission { return FakeLeaderClient::Granted(); },
       [] { return true; }, &log);
   log.Finish(DescribeOutcome(outcome));
   EXPECT_EQ(outcome.status, EXECUTION_STATUS_FAILED);
@@ -108,8 +112,8 @@ TEST(RunAttemptTest, LogsEachStepUpToTheCommit) {
   AttemptLog done_log(1 << 20, &clock);
   const AttemptOutcome done = RunAttempt(
       *NewWordCountMapKind(),
-      MakeAssignment("job-000001.0.2", "wordcount", {in}, out), cancel,
-      []() -> CommitPermission { return FakeLeaderClient::Granted(); },
+      MakeAssignment("job-000001.0.2", "wordcount", {in}, out), kNoRoots,
+      cancel, []() -> CommitPermission { return FakeLeaderClient::Granted(); },
       [] { return true; }, &done_log);
   done_log.Finish(DescribeOutcome(done));
   const std::string done_text = done_log.text();
@@ -131,8 +135,9 @@ TEST(RunAttemptTest, LogsARefusedCommit) {
   refused.set_reason("attempt job-000001.0.1 was superseded");
   CancelFlag cancel;
   const AttemptOutcome outcome = RunAttempt(
-      *NewNoopKind(), MakeAssignment("job-000001.0.1", "noop", {}, out), cancel,
-      [&]() -> CommitPermission { return refused; }, [] { return true; }, &log);
+      *NewNoopKind(), MakeAssignment("job-000001.0.1", "noop", {}, out),
+      kNoRoots, cancel, [&]() -> CommitPermission { return refused; },
+      [] { return true; }, &log);
   log.Finish(DescribeOutcome(outcome));
   EXPECT_EQ(outcome.status, EXECUTION_STATUS_CANCELLED);
   EXPECT_THAT(log.text(),
@@ -174,7 +179,7 @@ TEST(RunAttemptTest, CancelledBeforeStartDoesNothing) {
   AttemptOutcome outcome = RunAttempt(
       *NewNoopKind(),
       MakeAssignment("job-000001.0.1", "noop", {}, dir.Join("part-00000")),
-      cancel,
+      kNoRoots, cancel,
       [&]() -> CommitPermission {
         asked = true;
         return FakeLeaderClient::Granted();
@@ -338,7 +343,7 @@ TEST(RunAttemptTest, CancelDuringDelayWritesNothing) {
         *NewLineCountKind(),
         MakeAssignment("job-000001.0.1", "linecount", {"/dev/null"},
                        dir.Join("part-00000"), {{"delay_ms", "3600000"}}),
-        cancel,
+        kNoRoots, cancel,
         [&]() -> CommitPermission {
           asked = true;
           return FakeLeaderClient::Granted();

@@ -19,10 +19,13 @@ using testing::ListDir;
 using testing::ReadFileOrMissing;
 using testing::TempDir;
 
+// Outputs without data roots: anywhere.
+const BeneathOpener kNoRoots;
+
 TEST(StagedOutputTest, CommitRenamesTempFileIntoPlace) {
   TempDir dir;
   const std::string out = dir.Join("part-00003");
-  auto staged = StagedOutput::Create(out, "job-000001.3.1");
+  auto staged = StagedOutput::Create(kNoRoots, out, "job-000001.3.1");
   ASSERT_TRUE(staged.ok()) << staged.status();
   EXPECT_EQ((*staged)->temp_path(),
             dir.Join(".quarry-staging/job-000001.3.1.tmp"));
@@ -48,7 +51,7 @@ TEST(StagedOutputTest, CommitRenamesTempFileIntoPlace) {
 TEST(StagedOutputTest, LargeOutputIsWrittenWhole) {
   TempDir dir;
   const std::string out = dir.Join("part-00000");
-  auto staged = StagedOutput::Create(out, "job-000001.0.1");
+  auto staged = StagedOutput::Create(kNoRoots, out, "job-000001.0.1");
   ASSERT_TRUE(staged.ok()) << staged.status();
   const std::string line(1000, 'x');
   for (int i = 0; i < 3000; ++i) ASSERT_TRUE((*staged)->Write(line).ok());
@@ -61,7 +64,7 @@ TEST(StagedOutputTest, LargeOutputIsWrittenWhole) {
 TEST(StagedOutputTest, CommitReplacesAnExistingFile) {
   TempDir dir;
   const std::string out = dir.WriteFile("part-00000", "old contents");
-  auto staged = StagedOutput::Create(out, "job-000001.0.2");
+  auto staged = StagedOutput::Create(kNoRoots, out, "job-000001.0.2");
   ASSERT_TRUE(staged.ok()) << staged.status();
   ASSERT_TRUE((*staged)->Write("new").ok());
   ASSERT_TRUE((*staged)->Commit().ok());
@@ -72,7 +75,7 @@ TEST(StagedOutputTest, AbortAndDestructionLeaveNothing) {
   TempDir dir;
   const std::string out = dir.Join("part-00000");
   {
-    auto staged = StagedOutput::Create(out, "job-000001.0.1");
+    auto staged = StagedOutput::Create(kNoRoots, out, "job-000001.0.1");
     ASSERT_TRUE(staged.ok()) << staged.status();
     ASSERT_TRUE((*staged)->Write("partial").ok());
     (*staged)->Abort();
@@ -81,7 +84,7 @@ TEST(StagedOutputTest, AbortAndDestructionLeaveNothing) {
     EXPECT_FALSE((*staged)->Commit().ok());
   }
   {
-    auto staged = StagedOutput::Create(out, "job-000001.0.2");
+    auto staged = StagedOutput::Create(kNoRoots, out, "job-000001.0.2");
     ASSERT_TRUE(staged.ok()) << staged.status();
     ASSERT_TRUE((*staged)->Write("partial").ok());
   }  // Destroyed without Commit().
@@ -91,8 +94,8 @@ TEST(StagedOutputTest, AbortAndDestructionLeaveNothing) {
 
 TEST(StagedOutputTest, MissingOutputDirectoryFails) {
   TempDir dir;
-  auto staged =
-      StagedOutput::Create(dir.Join("absent/part-00000"), "job-000001.0.1");
+  auto staged = StagedOutput::Create(kNoRoots, dir.Join("absent/part-00000"),
+                                     "job-000001.0.1");
   EXPECT_EQ(staged.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(staged.status().message(), HasSubstr("does not exist"));
   EXPECT_THAT(staged.status().message(), HasSubstr("absent"));
@@ -100,14 +103,17 @@ TEST(StagedOutputTest, MissingOutputDirectoryFails) {
 
 TEST(StagedOutputTest, RefusesBadNames) {
   TempDir dir;
+  EXPECT_EQ(StagedOutput::Create(kNoRoots, dir.Join("part-0"), "../escape")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(
-      StagedOutput::Create(dir.Join("part-0"), "../escape").status().code(),
+      StagedOutput::Create(kNoRoots, dir.Join("part-0"), "").status().code(),
       absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(StagedOutput::Create(dir.Join("part-0"), "").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(StagedOutput::Create(dir.path() + "/", "a.1.1").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(StagedOutput::Create("", "a.1.1").status().code(),
+  EXPECT_EQ(
+      StagedOutput::Create(kNoRoots, dir.path() + "/", "a.1.1").status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StagedOutput::Create(kNoRoots, "", "a.1.1").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -116,7 +122,7 @@ TEST(StagedOutputTest, OutputPathThatIsADirectoryFailsAtCommit) {
   const std::string out = dir.Join("taken");
   ASSERT_EQ(mkdir(out.c_str(), 0755), 0);
   ASSERT_EQ(mkdir(dir.Join("taken/child").c_str(), 0755), 0);
-  auto staged = StagedOutput::Create(out, "job-000001.0.1");
+  auto staged = StagedOutput::Create(kNoRoots, out, "job-000001.0.1");
   ASSERT_TRUE(staged.ok()) << staged.status();
   ASSERT_TRUE((*staged)->Write("x").ok());
   absl::StatusOr<int64_t> bytes = (*staged)->Commit();

@@ -1,5 +1,6 @@
 #include "worker/exec/exec_kind.h"
 
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -124,6 +125,10 @@ class ExecKind : public JobKind {
     if (inputs.empty()) inputs.emplace_back();
     for (const std::string& input : inputs) {
       if (context.cancel.cancelled()) return absl::CancelledError("cancelled");
+      if (absl::Status beneath = CheckBeneathRoots(context, input);
+          !beneath.ok()) {
+        return beneath;
+      }
       CommandValues values;
       values.input = input;
       values.output = output_file;
@@ -167,6 +172,12 @@ class ExecKind : public JobKind {
         !handed.ok()) {
       return handed;
     }
+    for (const std::string& part : assignment.inputs()) {
+      if (absl::Status beneath = CheckBeneathRoots(context, part);
+          !beneath.ok()) {
+        return beneath;
+      }
+    }
     CommandValues values;
     values.output =
         context.output_file.empty() ? "/dev/null" : context.output_file;
@@ -198,16 +209,35 @@ class ExecKind : public JobKind {
     return absl::StrCat("reduced ", assignment.inputs_size(), " parts");
   }
 
+  // With data roots: OK if `input` resolves beneath its root with no
+  // symlink leading out, checked just before the command that reads it
+  // starts. The command then opens the path itself, as its user, and can
+  // open whatever that user may: data roots do not confine the program
+  // (docs/security.md; --exec_user does).
+  static absl::Status CheckBeneathRoots(const KindContext& context,
+                                        const std::string& input) {
+    if (input.empty() || context.files.roots().empty()) {
+      return absl::OkStatus();
+    }
+    return context.files.OpenInput(input, O_PATH).status();
+  }
+
   // Gives the staging file to the user commands run as, when the command
-  // writes it itself ({output}).
+  // writes it itself ({output}). By descriptor: a symlink swapped in at its
+  // path cannot make the worker hand over another file.
   absl::Status HandOutput(const KindContext& context,
                           bool writes_output) const {
     if (!writes_output || context.output_file.empty() ||
         !options_.uid.has_value()) {
       return absl::OkStatus();
     }
-    if (chown(context.output_file.c_str(), *options_.uid,
-              options_.gid.value_or(-1)) != 0) {
+    if (context.output_fd < 0) {
+      return absl::InternalError(absl::StrCat("no descriptor of ",
+                                              context.output_file,
+                                              " to hand to ", options_.user));
+    }
+    if (fchown(context.output_fd, *options_.uid, options_.gid.value_or(-1)) !=
+        0) {
       return absl::InternalError(absl::StrCat("cannot hand ",
                                               context.output_file, " to ",
                                               options_.user, ": ",

@@ -38,7 +38,7 @@ class GrepKind : public JobKind {
     std::string out;
     for (const std::string& input : inputs) {
       absl::Status status = ForEachLine(
-          input, chunk_size_, context.cancel,
+          context.files, input, chunk_size_, context.cancel,
           [&](absl::string_view line, int64_t number) -> absl::Status {
             if (!RE2::PartialMatch(re2::StringPiece(line.data(), line.size()),
                                    re)) {

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/beneath_opener.h"
 #include "quarry/v1/types.pb.h"
 #include "worker/attempt_log.h"
 #include "worker/cancel_flag.h"
@@ -59,6 +60,14 @@ struct KindContext {
   // The attempt's log (`quarry logs`); never null (a discarding one when
   // the caller keeps none).
   AttemptLog* log;
+  // Opens inputs beneath the worker's data roots (--data_root), never
+  // through a symlink that leads out of them: kinds read their inputs
+  // through it (ReadFileChunks), or check them with it before handing
+  // their paths to other code (exec, plugins).
+  const BeneathOpener& files;
+  // The descriptor of output_file while the kind runs (-1 without one):
+  // for changing its owner without going by its path.
+  int output_fd = -1;
 };
 
 // One job kind (wordcount map, wordcount reduce, grep, ...). Implementations

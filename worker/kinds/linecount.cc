@@ -26,7 +26,8 @@ class LineCountKind : public JobKind {
       int64_t newlines = 0;
       char last = '\n';  // An empty file counts as ending in '\n'.
       absl::Status status = ReadFileChunks(
-          input, chunk_size_, context.cancel, [&](absl::string_view chunk) {
+          context.files, input, chunk_size_, context.cancel,
+          [&](absl::string_view chunk) {
             newlines += std::count(chunk.begin(), chunk.end(), '\n');
             last = chunk.back();
             return absl::OkStatus();

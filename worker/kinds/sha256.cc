@@ -54,7 +54,8 @@ class Sha256Kind : public JobKind {
     }
     std::string last_hex;
     for (const std::string& input : inputs) {
-      absl::StatusOr<std::string> hex = HashFile(input, context.cancel);
+      absl::StatusOr<std::string> hex =
+          HashFile(context.files, input, context.cancel);
       if (!hex.ok()) return hex.status();
       if (absl::Status status =
               context.output.Write(Sha256SumLine(*hex, input));
@@ -69,15 +70,16 @@ class Sha256Kind : public JobKind {
 
  private:
   // The lowercase hex SHA-256 digest of the file at `path`.
-  absl::StatusOr<std::string> HashFile(absl::string_view path,
+  absl::StatusOr<std::string> HashFile(const BeneathOpener& files,
+                                       absl::string_view path,
                                        const CancelFlag& cancel) const {
     std::unique_ptr<EVP_MD_CTX, EvpContextDeleter> hasher(EVP_MD_CTX_new());
     if (hasher == nullptr ||
         EVP_DigestInit_ex(hasher.get(), EVP_sha256(), nullptr) != 1) {
       return absl::InternalError("cannot initialise SHA-256 (OpenSSL)");
     }
-    absl::Status status =
-        ReadFileChunks(path, chunk_size_, cancel, [&](absl::string_view chunk) {
+    absl::Status status = ReadFileChunks(
+        files, path, chunk_size_, cancel, [&](absl::string_view chunk) {
           if (EVP_DigestUpdate(hasher.get(), chunk.data(), chunk.size()) != 1) {
             return absl::InternalError("SHA-256 update failed (OpenSSL)");
           }

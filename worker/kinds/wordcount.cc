@@ -91,11 +91,12 @@ class WordCountMapKind : public JobKind {
     }
     WordCounter counter;
     for (const std::string& input : inputs) {
-      absl::Status status = ReadFileChunks(
-          input, chunk_size_, context.cancel, [&](absl::string_view chunk) {
-            counter.Add(chunk);
-            return absl::OkStatus();
-          });
+      absl::Status status =
+          ReadFileChunks(context.files, input, chunk_size_, context.cancel,
+                         [&](absl::string_view chunk) {
+                           counter.Add(chunk);
+                           return absl::OkStatus();
+                         });
       if (!status.ok()) return status;
       counter.Finish();  // Words never span files.
     }
@@ -136,7 +137,7 @@ class WordCountReduceKind : public JobKind {
     WordCounts counts;
     for (const std::string& input : inputs) {
       absl::Status status = ForEachLine(
-          input, chunk_size_, context.cancel,
+          context.files, input, chunk_size_, context.cancel,
           [&](absl::string_view line, int64_t number) -> absl::Status {
             return AddPartLine(input, line, number, counts);
           });

@@ -198,14 +198,14 @@ TEST_F(JobPlannerTest, BadInputIsRefusedNamingTheField) {
 TEST_F(JobPlannerTest, PrepareOutputDirCreatesAndOverwritesOnlyOurFiles) {
   quarry::v1::JobSpec spec = Spec("linecount");
   spec.set_output_dir(dir_.path() + "/new/out");
-  ASSERT_TRUE(PrepareOutputDir(spec).ok());
+  ASSERT_TRUE(PrepareOutputDir(spec, DataRoots()).ok());
   EXPECT_TRUE(fs::is_directory(spec.output_dir()));
 
   WriteFile(spec.output_dir() + "/part-00009", "old");
   WriteFile(spec.output_dir() + "/result.tsv", "old");
   WriteFile(spec.output_dir() + "/notes.txt", "mine");
   spec.set_overwrite(true);
-  ASSERT_TRUE(PrepareOutputDir(spec).ok());
+  ASSERT_TRUE(PrepareOutputDir(spec, DataRoots()).ok());
   std::vector<std::string> left;
   for (const auto& entry : fs::directory_iterator(spec.output_dir())) {
     left.push_back(entry.path().filename().string());

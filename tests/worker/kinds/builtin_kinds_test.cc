@@ -223,11 +223,12 @@ TEST(FileUtilTest, ForEachLineSplitsLinesAcrossChunks) {
   for (size_t chunk : {size_t{1}, size_t{2}, size_t{5}, kDefaultChunkSize}) {
     std::vector<std::string> lines;
     CancelFlag never;
-    absl::Status status = ForEachLine(
-        file, chunk, never, [&](absl::string_view line, int64_t number) {
-          lines.push_back(absl::StrCat(number, ":", line));
-          return absl::OkStatus();
-        });
+    absl::Status status =
+        ForEachLine(BeneathOpener(), file, chunk, never,
+                    [&](absl::string_view line, int64_t number) {
+                      lines.push_back(absl::StrCat(number, ":", line));
+                      return absl::OkStatus();
+                    });
     ASSERT_TRUE(status.ok()) << status;
     EXPECT_THAT(lines,
                 ::testing::ElementsAre("1:one", "2:", "3:three", "4:four"));
@@ -239,8 +240,9 @@ TEST(FileUtilTest, RefusesNonRegularFiles) {
   const std::string fifo = dir.Join("fifo");
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   CancelFlag never;
-  absl::Status status = ReadFileChunks(
-      fifo, 16, never, [](absl::string_view) { return absl::OkStatus(); });
+  absl::Status status =
+      ReadFileChunks(BeneathOpener(), fifo, 16, never,
+                     [](absl::string_view) { return absl::OkStatus(); });
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(status.message(), HasSubstr("not a regular file"));
 }
@@ -251,8 +253,9 @@ TEST(FileUtilTest, UnreadableFileFails) {
   const std::string file = dir.WriteFile("secret", "x");
   ASSERT_EQ(chmod(file.c_str(), 0), 0);
   CancelFlag never;
-  absl::Status status = ReadFileChunks(
-      file, 16, never, [](absl::string_view) { return absl::OkStatus(); });
+  absl::Status status =
+      ReadFileChunks(BeneathOpener(), file, 16, never,
+                     [](absl::string_view) { return absl::OkStatus(); });
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
 }
 

@@ -26,8 +26,9 @@ inline KindRun RunKind(const JobKind& kind,
   StringOutput output;
   const std::string no_file;
   AttemptLog log;
-  const KindContext context{assignment, cancel ? *cancel : never, output,
-                            no_file, &log};
+  const BeneathOpener no_roots;
+  const KindContext context{
+      assignment, cancel ? *cancel : never, output, no_file, &log, no_roots};
   absl::StatusOr<std::string> summary = kind.Run(context);
   KindRun run;
   run.status = summary.status();

@@ -184,8 +184,8 @@ TEST(PluginKindTest, FailedWriteReportsTheWritersError) {
   FailingOutput output;
   const std::string no_file;
   AttemptLog log;
-  absl::StatusOr<std::string> result =
-      kind->Run(KindContext{assignment, never, output, no_file, &log});
+  absl::StatusOr<std::string> result = kind->Run(
+      KindContext{assignment, never, output, no_file, &log, BeneathOpener()});
   EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(result.status().message(), "disk full");
 }
