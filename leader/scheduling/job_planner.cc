@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/command_template.h"
 #include "common/job_kinds.h"
 
@@ -45,9 +46,11 @@ absl::StatusOr<fs::path> CleanPath(const std::string& raw,
 }
 
 // Appends every regular file named by `input` (a file, or a directory
-// walked recursively without following directory links).
+// walked recursively without following directory links), giving up once
+// the walk of every input has gone on past `walk_deadline`.
 absl::Status ExpandInput(const fs::path& input, const std::string& field,
-                         int64_t max_files, std::vector<std::string>* files) {
+                         int64_t max_files, absl::Time walk_deadline,
+                         std::vector<std::string>* files) {
   std::error_code error;
   const fs::file_status status = fs::status(input, error);
   if (error || !fs::exists(status)) {
@@ -64,8 +67,15 @@ absl::Status ExpandInput(const fs::path& input, const std::string& field,
   }
   fs::recursive_directory_iterator it(
       input, fs::directory_options::skip_permission_denied, error);
+  int64_t entries = 0;
   for (; !error && it != fs::recursive_directory_iterator();
        it.increment(error)) {
+    ++entries;
+    if (absl::Now() >= walk_deadline) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, " \"", input.string(), "\": the walk of the inputs took too "
+          "long (", entries, " entries seen here); name smaller directories"));
+    }
     std::error_code entry_error;
     if (it->is_regular_file(entry_error) && !entry_error) {
       files->push_back(it->path().string());
@@ -213,6 +223,22 @@ absl::Status CheckCommand(const JobSpec& spec) {
   return absl::OkStatus();
 }
 
+// JobSpec.task_timeout: unset, or a valid non-negative google.protobuf.
+// Duration (a negative one used to mean "no limit" silently).
+absl::Status CheckTaskTimeout(const JobSpec& spec) {
+  constexpr int64_t kMaxDurationSeconds = 315'576'000'000;  // Duration's own.
+  const int64_t seconds = spec.task_timeout().seconds();
+  const int32_t nanos = spec.task_timeout().nanos();
+  if (seconds < 0 || seconds > kMaxDurationSeconds || nanos < 0 ||
+      nanos > 999'999'999) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "task_timeout must be a duration >= 0 (seconds in [0, ",
+        kMaxDurationSeconds, "], nanos in [0, 999999999]), got seconds ",
+        seconds, " nanos ", nanos));
+  }
+  return absl::OkStatus();
+}
+
 class BuiltInKindLookup : public KindLookup {
  public:
   std::optional<KindSpec> Find(absl::string_view name) const override {
@@ -256,6 +282,7 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
     return valid;
   }
   if (absl::Status valid = CheckCommand(spec); !valid.ok()) return valid;
+  if (absl::Status valid = CheckTaskTimeout(spec); !valid.ok()) return valid;
   if (spec.max_attempts() < 0 || spec.max_attempts() > limits.max_attempts) {
     return absl::InvalidArgumentError(absl::StrCat(
         "max_attempts must be in [1, ", limits.max_attempts, "] (0 means ",
@@ -272,13 +299,14 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
 
   // Inputs: every regular file, sorted, without duplicates.
   std::vector<std::string> files;
+  const absl::Time walk_deadline = absl::Now() + limits.max_walk_time;
   for (int i = 0; i < spec.inputs_size(); ++i) {
     const std::string field = absl::StrCat("inputs[", i, "]");
     absl::StatusOr<fs::path> input = CleanPath(spec.inputs(i), field);
     if (!input.ok()) return input.status();
     spec.set_inputs(i, input->string());
     if (absl::Status expanded =
-            ExpandInput(*input, field, limits.max_tasks, &files);
+            ExpandInput(*input, field, limits.max_tasks, walk_deadline, &files);
         !expanded.ok()) {
       return expanded;
     }

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/job_kinds.h"
 #include "leader/scheduling/task_plan.h"
 #include "quarry/v1/types.pb.h"
@@ -39,6 +40,10 @@ struct PlannerLimits {
   // answers RESOURCE_EXHAUSTED rather than taking a job past it (checked
   // by JobManager, not by PlanJob). 0: no limit.
   int64_t max_pending_tasks = 10'000'000;
+  // Longest walk of the input directories: a submission naming "/" or
+  // another huge tree is refused (INVALID_ARGUMENT) once its walk has
+  // taken this long, rather than keep the leader walking.
+  absl::Duration max_walk_time = absl::Seconds(30);
 };
 
 // The job kinds a submission may name. The planner's default is the
