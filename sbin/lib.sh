@@ -13,12 +13,13 @@ QUARRY_PACKAGES=(
   libgoogle-perftools-dev libcli11-dev
   bible-kjv
 )
-# Only the test suite needs these: clang's thread-safety analysis, the
-# chaos monkey's JSON handling, the real Redis and PostgreSQL servers the
+# Only the test suite needs these: clang's thread-safety analysis and
+# libFuzzer (sbin/fuzz: clang-14 and its runtimes), the chaos monkey's JSON
+# handling, the real Redis and PostgreSQL servers the
 # store and history tests start (sbin/test-redis, sbin/test-postgres), an
 # HTTP client to scrape /metrics, the compose file check (sbin/check-deploy)
 # and the network namespaces of sbin/netns-cluster.
-QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql
+QUARRY_TEST_PACKAGES=(clang-14 libclang-rt-14-dev python3 jq redis-server postgresql
   libcpp-httplib-dev docker-compose iproute2)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
