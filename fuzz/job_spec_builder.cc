@@ -1,6 +1,7 @@
 #include "fuzz/job_spec_builder.h"
 
 #include <cstdint>
+#include <iterator>
 #include <limits>
 
 #include "absl/strings/str_cat.h"

@@ -1,6 +1,8 @@
 #include "fuzz/template_oracles.h"
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
