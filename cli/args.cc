@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 #include <utility>
@@ -272,6 +273,36 @@ absl::StatusOr<Words> SplitWords(const std::vector<std::string>& args) {
   return words;
 }
 
+class Parser;
+
+// An App of BuildApp kept for later parses on the same thread: building one
+// makes thousands of CLI11 objects, many times the work of a parse (the
+// `quarry` tool parses once, but tests and the fuzz target parse millions
+// of lines). CLI11 clears an App's results when it parses again, but (2.1)
+// not its record of the options in parse order, which grows by each option
+// read: an App is made anew after kParsesPerApp parses. Its hooks call
+// `parser`, the Parser using it now.
+struct ReusableApp {
+  std::unique_ptr<CLI::App> app;
+  Parser* parser = nullptr;
+  int parses = 0;
+};
+constexpr int kParsesPerApp = 1000;
+
+// This thread's App for lines whose command is `command_name` (the
+// spelling BuildApp takes), made on first use and after kParsesPerApp
+// parses; `hooks` bind it to ReusableApp::parser.
+ReusableApp& AppFor(const std::string& command_name,
+                    AppHooks (*hooks)(ReusableApp& reusable)) {
+  thread_local std::map<std::string, std::unique_ptr<ReusableApp>> apps;
+  std::unique_ptr<ReusableApp>& reusable = apps[command_name];
+  if (reusable == nullptr || ++reusable->parses > kParsesPerApp) {
+    reusable = std::make_unique<ReusableApp>();
+    reusable->app = BuildApp(hooks(*reusable), command_name);
+  }
+  return *reusable;
+}
+
 // One parse into a ParsedCommand. CLI11 calls StartCommand and ApplyOption
 // as it reads the line, in its order; options before the command name wait
 // in `pending_` until the command is known, then apply as if they followed
@@ -289,14 +320,9 @@ class Parser {
   absl::StatusOr<ParsedCommand> Parse(const std::vector<std::string>& args) {
     absl::StatusOr<Words> words = SplitWords(args);
     if (!words.ok()) return words.status();
-    app_ =
-        BuildApp({[this](const CommandSpec& command, CLI::App& app) {
-                    ThrowIfError(StartCommand(command, &app));
-                  },
-                  [this](const OptionSpec& option, const std::string& value) {
-                    ThrowIfError(ApplyOption(option, value));
-                  }},
-                 words->command);
+    ReusableApp& reusable = AppFor(words->command, &Hooks);
+    reusable.parser = this;
+    app_ = reusable.app.get();
     std::vector<std::string> reversed(words->head.rbegin(), words->head.rend());
     bool help = false;
     try {
@@ -314,6 +340,16 @@ class Parser {
   }
 
  private:
+  // Hooks that call the Parser using `reusable`.
+  static AppHooks Hooks(ReusableApp& reusable) {
+    return {[&reusable](const CommandSpec& command, CLI::App& app) {
+              ThrowIfError(reusable.parser->StartCommand(command, &app));
+            },
+            [&reusable](const OptionSpec& option, const std::string& value) {
+              ThrowIfError(reusable.parser->ApplyOption(option, value));
+            }};
+  }
+
   // The command's name was read (`app`: its App); or, once CLI11 is done
   // (`app` null), the command is a group's first one (a group alone with
   // --help) or was named after "--". Words before the name that name no
@@ -441,7 +477,7 @@ class Parser {
   }
 
   const ParseEnv& env_;
-  std::unique_ptr<CLI::App> app_;
+  CLI::App* app_ = nullptr;  // This thread's, for this line's command.
   ParsedCommand cmd_;
   const CommandSpec* command_ = nullptr;  // Null until its name is read.
   const CLI::App* command_app_ = nullptr;

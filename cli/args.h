@@ -163,7 +163,9 @@ const CommandSpec& SpecOf(Command command);
 // before or after the command name; `--help`/`-h` anywhere asks for help on
 // the command. Words after "--" are taken verbatim: the command's
 // arguments, or for submit its program_args. Errors are INVALID_ARGUMENT
-// with a one-line message meant for the user (a usage error).
+// with a one-line message meant for the user (a usage error). Keeps the
+// CLI11 Apps it builds, per thread, for later calls (the result depends on
+// the arguments and `env` only).
 absl::StatusOr<ParsedCommand> ParseArgs(const std::vector<std::string>& args,
                                         const ParseEnv& env);
 

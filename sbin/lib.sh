@@ -20,13 +20,14 @@ QUARRY_PACKAGES=(
   libgtest-dev libgmock-dev
   bible-kjv
 )
-# Only the test suite needs these: clang's thread-safety analysis, the
-# chaos monkey's JSON handling, the real Redis and PostgreSQL servers the
+# Only the test suite needs these: clang's thread-safety analysis and
+# libFuzzer (sbin/fuzz: clang-14 and its runtimes), the chaos monkey's JSON
+# handling, the real Redis and PostgreSQL servers the
 # store and history tests start (sbin/test-redis, sbin/test-postgres), an
 # HTTP client to scrape /metrics, the compose file check (sbin/check-deploy),
 # the network namespaces of sbin/netns-cluster and the certificates of
 # sbin/dev-certs (openssl).
-QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql openssl
+QUARRY_TEST_PACKAGES=(clang-14 libclang-rt-14-dev python3 jq redis-server postgresql openssl
   libcpp-httplib-dev docker-compose iproute2)
 
 # What sbin/compose-test needs: a Docker engine and compose (it starts its

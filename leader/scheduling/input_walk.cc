@@ -9,16 +9,24 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace quarry {
 namespace {
 
-// One input's walk: appends to `out`, refusing past `max_files`.
+// One input's walk: appends to `out`, refusing past `max_files` or
+// `deadline`.
 class InputWalk {
  public:
   InputWalk(const BeneathOpener& files, const std::string& field,
-            int64_t max_files, std::vector<std::string>* out)
-      : files_(files), field_(field), max_files_(max_files), out_(out) {}
+            const std::string& top, int64_t max_files, absl::Time deadline,
+            std::vector<std::string>* out)
+      : files_(files),
+        field_(field),
+        top_(top),
+        max_files_(max_files),
+        deadline_(deadline),
+        out_(out) {}
 
   absl::Status AddFile(std::string path) {
     out_->push_back(std::move(path));
@@ -39,6 +47,12 @@ class InputWalk {
     }
     absl::Status status;
     while (status.ok()) {
+      if (++entries_, absl::Now() >= deadline_) {
+        status = absl::InvalidArgumentError(absl::StrCat(
+            field_, " \"", top_, "\": the walk of the inputs took too long (",
+            entries_, " entries seen here); name smaller directories"));
+        break;
+      }
       errno = 0;
       const dirent* entry = readdir(dir);
       if (entry == nullptr) {
@@ -112,7 +126,10 @@ class InputWalk {
 
   const BeneathOpener& files_;
   const std::string& field_;
+  const std::string top_;
   const int64_t max_files_;
+  const absl::Time deadline_;
+  int64_t entries_ = 0;
   std::vector<std::string>* const out_;
 };
 
@@ -120,7 +137,7 @@ class InputWalk {
 
 absl::Status ExpandInput(const BeneathOpener& files, const std::string& path,
                          const std::string& field, int64_t max_files,
-                         std::vector<std::string>* out) {
+                         absl::Time deadline, std::vector<std::string>* out) {
   absl::StatusOr<ScopedFd> top = files.OpenInput(path, O_PATH, field);
   if (absl::IsNotFound(top.status())) {
     return absl::NotFoundError(
@@ -136,7 +153,7 @@ absl::Status ExpandInput(const BeneathOpener& files, const std::string& path,
     return absl::NotFoundError(
         absl::StrCat(field, " \"", path, "\" does not exist"));
   }
-  InputWalk walk(files, field, max_files, out);
+  InputWalk walk(files, field, path, max_files, deadline, out);
   if (S_ISREG(info.st_mode)) return walk.AddFile(path);
   if (!S_ISDIR(info.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat(

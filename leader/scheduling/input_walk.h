@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/beneath_opener.h"
 
 namespace quarry {
@@ -21,10 +22,12 @@ namespace quarry {
 // directories the leader may not read are skipped. Errors name `field`:
 // NOT_FOUND when `path` does not exist; INVALID_ARGUMENT otherwise (outside
 // the roots, a link out, neither file nor directory, more than `max_files`
-// files). Reads the filesystem, changes nothing; thread-safe.
+// files, or a walk still going at `deadline`: a submission naming "/"
+// must not keep the leader walking). Reads the filesystem, changes
+// nothing; thread-safe.
 absl::Status ExpandInput(const BeneathOpener& files, const std::string& path,
                          const std::string& field, int64_t max_files,
-                         std::vector<std::string>* out);
+                         absl::Time deadline, std::vector<std::string>* out);
 
 // The size of the input file `path`, opened through `files`; NOT_FOUND
 // naming it when it cannot be read.

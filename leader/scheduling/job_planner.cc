@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/beneath_opener.h"
 #include "common/command_template.h"
 #include "common/dir_fd.h"
@@ -196,6 +197,22 @@ absl::Status CheckCommand(const JobSpec& spec) {
   return absl::OkStatus();
 }
 
+// JobSpec.task_timeout: unset, or a valid non-negative google.protobuf.
+// Duration (a negative one used to mean "no limit" silently).
+absl::Status CheckTaskTimeout(const JobSpec& spec) {
+  constexpr int64_t kMaxDurationSeconds = 315'576'000'000;  // Duration's own.
+  const int64_t seconds = spec.task_timeout().seconds();
+  const int32_t nanos = spec.task_timeout().nanos();
+  if (seconds < 0 || seconds > kMaxDurationSeconds || nanos < 0 ||
+      nanos > 999'999'999) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "task_timeout must be a duration >= 0 (seconds in [0, ",
+        kMaxDurationSeconds, "], nanos in [0, 999999999]), got seconds ",
+        seconds, " nanos ", nanos));
+  }
+  return absl::OkStatus();
+}
+
 class BuiltInKindLookup : public KindLookup {
  public:
   std::optional<KindSpec> Find(absl::string_view name) const override {
@@ -239,6 +256,7 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
     return valid;
   }
   if (absl::Status valid = CheckCommand(spec); !valid.ok()) return valid;
+  if (absl::Status valid = CheckTaskTimeout(spec); !valid.ok()) return valid;
   if (spec.max_attempts() < 0 || spec.max_attempts() > limits.max_attempts) {
     return absl::InvalidArgumentError(absl::StrCat(
         "max_attempts must be in [1, ", limits.max_attempts, "] (0 means ",
@@ -257,6 +275,7 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
   // roots, only beneath them (by the cleaned path, then as resolved).
   const BeneathOpener opener(limits.data_roots);
   std::vector<std::string> files;
+  const absl::Time walk_deadline = absl::Now() + limits.max_walk_time;
   for (int i = 0; i < spec.inputs_size(); ++i) {
     const std::string field = absl::StrCat("inputs[", i, "]");
     absl::StatusOr<fs::path> input = CleanPath(spec.inputs(i), field);
@@ -268,7 +287,8 @@ absl::StatusOr<JobPlan> PlanJob(const JobSpec& raw_spec,
       return inside;
     }
     if (absl::Status expanded = ExpandInput(opener, input->string(), field,
-                                            limits.max_tasks, &files);
+                                            limits.max_tasks, walk_deadline,
+                                            &files);
         !expanded.ok()) {
       return expanded;
     }

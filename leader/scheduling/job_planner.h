@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/data_roots.h"
 #include "common/job_kinds.h"
 #include "leader/scheduling/task_plan.h"
@@ -43,6 +44,10 @@ struct PlannerLimits {
   // Where inputs and the output directory may be (--data_root): beneath a
   // root, the output beneath a writable one; empty: anywhere.
   DataRoots data_roots;
+  // Longest walk of the input directories: a submission naming "/" or
+  // another huge tree is refused (INVALID_ARGUMENT) once its walk has
+  // taken this long, rather than keep the leader walking.
+  absl::Duration max_walk_time = absl::Seconds(30);
 };
 
 // The job kinds a submission may name. The planner's default is the

@@ -3,7 +3,9 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/job_kinds.h"
 #include "gmock/gmock.h"
@@ -131,6 +133,41 @@ TEST_F(JobPlannerTest, BadBytesPerTaskIsRefused) {
   (*noop.mutable_settings())["tasks"] = "7";
   noop.set_bytes_per_task(100);
   EXPECT_THAT(Error(noop).message(), HasSubstr("bytes_per_task"));
+}
+
+// A negative task_timeout used to be taken, silently meaning "no limit".
+TEST_F(JobPlannerTest, BadTaskTimeoutIsRefusedNamingTheField) {
+  quarry::v1::JobSpec spec = Spec("linecount");
+  const std::pair<int64_t, int32_t> bad[] = {
+      {-1, 0}, {0, -1}, {1, 1'000'000'000}, {315'576'000'001, 0}};
+  for (const auto& [seconds, nanos] : bad) {
+    spec.mutable_task_timeout()->set_seconds(seconds);
+    spec.mutable_task_timeout()->set_nanos(nanos);
+    const absl::Status error = Error(spec);
+    EXPECT_EQ(error.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StartsWith(error.message(), "task_timeout")) << error;
+  }
+  spec.mutable_task_timeout()->set_seconds(30);
+  spec.mutable_task_timeout()->set_nanos(500'000'000);
+  EXPECT_TRUE(PlanJob(spec).ok());
+}
+
+// An input of "/" used to make the leader walk the whole filesystem (on
+// this machine /proc's churn happened to end it; /usr took 8 s and made a
+// job of every file).
+TEST_F(JobPlannerTest, AWalkThatTakesTooLongIsRefusedNamingTheInput) {
+  PlannerLimits limits;
+  limits.max_walk_time = absl::ZeroDuration();
+  const absl::StatusOr<JobPlan> plan = PlanJob(Spec("linecount"), limits);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr("inputs[0] \"" + dir_.path() +
+                        "/in\": the walk of the inputs took too long"));
+  // A single file needs no walk.
+  quarry::v1::JobSpec one_file = Spec("linecount");
+  one_file.set_inputs(0, dir_.path() + "/in/a.txt");
+  EXPECT_TRUE(PlanJob(one_file, limits).ok());
 }
 
 TEST_F(JobPlannerTest, NoopNeedsNeitherInputsNorOutput) {
