@@ -27,6 +27,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates \
       libabsl20220623 \
+      libcpp-httplib0.11 \
       libgoogle-glog0v6 \
       libgrpc++1.51 \
       libhiredis0.14 \
@@ -45,6 +46,7 @@ RUN useradd --system --uid 10001 --user-group --create-home \
 COPY --from=build /out/ /usr/local/bin/
 USER quarry
 WORKDIR /var/lib/quarry
-# 7070: leader gRPC; 7100: worker gRPC; 9090/9100: metrics.
-EXPOSE 7070 7100 9090 9100
+# 7070: leader gRPC; 8080: leader HTTP (--http_listen); 7100: worker gRPC;
+# 9090/9100: metrics.
+EXPOSE 7070 7100 8080 9090 9100
 CMD ["quarry-leader", "--listen=0.0.0.0:7070", "--insecure"]

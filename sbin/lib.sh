@@ -10,17 +10,18 @@ QUARRY_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   grpc-proto libabsl-dev libgoogle-glog-dev libre2-dev libssl-dev
   libgtest-dev libgmock-dev libhiredis-dev libpq-dev prometheus-cpp-dev
-  libgoogle-perftools-dev libcli11-dev
+  libgoogle-perftools-dev libcli11-dev libcpp-httplib-dev
   bible-kjv
 )
 # Only the test suite needs these: clang's thread-safety analysis, the
 # chaos monkey's JSON handling, the real Redis and PostgreSQL servers the
 # store and history tests start (sbin/test-redis, sbin/test-postgres), an
-# HTTP client to scrape /metrics, the compose file check (sbin/check-deploy),
-# the network namespaces of sbin/netns-cluster and the certificates of
-# sbin/dev-certs (openssl).
+# HTTP client (curl) for the docs/http.md examples, the compose file check
+# (sbin/check-deploy), the network namespaces of sbin/netns-cluster, the
+# certificates of sbin/dev-certs (openssl), and the dashboard's browser
+# test (headless chromium driven over the DevTools protocol from Python).
 QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql openssl
-  libcpp-httplib-dev docker-compose iproute2)
+  curl docker-compose iproute2 chromium python3-websocket)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
