@@ -19,9 +19,11 @@ QUARRY_PACKAGES=(
 # HTTP client (curl) for the docs/http.md examples, the compose file check
 # (sbin/check-deploy), the network namespaces of sbin/netns-cluster, the
 # certificates of sbin/dev-certs (openssl), and the dashboard's browser
-# test (headless chromium driven over the DevTools protocol from Python).
+# test (headless chromium driven over the DevTools protocol from Python)
+# and the Python client's tests (gRPC, protobuf, pytest).
 QUARRY_TEST_PACKAGES=(clang-14 python3 jq redis-server postgresql openssl
-  curl docker-compose iproute2 chromium python3-websocket)
+  curl docker-compose iproute2 chromium python3-websocket
+  python3-grpcio python3-protobuf python3-pytest)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
