@@ -138,8 +138,10 @@ def run(base, browser, shots, failures):
 
     seen = []
     def progress():
-        text = browser.eval(f"{row} && {row}.querySelector('.progress-cell span').textContent")
-        state = browser.eval(f"{row} && {row}.querySelector('.state').textContent")
+        # One read of the row: it is replaced as events arrive.
+        text, state = browser.eval(
+            f"(r => r ? [r.querySelector('.progress-cell span').textContent,"
+            f" r.querySelector('.state').textContent] : ['', ''])({row})")
         if text and (not seen or seen[-1] != text):
             seen.append(text)
             done = int(text.split("/")[0])
