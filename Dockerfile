@@ -27,6 +27,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates \
       libabsl20220623 \
+      libcpp-httplib0.11 \
       libgoogle-glog0v6 \
       libgrpc++1.51 \
       libhiredis0.14 \
@@ -47,8 +48,9 @@ RUN groupadd --system --gid 10001 quarry \
       --home-dir /var/lib/quarry --shell /usr/sbin/nologin quarry \
  && install -d -o quarry -g quarry /data /var/lib/quarry/attempt-logs
 WORKDIR /var/lib/quarry
-# 7070: leader gRPC; 7100: worker gRPC; 9090/9100: metrics.
-EXPOSE 7070 7100 9090 9100
+# 7070: leader gRPC; 8080: leader HTTP (--http_listen); 7100: worker gRPC;
+# 9090/9100: metrics.
+EXPOSE 7070 7100 8080 9090 9100
 CMD ["quarry-leader", "--listen=0.0.0.0:7070", "--insecure"]
 
 # ---- prebuilt: binaries from outside (the context is just them) ----

@@ -76,18 +76,16 @@ absl::Status CheckPrivate(const std::string& path, absl::string_view what) {
   return absl::OkStatus();
 }
 
-// The call's bearer token, or UNAUTHENTICATED saying what is wrong with
-// its authorization metadata (never echoing it).
+// The bearer token of an authorization header or metadata value, or
+// UNAUTHENTICATED saying what is wrong with it (never echoing it).
 absl::StatusOr<absl::string_view> BearerOf(
-    const grpc::ServerContextBase& context) {
-  const auto& metadata = context.client_metadata();
-  const auto header = metadata.find(kAuthorizationHeader);
-  if (header == metadata.end()) {
+    std::optional<absl::string_view> authorization) {
+  if (!authorization.has_value()) {
     return absl::UnauthenticatedError(
         "no credentials: send the metadata 'authorization: Bearer TOKEN' "
         "(quarry: QUARRY_TOKEN or --token-file)");
   }
-  absl::string_view value(header->second.data(), header->second.size());
+  absl::string_view value = *authorization;
   if (!absl::ConsumePrefix(&value, kBearer)) {
     return absl::UnauthenticatedError(
         "malformed authorization metadata: want 'Bearer TOKEN'");
@@ -212,9 +210,22 @@ absl::Status Authenticator::Reload() {
   return absl::OkStatus();
 }
 
+std::optional<absl::string_view> AuthorizationOf(
+    const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  const auto header = metadata.find(kAuthorizationHeader);
+  if (header == metadata.end()) return std::nullopt;
+  return absl::string_view(header->second.data(), header->second.size());
+}
+
 absl::StatusOr<Principal> Authenticator::Authenticate(
     const grpc::ServerContextBase& context) const {
-  absl::StatusOr<absl::string_view> token = BearerOf(context);
+  return Authenticate(AuthorizationOf(context));
+}
+
+absl::StatusOr<Principal> Authenticator::Authenticate(
+    std::optional<absl::string_view> authorization) const {
+  absl::StatusOr<absl::string_view> token = BearerOf(authorization);
   if (!token.ok()) return token.status();
   std::shared_ptr<const AuthTable> table;
   {
@@ -229,14 +240,14 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
 }
 
 std::string BearerToken(const grpc::ServerContextBase& context) {
-  absl::StatusOr<absl::string_view> token = BearerOf(context);
+  absl::StatusOr<absl::string_view> token = BearerOf(AuthorizationOf(context));
   return token.ok() ? std::string(*token) : std::string();
 }
 
 absl::Status RequireBearer(const grpc::ServerContextBase& context,
                            absl::string_view expected,
                            absl::string_view who) {
-  absl::StatusOr<absl::string_view> token = BearerOf(context);
+  absl::StatusOr<absl::string_view> token = BearerOf(AuthorizationOf(context));
   if (token.ok() && ConstantTimeEquals(*token, expected)) {
     return absl::OkStatus();
   }

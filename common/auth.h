@@ -2,6 +2,7 @@
 #define QUARRY_COMMON_AUTH_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,12 +76,21 @@ class Authenticator {
   // unknown token; never echoing the token).
   absl::StatusOr<Principal> Authenticate(
       const grpc::ServerContextBase& context) const;
+  // The same from the value of an authorization header (gRPC metadata or
+  // HTTP), nullopt when the call has none.
+  absl::StatusOr<Principal> Authenticate(
+      std::optional<absl::string_view> authorization) const;
 
  private:
   const std::string path_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const AuthTable> table_ ABSL_GUARDED_BY(mu_);
 };
+
+// The value of the call's "authorization" metadata; nullopt without one.
+// Points into `context`.
+std::optional<absl::string_view> AuthorizationOf(
+    const grpc::ServerContextBase& context);
 
 // The call's bearer token ("" if it has none).
 std::string BearerToken(const grpc::ServerContextBase& context);

@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -49,16 +50,21 @@ LeaderServer::~LeaderServer() { Shutdown(); }
 
 absl::Status LeaderServer::SetUpAuth() {
   if (config_.auth_file.empty()) {
-    if (!IsLoopbackListen(config_.listen)) {
+    for (const auto& [flag, address] :
+         {std::pair<const char*, const std::string&>("--listen",
+                                                     config_.listen),
+          std::pair<const char*, const std::string&>("--http_listen",
+                                                     config_.http_listen)}) {
+      if (address.empty() || IsLoopbackListen(address)) continue;
       if (!config_.insecure) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "--listen=", config_.listen,
+            flag, "=", address,
             " is not a loopback address and there is no --auth_file: anyone "
             "who reaches it could run jobs, cancel them and register "
             "workers. Give --auth_file (docs/security.md), or --insecure to "
             "serve without auth anyway"));
       }
-      LOG(WARNING) << "--insecure: serving " << config_.listen
+      LOG(WARNING) << "--insecure: serving " << address
                    << " without authentication; anyone who reaches it may "
                       "submit, cancel, drain and register workers";
     }
@@ -158,6 +164,19 @@ absl::Status LeaderServer::Start() {
   if (auto* health = server_->GetHealthCheckService(); health != nullptr) {
     health->SetServingStatus(false);
   }
+  if (!config_.http_listen.empty()) {
+    http_job_calls_ = std::make_unique<JobCalls>(
+        job_manager_.get(), &readiness_, attempt_logs_.get(), callers_.get());
+    http_api_ = std::make_unique<HttpApi>(http_job_calls_.get(), callers_.get(),
+                                          &readiness_, store_.get(), &clock_);
+    HttpServerOptions options;
+    options.listen = config_.http_listen;
+    options.max_request_bytes = config_.max_request_bytes;
+    http_server_ = std::make_unique<HttpServer>(http_api_.get(), options);
+    if (absl::Status served = http_server_->Start(); !served.ok()) {
+      return served;
+    }
+  }
   restore_thread_ = std::thread([this] { RestoreThenRun(); });
   return absl::OkStatus();
 }
@@ -196,6 +215,7 @@ void LeaderServer::Shutdown() {
     stopping_ = true;
   }
   if (restore_thread_.joinable()) restore_thread_.join();
+  if (http_server_ != nullptr) http_server_->Stop();
   if (server_ != nullptr) {
     // Workers' streams end now (they reconnect to the next leader);
     // WatchJob streams get a moment to end, then are cancelled.

@@ -21,7 +21,10 @@
 #include "leader/api/job_manager.h"
 #include "common/auth.h"
 #include "leader/api/caller_check.h"
+#include "leader/api/job_calls.h"
 #include "leader/api/job_service.h"
+#include "leader/http/http_api.h"
+#include "leader/http/http_server.h"
 #include "leader/leader_metrics.h"
 #include "leader/control/output_finalizer.h"
 #include "leader/api/readiness.h"
@@ -42,6 +45,10 @@ struct LeaderConfig {
   // Finished jobs leave the store this long after they end (they stay in
   // the history); zero keeps them.
   absl::Duration retention = absl::Hours(24);
+  // Where to serve the HTTP/JSON API and dashboard ("HOST:PORT", port 0:
+  // any; docs/http.md); empty: nowhere. Obeys the same loopback rule as
+  // `listen`.
+  std::string http_listen;
   // Where to serve GET /metrics ("IP:PORT", port 0: any); empty: nowhere.
   std::string metrics_listen;
   // NAME ROLE TOKEN per line (common/auth.h); empty: no auth, and then
@@ -82,6 +89,8 @@ class LeaderServer {
   void Shutdown();
   // The port really listened on (after Start).
   int port() const { return port_; }
+  // The port the HTTP API is served on (after Start); 0 when not served.
+  int http_port() const { return http_server_ ? http_server_->port() : 0; }
   // The port /metrics is served on (after Start); 0 when not served.
   int metrics_port() const { return metrics_.port(); }
   // Reads --auth_file again (SIGHUP); on error the old one stays.
@@ -120,6 +129,11 @@ class LeaderServer {
   std::unique_ptr<ClusterServiceImpl> cluster_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  // The HTTP API (--http_listen): its own JobCalls over the same manager,
+  // readiness, log fetcher and caller check as job_service_.
+  std::unique_ptr<JobCalls> http_job_calls_;
+  std::unique_ptr<HttpApi> http_api_;
+  std::unique_ptr<HttpServer> http_server_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -31,6 +31,12 @@ ABSL_FLAG(std::string, data_root, "",
 ABSL_FLAG(std::string, port_file, "",
           "if set, write the port really listened on to this file (useful "
           "with --listen HOST:0)");
+ABSL_FLAG(std::string, http_listen, "",
+          "HOST:PORT to serve the HTTP/JSON API (/v1/..., docs/http.md) "
+          "and the dashboard (/) on; port 0 picks a free port; empty: no "
+          "HTTP. Same auth and loopback rule as --listen");
+ABSL_FLAG(std::string, http_port_file, "",
+          "if set, write the HTTP port really listened on to this file");
 ABSL_FLAG(std::string, metrics_listen, "",
           "IP:PORT to serve Prometheus metrics on (GET /metrics); port 0 "
           "picks a free port; empty: no metrics endpoint");
@@ -78,6 +84,7 @@ int main(int argc, char** argv) {
   quarry::LeaderConfig config;
   config.listen = absl::GetFlag(FLAGS_listen);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.http_listen = absl::GetFlag(FLAGS_http_listen);
   config.auth_file = absl::GetFlag(FLAGS_auth_file);
   config.insecure = absl::GetFlag(FLAGS_insecure);
   config.tls = quarry::TlsFilesFromFlags();
@@ -130,6 +137,18 @@ int main(int argc, char** argv) {
   if (absl::Status started = server.Start(); !started.ok()) {
     LOG(ERROR) << "cannot start: " << started;
     return absl::IsInvalidArgument(started) ? 2 : 1;
+  }
+  // The HTTP port file first: scripts wait for --port_file, then read both.
+  if (!config.http_listen.empty()) {
+    if (absl::Status written = quarry::WritePortFile(
+            absl::GetFlag(FLAGS_http_port_file), server.http_port());
+        !written.ok()) {
+      LOG(ERROR) << written;
+      return 1;
+    }
+    LOG(INFO) << "HTTP API and dashboard on http://"
+              << quarry::WithPort(config.http_listen, server.http_port())
+              << "/";
   }
   if (absl::Status written =
           quarry::WritePortFile(absl::GetFlag(FLAGS_port_file), server.port());

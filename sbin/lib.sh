@@ -11,7 +11,7 @@ QUARRY_BUILD_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   grpc-proto libabsl-dev libgoogle-glog-dev libre2-dev libssl-dev
   libhiredis-dev libpq-dev prometheus-cpp-dev
-  libgoogle-perftools-dev libcli11-dev
+  libgoogle-perftools-dev libcli11-dev libcpp-httplib-dev
 )
 # Debian packages needed to build, test and run the quickstart: the above,
 # GoogleTest and the King James Bible (the corpus of examples and tests).
@@ -24,11 +24,15 @@ QUARRY_PACKAGES=(
 # libFuzzer (sbin/fuzz: clang-14 and its runtimes), the chaos monkey's JSON
 # handling, the real Redis and PostgreSQL servers the
 # store and history tests start (sbin/test-redis, sbin/test-postgres), an
-# HTTP client to scrape /metrics, the compose file check (sbin/check-deploy),
-# the network namespaces of sbin/netns-cluster and the certificates of
-# sbin/dev-certs (openssl).
+# HTTP client to scrape /metrics and run the docs/http.md examples (curl),
+# the compose file check (sbin/check-deploy), the network namespaces of
+# sbin/netns-cluster, the certificates of sbin/dev-certs (openssl), the
+# dashboard's browser test (headless chromium driven over the DevTools
+# protocol from Python) and the Python client's tests (gRPC, protobuf,
+# pytest).
 QUARRY_TEST_PACKAGES=(clang-14 libclang-rt-14-dev python3 jq redis-server postgresql openssl
-  libcpp-httplib-dev docker-compose iproute2)
+  libcpp-httplib-dev curl docker-compose iproute2 chromium python3-websocket
+  python3-grpcio python3-protobuf python3-pytest)
 
 # What sbin/compose-test needs: a Docker engine and compose (it starts its
 # own dockerd), debootstrap for the base image when none can be pulled.

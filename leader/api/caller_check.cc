@@ -12,7 +12,15 @@ absl::StatusOr<Principal> CallerCheck::Require(
     const grpc::ServerContextBase& context, Role need,
     absl::string_view method) const {
   if (authenticator_ == nullptr) return Principal{"", Role::kAdmin};
-  absl::StatusOr<Principal> caller = authenticator_->Authenticate(context);
+  return Require(AuthorizationOf(context), need, method);
+}
+
+absl::StatusOr<Principal> CallerCheck::Require(
+    std::optional<absl::string_view> authorization, Role need,
+    absl::string_view method) const {
+  if (authenticator_ == nullptr) return Principal{"", Role::kAdmin};
+  absl::StatusOr<Principal> caller =
+      authenticator_->Authenticate(authorization);
   if (!caller.ok()) {
     return absl::UnauthenticatedError(
         absl::StrCat(method, ": ", caller.status().message()));

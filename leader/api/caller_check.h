@@ -1,6 +1,8 @@
 #ifndef QUARRY_LEADER_API_CALLER_CHECK_H_
 #define QUARRY_LEADER_API_CALLER_CHECK_H_
 
+#include <optional>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -28,6 +30,11 @@ class CallerCheck {
   // role needed when the caller's role is too little.
   absl::StatusOr<Principal> Require(const grpc::ServerContextBase& context,
                                     Role need, absl::string_view method) const;
+  // The same for any transport: `authorization` is the value of the call's
+  // authorization header or metadata (nullopt: none). The HTTP API uses it.
+  absl::StatusOr<Principal> Require(
+      std::optional<absl::string_view> authorization, Role need,
+      absl::string_view method) const;
 
   // Whether `caller` may act (cancel, read logs) on a job owned by `owner`:
   // admin on any, others on their own. PERMISSION_DENIED otherwise.

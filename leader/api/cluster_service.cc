@@ -175,11 +175,9 @@ grpc::Status ClusterServiceImpl::HandleReportWorkerState(
 grpc::Status ClusterServiceImpl::GetCluster(
     grpc::ServerContext* context, const quarry::v1::GetClusterRequest*,
     quarry::v1::GetClusterResponse* response) {
-  absl::StatusOr<Principal> caller =
-      Admit(*context, Role::kReader, "GetCluster");
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::StatusOr<quarry::v1::GetClusterResponse> cluster =
-      ReadCluster(store_, clock_->Now());
+      ServeGetCluster(*callers_, *readiness_, AuthorizationOf(*context),
+                      store_, clock_->Now());
   if (!cluster.ok()) return ToGrpcStatus(cluster.status());
   *response = std::move(*cluster);
   return grpc::Status::OK;

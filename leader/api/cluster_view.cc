@@ -49,4 +49,17 @@ absl::StatusOr<quarry::v1::GetClusterResponse> ReadCluster(Store* store,
   return response;
 }
 
+absl::StatusOr<quarry::v1::GetClusterResponse> ServeGetCluster(
+    const CallerCheck& callers, const Readiness& readiness,
+    std::optional<absl::string_view> authorization, Store* store,
+    absl::Time now) {
+  if (absl::StatusOr<Principal> caller =
+          callers.Require(authorization, Role::kReader, "GetCluster");
+      !caller.ok()) {
+    return caller.status();
+  }
+  if (absl::Status ready = readiness.Check(); !ready.ok()) return ready;
+  return ReadCluster(store, now);
+}
+
 }  // namespace quarry

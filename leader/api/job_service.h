@@ -2,6 +2,7 @@
 #define QUARRY_LEADER_API_JOB_SERVICE_H_
 
 #include "leader/api/caller_check.h"
+#include "leader/api/job_calls.h"
 #include "leader/api/job_manager.h"
 #include "leader/workers/attempt_log_fetcher.h"
 #include "leader/api/readiness.h"
@@ -9,10 +10,9 @@
 
 namespace quarry {
 
-// Thin gRPC adapter: JobService RPCs → JobManager (GetAttemptLog →
-// AttemptLogFetcher), each call first checked by CallerCheck: reading
-// needs role reader, SubmitJob user (the caller owns the job), CancelJob
-// and GetAttemptLog user and the job's ownership (or admin). Thread-safe.
+// Thin gRPC adapter: JobService RPCs → JobCalls (the caller check,
+// readiness and the JobManager or AttemptLogFetcher call, shared with the
+// HTTP API); this class only converts statuses and streams. Thread-safe.
 //
 // GetJob, the call clients poll, runs on gRPC's callback API when
 // `get_job_never_blocks` (the memory store and no history: nothing it calls
@@ -63,16 +63,7 @@ class JobServiceImpl : public quarry::v1::JobService::Service {
       quarry::v1::GetAttemptLogResponse* response) override;
 
  private:
-  // OK for an admin or the job's owner; else PERMISSION_DENIED (or the
-  // job's lookup error).
-  absl::Status RequireJobOwner(const Principal& caller,
-                               absl::string_view method,
-                               const std::string& job_id);
-
-  JobManager* const manager_;
-  const Readiness* const readiness_;
-  const AttemptLogFetcher* const logs_;
-  const CallerCheck* const callers_;
+  const JobCalls calls_;
 };
 
 }  // namespace quarry
